@@ -1,0 +1,96 @@
+package org.opencluster.bench;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.infra.BenchmarkParams;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs a benchmark suite, prints its table and writes its JSON.
+ *
+ * <pre>
+ * java -jar bench/target/opencluster-bench.jar crypto [--quick] [--out FILE]
+ * </pre>
+ */
+public final class Bench {
+
+  private static final String USAGE = """
+      Usage: java -jar bench/target/opencluster-bench.jar SUITE [--quick] [--out FILE]
+
+      Suites:
+        crypto   JMH: sealed box seal/open (1 KiB, 64 KiB), frame MAC, ECDSA P-256 sign/verify
+
+      --quick      1 fork, 2 warm-up and 3 measured iterations of 1 s (a smoke run, wide errors)
+      --out FILE   where to write the JSON (default: bench/results/SUITE.json)
+      """;
+
+  private Bench() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> arguments = Arrays.asList(args);
+    if (arguments.isEmpty() || !arguments.get(0).equals("crypto")) {
+      System.err.print(USAGE);
+      System.exit(2);
+    }
+    boolean quick = arguments.contains("--quick");
+    int outIndex = arguments.indexOf("--out");
+    Path out = outIndex >= 0 && outIndex + 1 < arguments.size()
+        ? Path.of(arguments.get(outIndex + 1)) : Path.of("bench", "results", "crypto.json");
+    BenchReport report = crypto(quick);
+    report.print(System.out);
+    report.write(out);
+    System.out.println();
+    System.out.println("Wrote " + out.toAbsolutePath());
+  }
+
+  static BenchReport crypto(boolean quick) throws RunnerException {
+    int forks = quick ? 1 : 2;
+    int warmups = quick ? 2 : 3;
+    int measurements = quick ? 3 : 5;
+    ChainedOptionsBuilder options = new OptionsBuilder()
+        .include("org\\.opencluster\\.bench\\.crypto\\..*")
+        .mode(Mode.AverageTime)
+        .timeUnit(TimeUnit.MICROSECONDS)
+        .forks(forks)
+        .warmupIterations(warmups)
+        .warmupTime(TimeValue.seconds(1))
+        .measurementIterations(measurements)
+        .measurementTime(TimeValue.seconds(1))
+        .threads(1)
+        .shouldFailOnError(true);
+    Collection<RunResult> results = new Runner(options.build()).run();
+    String setup = String.format(Locale.ROOT, "JMH avgt, %d fork(s), %dx1s warm-up, %dx1s measured, 1 thread; %s; %s cores",
+        forks, warmups, measurements, BenchReport.machine().get("java"), BenchReport.machine().get("cores"));
+    BenchReport report = new BenchReport("crypto micro-benchmarks");
+    for (RunResult result : results) {
+      BenchmarkParams params = result.getParams();
+      Result<?> primary = result.getPrimaryResult();
+      report.add(figure(params), primary.getScoreUnit(), primary.getScore(), primary.getScoreError(), setup);
+    }
+    return report;
+  }
+
+  /** "SealedBox.open, size=1024" from the benchmark's class, method and parameters. */
+  private static String figure(BenchmarkParams params) {
+    String benchmark = params.getBenchmark();
+    String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
+    String type = benchmark.substring(0, benchmark.lastIndexOf('.'));
+    type = type.substring(type.lastIndexOf('.') + 1).replace("Benchmark", "");
+    StringBuilder figure = new StringBuilder(type).append('.').append(method);
+    for (String key : params.getParamsKeys()) {
+      figure.append(", ").append(key).append('=').append(params.getParam(key)).append(" B");
+    }
+    return figure.toString();
+  }
+}

@@ -1,0 +1,292 @@
+package org.opencluster.protocol.pki;
+
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.SecureRandom;
+import java.security.SignatureException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.X500NameBuilder;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.crypto.EcdsaSigner;
+import org.opencluster.protocol.crypto.EcdsaVerifier;
+
+/**
+ * A certificate authority of the cluster: the self-signed root, or the agent CA it signs. Issues
+ * certificates by the rules of {@link CertificateProfile}; refuses anything else. Keys are EC
+ * P-256, signatures ECDSA with SHA-256, serial numbers 128 random bits.
+ *
+ * <p>Validity starts one minute before the issuing instant (clock skew between hosts) and never
+ * outlasts the issuing CA.
+ */
+public final class CertificateAuthority {
+
+  static final Duration BACKDATE = Duration.ofMinutes(1);
+  private static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
+  private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final List<X509Certificate> chain;
+  private final PrivateKey key;
+  private final Identity identity;
+  private final Clock clock;
+
+  private CertificateAuthority(List<X509Certificate> chain, PrivateKey key, Identity identity, Clock clock) {
+    this.chain = List.copyOf(chain);
+    this.key = key;
+    this.identity = identity;
+    this.clock = clock;
+  }
+
+  /**
+   * Makes the cluster's self-signed root CA.
+   *
+   * @param clusterName the organisation in every subject this CA issues
+   */
+  public static CertificateAuthority createRoot(KeyPair keys, String clusterName, Duration validity, Clock clock)
+      throws CertificateIssuanceException {
+    requireP256(keys.getPublic());
+    if (clusterName == null || !CLUSTER_NAME.matcher(clusterName).matches()) {
+      throw new CertificateIssuanceException(
+          "invalid cluster name '" + clusterName + "': 1..64 characters of letters, digits, space, '.', '_', '-'");
+    }
+    Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+    X500Name subject = caName("OpenCluster root CA", clusterName);
+    X509Certificate root =
+        build(subject, subject, keys.getPublic(), keys.getPrivate(), null, CertificateProfile.ROOT_CA,
+            Identity.ROOT_CA, SubjectAltNames.NONE, now.minus(BACKDATE), now.plus(validity));
+    return new CertificateAuthority(List.of(root), keys.getPrivate(), Identity.ROOT_CA, clock);
+  }
+
+  /**
+   * A CA from its certificate chain (its own certificate first, then its issuers) and its private
+   * key.
+   *
+   * @throws CertificateIssuanceException if the certificate is not an OpenCluster CA or the key
+   *     does not belong to it
+   */
+  public static CertificateAuthority load(List<X509Certificate> chain, PrivateKey key, Clock clock)
+      throws CertificateIssuanceException {
+    if (chain.isEmpty()) {
+      throw new CertificateIssuanceException("a CA needs its certificate");
+    }
+    X509Certificate certificate = chain.get(0);
+    Identity identity;
+    try {
+      identity = Certificates.identityOf(certificate);
+    } catch (CertificateException e) {
+      throw new CertificateIssuanceException("not an OpenCluster CA certificate: " + e.getMessage(), e);
+    }
+    if (identity.kind() != Identity.Kind.CA || certificate.getBasicConstraints() < 0) {
+      throw new CertificateIssuanceException("not a CA certificate: " + identity);
+    }
+    requireKeyMatches(certificate.getPublicKey(), key);
+    return new CertificateAuthority(chain, key, identity, clock);
+  }
+
+  /** The root issues the agent CA, which issues node certificates. */
+  public CertificateAuthority createAgentCa(KeyPair keys, Duration validity) throws CertificateIssuanceException {
+    X509Certificate certificate = issueFor(Identity.AGENT_CA, keys.getPublic(), validity, SubjectAltNames.NONE,
+        caName("OpenCluster agent CA", clusterName()));
+    List<X509Certificate> agentChain = new ArrayList<>();
+    agentChain.add(certificate);
+    agentChain.addAll(chain);
+    return new CertificateAuthority(agentChain, keys.getPrivate(), Identity.AGENT_CA, clock);
+  }
+
+  /**
+   * Issues an end-entity certificate for {@code subject} on {@code publicKey}.
+   *
+   * @param altNames DNS names and IP addresses; only controllers and nodes may have them
+   * @throws CertificateIssuanceException if this CA may not issue for {@code subject}, the key is
+   *     not P-256, or the validity would outlast this CA
+   */
+  public X509Certificate issue(Identity subject, PublicKey publicKey, Duration validity, SubjectAltNames altNames)
+      throws CertificateIssuanceException {
+    if (subject.kind() == Identity.Kind.CA) {
+      throw new CertificateIssuanceException("CA certificates are made with createRoot or createAgentCa");
+    }
+    if (subject.kind() == Identity.Kind.OPERATOR && !altNames.isEmpty()) {
+      throw new CertificateIssuanceException("operator certificates carry no DNS names or IP addresses");
+    }
+    X500NameBuilder name = new X500NameBuilder(BCStyle.INSTANCE)
+        .addRDN(BCStyle.O, clusterName())
+        .addRDN(BCStyle.OU, subject.role().map(Role::id).orElse(subject.kind().name().toLowerCase(java.util.Locale.ROOT)))
+        .addRDN(BCStyle.CN, subject.name());
+    return issueFor(subject, publicKey, validity, altNames, name.build());
+  }
+
+  /**
+   * Issues from a certificate signing request after checking its proof of possession. The
+   * identity is the caller's decision, not the request's: {@code subject} must equal what the
+   * request asks for, or the request is refused.
+   */
+  public X509Certificate issue(CertificateRequest request, Identity subject, Duration validity, SubjectAltNames altNames)
+      throws CertificateIssuanceException {
+    try {
+      request.verifyProofOfPossession();
+    } catch (SignatureException e) {
+      throw new CertificateIssuanceException("certificate request refused: " + e.getMessage(), e);
+    }
+    if (!subject.equals(request.requestedIdentity())) {
+      throw new CertificateIssuanceException(
+          "certificate request asks for " + request.requestedIdentity() + ", expected " + subject);
+    }
+    return issue(subject, request.publicKey(), validity, altNames);
+  }
+
+  /** This CA's certificate. */
+  public X509Certificate certificate() {
+    return chain.get(0);
+  }
+
+  /** This CA's certificate followed by its issuers, up to the root. */
+  public List<X509Certificate> chain() {
+    return chain;
+  }
+
+  public Identity identity() {
+    return identity;
+  }
+
+  /** The organisation (O) of this CA's subject. */
+  public String clusterName() {
+    String o = X500Name.getInstance(certificate().getSubjectX500Principal().getEncoded())
+        .getRDNs(BCStyle.O)[0].getFirst().getValue().toString();
+    return Objects.requireNonNull(o);
+  }
+
+  @Override
+  public String toString() {
+    return "CertificateAuthority[" + identity + ", key=[secret]]";
+  }
+
+  private X509Certificate issueFor(Identity subject, PublicKey publicKey, Duration validity, SubjectAltNames altNames,
+      X500Name subjectName) throws CertificateIssuanceException {
+    CertificateProfile profile = CertificateProfile.forIdentity(subject);
+    if (!identity.equals(profile.issuer())) {
+      throw new CertificateIssuanceException(
+          identity + " may not issue " + subject.kind().name().toLowerCase(java.util.Locale.ROOT)
+              + " certificates; they come from " + profile.issuer());
+    }
+    requireP256(publicKey);
+    if (validity.isNegative() || validity.isZero()) {
+      throw new CertificateIssuanceException("validity must be positive: " + validity);
+    }
+    Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+    X509Certificate issuer = certificate();
+    Instant notAfter = now.plus(validity);
+    if (now.isBefore(issuer.getNotBefore().toInstant()) || now.isAfter(issuer.getNotAfter().toInstant())) {
+      throw new CertificateIssuanceException(identity + " is not valid now (valid "
+          + issuer.getNotBefore().toInstant() + " to " + issuer.getNotAfter().toInstant() + ")");
+    }
+    if (notAfter.isAfter(issuer.getNotAfter().toInstant())) {
+      throw new CertificateIssuanceException("requested validity ends " + notAfter + ", after "
+          + identity + " itself expires (" + issuer.getNotAfter().toInstant() + "): ask for a shorter validity");
+    }
+    Instant notBefore = now.minus(BACKDATE);
+    if (notBefore.isBefore(issuer.getNotBefore().toInstant())) {
+      notBefore = issuer.getNotBefore().toInstant();
+    }
+    return build(X500Name.getInstance(issuer.getSubjectX500Principal().getEncoded()), subjectName, publicKey, key,
+        issuer, profile, subject, altNames, notBefore, notAfter);
+  }
+
+  private static X509Certificate build(X500Name issuerName, X500Name subjectName, PublicKey publicKey,
+      PrivateKey signingKey, X509Certificate issuer, CertificateProfile profile, Identity subject,
+      SubjectAltNames altNames, Instant notBefore, Instant notAfter) throws CertificateIssuanceException {
+    try {
+      JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
+      JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+          issuerName, serialNumber(), Date.from(notBefore), Date.from(notAfter), subjectName, publicKey);
+      if (profile.isCa()) {
+        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(profile.pathLength()));
+        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      } else {
+        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(profile.usages().stream()
+            .map(u -> KeyPurposeId.getInstance(new ASN1ObjectIdentifier(u.oid())))
+            .toArray(KeyPurposeId[]::new)));
+      }
+      List<GeneralName> names = new ArrayList<>();
+      names.add(new GeneralName(GeneralName.uniformResourceIdentifier, subject.toString()));
+      for (String dns : altNames.dnsNames()) {
+        names.add(new GeneralName(GeneralName.dNSName, dns));
+      }
+      for (InetAddress ip : altNames.ipAddresses()) {
+        names.add(new GeneralName(GeneralName.iPAddress, ip.getHostAddress()));
+      }
+      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+      builder.addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(publicKey));
+      builder.addExtension(Extension.authorityKeyIdentifier, false, issuer == null
+          ? extensions.createAuthorityKeyIdentifier(publicKey)
+          : extensions.createAuthorityKeyIdentifier(issuer.getPublicKey()));
+      ContentSigner signer = new JcaContentSignerBuilder(SIGNATURE_ALGORITHM).build(signingKey);
+      return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
+    } catch (CertIOException | OperatorCreationException | GeneralSecurityException e) {
+      throw new CertificateIssuanceException("certificate could not be built: " + e.getMessage(), e);
+    }
+  }
+
+  private static X500Name caName(String commonName, String clusterName) {
+    return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, clusterName).addRDN(BCStyle.CN, commonName).build();
+  }
+
+  private static BigInteger serialNumber() {
+    byte[] bytes = new byte[16];
+    RANDOM.nextBytes(bytes);
+    bytes[0] = (byte) ((bytes[0] & 0x7f) | 0x40);
+    return new BigInteger(bytes);
+  }
+
+  private static void requireP256(PublicKey key) throws CertificateIssuanceException {
+    try {
+      EcKeys.requireValidPublicKey(key);
+    } catch (InvalidKeyException e) {
+      throw new CertificateIssuanceException("certificate key refused: " + e.getMessage(), e);
+    }
+  }
+
+  private static void requireKeyMatches(PublicKey publicKey, PrivateKey privateKey) throws CertificateIssuanceException {
+    try {
+      byte[] challenge = new byte[32];
+      RANDOM.nextBytes(challenge);
+      byte[] signature = EcdsaSigner.create(privateKey).sign("opencluster/key-check/v1", challenge);
+      EcdsaVerifier.create(publicKey).verify("opencluster/key-check/v1", challenge, signature);
+    } catch (InvalidKeyException | SignatureException e) {
+      throw new CertificateIssuanceException("the private key does not belong to this CA certificate", e);
+    }
+  }
+}

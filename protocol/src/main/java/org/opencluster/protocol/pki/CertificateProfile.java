@@ -1,0 +1,85 @@
+package org.opencluster.protocol.pki;
+
+import java.util.List;
+
+/**
+ * What each kind of certificate in the cluster looks like and who may issue it. The certificate
+ * authority issues by these rules and the validator enforces them, so a certificate that breaks
+ * them is refused even when its signature is good:
+ *
+ * <pre>
+ * root CA      self-signed     CA, path length 1   keyCertSign, cRLSign
+ * agent CA     by the root     CA, path length 0   keyCertSign, cRLSign
+ * controller   by the root     end entity          digitalSignature   serverAuth, clientAuth
+ * operator     by the root     end entity          digitalSignature   clientAuth
+ * node         by the agent CA end entity          digitalSignature   clientAuth, serverAuth
+ * </pre>
+ *
+ * Node certificates come only from the agent CA, and controller and operator certificates only
+ * from the root: the agent CA's key, which controllers use online, can never mint a controller or
+ * an administrator.
+ */
+public enum CertificateProfile {
+  ROOT_CA(Identity.Kind.CA, 1, List.of(), null),
+  AGENT_CA(Identity.Kind.CA, 0, List.of(), Identity.ROOT_CA),
+  CONTROLLER(Identity.Kind.CONTROLLER, -1, List.of(Usage.TLS_SERVER, Usage.TLS_CLIENT), Identity.ROOT_CA),
+  OPERATOR(Identity.Kind.OPERATOR, -1, List.of(Usage.TLS_CLIENT), Identity.ROOT_CA),
+  NODE(Identity.Kind.NODE, -1, List.of(Usage.TLS_CLIENT, Usage.TLS_SERVER), Identity.AGENT_CA);
+
+  /** What an end-entity certificate is used for, as an extended key usage. */
+  public enum Usage {
+    TLS_SERVER("1.3.6.1.5.5.7.3.1"),
+    TLS_CLIENT("1.3.6.1.5.5.7.3.2");
+
+    private final String oid;
+
+    Usage(String oid) {
+      this.oid = oid;
+    }
+
+    public String oid() {
+      return oid;
+    }
+  }
+
+  private final Identity.Kind kind;
+  private final int pathLength;
+  private final List<Usage> usages;
+  private final Identity issuer;
+
+  CertificateProfile(Identity.Kind kind, int pathLength, List<Usage> usages, Identity issuer) {
+    this.kind = kind;
+    this.pathLength = pathLength;
+    this.usages = usages;
+    this.issuer = issuer;
+  }
+
+  /** The profile a certificate for {@code identity} must follow. */
+  public static CertificateProfile forIdentity(Identity identity) {
+    return switch (identity.kind()) {
+      case CA -> identity.equals(Identity.ROOT_CA) ? ROOT_CA : AGENT_CA;
+      case CONTROLLER -> CONTROLLER;
+      case OPERATOR -> OPERATOR;
+      case NODE -> NODE;
+    };
+  }
+
+  public boolean isCa() {
+    return kind == Identity.Kind.CA;
+  }
+
+  /** For CAs: how many CA certificates may follow it in a path. */
+  public int pathLength() {
+    return pathLength;
+  }
+
+  /** For end entities: the extended key usages it carries. */
+  public List<Usage> usages() {
+    return usages;
+  }
+
+  /** The identity of the CA that must issue it; {@code null} for the self-signed root. */
+  public Identity issuer() {
+    return issuer;
+  }
+}

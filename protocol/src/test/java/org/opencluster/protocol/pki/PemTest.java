@@ -1,0 +1,116 @@
+package org.opencluster.protocol.pki;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.crypto.SecretBytes;
+
+class PemTest {
+
+  private static final char[] PASSPHRASE = "correct horse battery staple".toCharArray();
+
+  private final TestPki pki = new TestPki();
+  private final KeyPair keys = EcKeys.generate();
+
+  PemTest() throws Exception {}
+
+  @Test
+  void certificates_roundTripInOrder() throws Exception {
+    List<X509Certificate> chain = pki.agentCa.chain();
+    String pem = Pem.encodeCertificates(chain);
+    assertThat(pem).startsWith("-----BEGIN CERTIFICATE-----");
+    assertThat(Pem.decodeCertificates(pem)).containsExactlyElementsOf(chain);
+  }
+
+  @Test
+  void certificateFileHoldingAKey_isRefused() throws Exception {
+    String mixed = Pem.encodeCertificates(List.of(pki.rootCertificate())) + Pem.encodeEncryptedPrivateKey(keys.getPrivate(), PASSPHRASE);
+    assertThatThrownBy(() -> Pem.decodeCertificates(mixed)).isInstanceOf(CertificateException.class).hasMessageContaining("ENCRYPTED PRIVATE KEY");
+    assertThatThrownBy(() -> Pem.decodeCertificates("not pem")).isInstanceOf(CertificateException.class).hasMessageContaining("no certificate");
+  }
+
+  @Test
+  void privateKey_roundTripsAsSecretBytes() throws Exception {
+    try (SecretBytes pem = Pem.encodePrivateKey(keys.getPrivate())) {
+      String text = new String(pem.copyBytes(), StandardCharsets.US_ASCII);
+      assertThat(text).startsWith("-----BEGIN PRIVATE KEY-----\n").endsWith("-----END PRIVATE KEY-----\n");
+      PrivateKey decoded = Pem.decodePrivateKey(pem);
+      assertThat(decoded.getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+      assertThat(pem.toString()).isEqualTo("[secret]");
+    }
+  }
+
+  @Test
+  void privateKeyWithWindowsLineEndings_isRead() throws Exception {
+    try (SecretBytes pem = Pem.encodePrivateKey(keys.getPrivate());
+        SecretBytes crlf = SecretBytes.copyOf(new String(pem.copyBytes(), StandardCharsets.US_ASCII)
+            .replace("\n", "\r\n").getBytes(StandardCharsets.US_ASCII))) {
+      assertThat(Pem.decodePrivateKey(crlf).getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+    }
+  }
+
+  @Test
+  void encryptedPrivateKey_roundTripsWithThePassphrase() throws Exception {
+    String pem = Pem.encodeEncryptedPrivateKey(keys.getPrivate(), PASSPHRASE);
+    assertThat(pem).startsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    assertThat(Pem.decodeEncryptedPrivateKey(pem, PASSPHRASE).getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+  }
+
+  @Test
+  void encryptedPrivateKeyWithWrongPassphrase_isRefused() {
+    String pem = Pem.encodeEncryptedPrivateKey(keys.getPrivate(), PASSPHRASE);
+    assertThatThrownBy(() -> Pem.decodeEncryptedPrivateKey(pem, "wrong passphrase!!".toCharArray()))
+        .isInstanceOf(KeyDecryptionException.class)
+        .hasMessage("wrong passphrase, or the key file is damaged");
+  }
+
+  @Test
+  void damagedEncryptedPrivateKey_isRefused() {
+    String pem = Pem.encodeEncryptedPrivateKey(keys.getPrivate(), PASSPHRASE);
+    String[] lines = pem.split("\n");
+    char[] middle = lines[3].toCharArray();
+    middle[10] = middle[10] == 'A' ? 'B' : 'A';
+    lines[3] = new String(middle);
+    String damaged = String.join("\n", lines) + "\n";
+    assertThatThrownBy(() -> Pem.decodeEncryptedPrivateKey(damaged, PASSPHRASE)).isInstanceOf(GeneralSecurityException.class);
+  }
+
+  @Test
+  void plainKeyWhereEncryptedExpected_andViceVersa_isRefused() throws Exception {
+    String encrypted = Pem.encodeEncryptedPrivateKey(keys.getPrivate(), PASSPHRASE);
+    try (SecretBytes plain = Pem.encodePrivateKey(keys.getPrivate());
+        SecretBytes encryptedBytes = SecretBytes.copyOf(encrypted.getBytes(StandardCharsets.US_ASCII))) {
+      assertThatThrownBy(() -> Pem.decodeEncryptedPrivateKey(new String(plain.copyBytes(), StandardCharsets.US_ASCII), PASSPHRASE))
+          .isInstanceOf(GeneralSecurityException.class).hasMessageContaining("ENCRYPTED PRIVATE KEY");
+      assertThatThrownBy(() -> Pem.decodePrivateKey(encryptedBytes))
+          .isInstanceOf(GeneralSecurityException.class).hasMessageContaining("passphrase");
+    }
+  }
+
+  @Test
+  void certificateRequest_roundTrips() throws Exception {
+    CertificateRequest request = CertificateRequest.create(keys, Identity.node("n-3"));
+    CertificateRequest decoded = Pem.decodeCertificateRequest(Pem.encodeCertificateRequest(request));
+    assertThat(decoded.requestedIdentity()).isEqualTo(Identity.node("n-3"));
+    assertThat(decoded.publicKey()).isEqualTo(keys.getPublic());
+    decoded.verifyProofOfPossession();
+    X509Certificate node = pki.agentCa.issue(decoded, Identity.node("n-3"), Duration.ofHours(1), SubjectAltNames.NONE);
+    assertThat(node.getPublicKey()).isEqualTo(keys.getPublic());
+  }
+
+  @Test
+  void certificateRequestWithoutIdentity_isRefused() {
+    String certificate = Pem.encodeCertificates(List.of(pki.rootCertificate()));
+    assertThatThrownBy(() -> Pem.decodeCertificateRequest(certificate)).isInstanceOf(CertificateException.class);
+  }
+}
