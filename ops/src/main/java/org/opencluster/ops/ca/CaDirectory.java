@@ -34,7 +34,8 @@ import org.opencluster.protocol.pki.Pem;
  *   agent-ca.key       agent CA key, encrypted PKCS#8 (mode 0600)
  * </pre>
  *
- * Both keys are encrypted under one passphrase, which is never stored.
+ * Each key is encrypted under its own passphrase, never stored: the agent CA's goes to the
+ * controllers that sign node certificates; the root's stays with whoever keeps the root offline.
  */
 public final class CaDirectory {
 
@@ -59,7 +60,7 @@ public final class CaDirectory {
    * @throws OpsException if {@code directory} already holds anything, or its parent is missing
    */
   public static CaDirectory init(Path directory, String clusterName, Duration rootValidity, Duration agentValidity,
-      char[] passphrase, Clock clock) throws OpsException, IOException {
+      char[] rootPassphrase, char[] agentPassphrase, Clock clock) throws OpsException, IOException {
     KeyPair rootKeys = EcKeys.generate();
     KeyPair agentKeys = EcKeys.generate();
     CertificateAuthority root;
@@ -70,8 +71,8 @@ public final class CaDirectory {
     } catch (CertificateIssuanceException e) {
       throw new OpsException(e.getMessage(), e);
     }
-    String rootKeyPem = Pem.encodeEncryptedPrivateKey(rootKeys.getPrivate(), passphrase);
-    String agentKeyPem = Pem.encodeEncryptedPrivateKey(agentKeys.getPrivate(), passphrase);
+    String rootKeyPem = Pem.encodeEncryptedPrivateKey(rootKeys.getPrivate(), rootPassphrase);
+    String agentKeyPem = Pem.encodeEncryptedPrivateKey(agentKeys.getPrivate(), agentPassphrase);
     NewDirectory.create(directory, NewDirectory.PRIVATE_DIRECTORY, List.of(
         new NewDirectory.File(ROOT_CERTIFICATE, NewDirectory.PUBLIC_FILE, text(Pem.encodeCertificates(List.of(root.certificate())))),
         new NewDirectory.File(ROOT_KEY, NewDirectory.PRIVATE_FILE, text(rootKeyPem)),
@@ -92,17 +93,18 @@ public final class CaDirectory {
     }
     X509Certificate root = readCertificate(directory, ROOT_CERTIFICATE, Identity.ROOT_CA);
     X509Certificate agent = readCertificate(directory, AGENT_CERTIFICATE, Identity.AGENT_CA);
+    try {
+      agent.verify(root.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new OpsException(directory.resolve(AGENT_CERTIFICATE) + " is not signed by " + directory.resolve(ROOT_CERTIFICATE)
+          + ": the files come from different CAs", e);
+    }
     return new CaDirectory(directory, root, agent);
   }
 
   /** The root CA with its key, for issuing controller and operator certificates. */
   public CertificateAuthority unlockRoot(char[] passphrase, Clock clock) throws OpsException {
     return loadAuthority(List.of(root), readKey(ROOT_KEY, passphrase), clock, directory.resolve(ROOT_KEY));
-  }
-
-  /** The agent CA with its key, for issuing node certificates. */
-  public CertificateAuthority unlockAgentCa(char[] passphrase, Clock clock) throws OpsException {
-    return loadAuthority(List.of(agent, root), readKey(AGENT_KEY, passphrase), clock, directory.resolve(AGENT_KEY));
   }
 
   public Path directory() {

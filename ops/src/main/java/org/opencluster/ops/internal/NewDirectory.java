@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
@@ -21,9 +21,13 @@ import java.util.stream.Stream;
 import org.opencluster.ops.OpsException;
 
 /**
- * Writes a set of files so that they appear together or not at all: into a private temporary
- * directory next to the target, flushed to disk, then renamed into place. A target that already
- * holds anything is refused, never overwritten.
+ * Writes a set of files so that they appear together or not at all: into a private staging
+ * directory next to the target, flushed to disk, then renamed into place with one {@code
+ * rename(2)}, which succeeds only if the target is absent or an empty directory. Nothing already
+ * at the target is ever deleted or overwritten.
+ *
+ * <p>A crash between writing and renaming leaves a {@code .NAME.tmp-*} directory (mode 0700) next
+ * to the target; it holds what was being written, private keys included. Delete it by hand.
  */
 public final class NewDirectory {
 
@@ -43,62 +47,64 @@ public final class NewDirectory {
   private NewDirectory() {}
 
   /**
-   * @throws OpsException if the parent does not exist, or {@code target} exists and is not an
-   *     empty directory
+   * Fails early, before any slow work, if {@link #create} would refuse {@code target}.
+   *
+   * @throws OpsException if the parent is missing, or {@code target} is anything but an empty
+   *     directory or nothing
    */
+  public static void checkCanCreate(Path target) throws OpsException, IOException {
+    Path resolved = resolve(target);
+    if (!Files.exists(resolved, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (!Files.isDirectory(resolved, LinkOption.NOFOLLOW_LINKS)) {
+      throw new OpsException(resolved + " exists and is not a directory; refusing to overwrite it");
+    }
+    try (Stream<Path> entries = Files.list(resolved)) {
+      if (entries.findAny().isPresent()) {
+        throw new OpsException(resolved + " is not empty; refusing to overwrite what is there. Choose a new directory");
+      }
+    }
+  }
+
+  /** Writes {@code files} into {@code target}, which must be absent or an empty directory. */
   public static void create(Path target, Set<PosixFilePermission> directoryPermissions, List<File> files)
       throws OpsException, IOException {
     checkCanCreate(target);
-    Path absolute = target.toAbsolutePath().normalize();
-    Path parent = absolute.getParent();
-    Path staging = Files.createTempDirectory(parent, "." + absolute.getFileName() + ".tmp-",
+    Path resolved = resolve(target);
+    Path staging = Files.createTempDirectory(resolved.getParent(), "." + resolved.getFileName() + ".tmp-",
         PosixFilePermissions.asFileAttribute(PRIVATE_DIRECTORY));
     try {
       for (File file : files) {
         write(staging.resolve(file.name()), file);
       }
       Files.setPosixFilePermissions(staging, directoryPermissions);
-      if (Files.exists(absolute)) {
-        Files.delete(absolute);
-      }
+      sync(staging);
       try {
-        Files.move(staging, absolute, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException | DirectoryNotEmptyException e) {
-        throw new OpsException("cannot create " + absolute + ": it appeared while writing; nothing was written", e);
+        Files.move(staging, resolved, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileSystemException e) {
+        throw new OpsException("cannot create " + resolved + ": something appeared there while writing ("
+            + e.getReason() + "); nothing was written", e);
       }
-      syncDirectory(parent);
+      sync(resolved.getParent());
     } catch (IOException | OpsException | RuntimeException e) {
       deleteRecursively(staging);
       throw e;
     }
   }
 
-  /**
-   * Fails early, before any slow work, if {@link #create} would refuse {@code target}.
-   *
-   * @throws OpsException if the parent is missing or {@code target} holds anything
-   */
-  public static void checkCanCreate(Path target) throws OpsException, IOException {
-    Path absolute = target.toAbsolutePath().normalize();
+  /** The target with its parent resolved through symbolic links, as the kernel will see it. */
+  private static Path resolve(Path target) throws OpsException, IOException {
+    Path absolute = target.toAbsolutePath();
+    Path name = absolute.getFileName();
     Path parent = absolute.getParent();
-    if (parent == null || !Files.isDirectory(parent)) {
+    if (name == null || parent == null || name.toString().equals(".") || name.toString().equals("..")) {
+      throw new OpsException("cannot create " + target + ": give a directory name, not '" + target + "'");
+    }
+    if (!Files.isDirectory(parent)) {
       throw new OpsException("cannot create " + absolute + ": the parent directory " + parent + " does not exist");
     }
-    requireAbsentOrEmpty(absolute);
-  }
-
-  private static void requireAbsentOrEmpty(Path target) throws OpsException, IOException {
-    if (!Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    if (!Files.isDirectory(target, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      throw new OpsException(target + " exists and is not a directory; refusing to overwrite it");
-    }
-    try (Stream<Path> entries = Files.list(target)) {
-      if (entries.findAny().isPresent()) {
-        throw new OpsException(target + " is not empty; refusing to overwrite what is there. Choose a new directory");
-      }
-    }
+    return parent.toRealPath().resolve(name);
   }
 
   private static void write(Path path, File file) throws IOException {
@@ -112,16 +118,16 @@ public final class NewDirectory {
     Files.setPosixFilePermissions(path, file.permissions());
   }
 
-  private static void syncDirectory(Path directory) {
+  private static void sync(Path directory) {
     try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException e) {
-      // Some file systems cannot sync a directory; the rename itself has happened.
+      // Some file systems cannot sync a directory; the data itself was forced above.
     }
   }
 
   private static void deleteRecursively(Path root) throws IOException {
-    if (!Files.exists(root)) {
+    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     Files.walkFileTree(root, new SimpleFileVisitor<>() {

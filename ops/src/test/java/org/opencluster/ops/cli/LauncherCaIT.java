@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherCaIT {
 
   private static final String PASSPHRASE = "correct horse battery staple";
+  private static final String AGENT_PASSPHRASE = "another long agent passphrase";
   private static final Path LAUNCHER = Path.of(System.getProperty("opencluster.home", "..")).toAbsolutePath().normalize()
       .resolve("bin/opencluster");
 
@@ -112,12 +113,14 @@ class LauncherCaIT {
     List<String> command = new ArrayList<>();
     command.add(LAUNCHER.toString());
     command.addAll(List.of(args));
-    return run(Map.of("OPENCLUSTER_CA_PASSPHRASE", PASSPHRASE), command.toArray(String[]::new));
+    return run(Map.of("OPENCLUSTER_CA_PASSPHRASE", PASSPHRASE, "OPENCLUSTER_AGENT_CA_PASSPHRASE", AGENT_PASSPHRASE),
+        command.toArray(String[]::new));
   }
 
   private static Result run(Map<String, String> environment, String... command) throws IOException, InterruptedException {
     ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile());
     builder.environment().remove("OPENCLUSTER_CA_PASSPHRASE");
+    builder.environment().remove("OPENCLUSTER_AGENT_CA_PASSPHRASE");
     builder.environment().putAll(environment);
     Path out = Files.createTempFile(tmp, "out", ".txt");
     Path err = Files.createTempFile(tmp, "err", ".txt");

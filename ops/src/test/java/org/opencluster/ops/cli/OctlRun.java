@@ -13,6 +13,7 @@ import java.util.Optional;
 public final class OctlRun {
 
   public static final String PASSPHRASE = "correct horse battery staple";
+  public static final String AGENT_PASSPHRASE = "another long agent passphrase";
 
   private final Map<String, String> environment = new HashMap<>();
   private final Deque<String> terminalAnswers = new ArrayDeque<>();
@@ -24,6 +25,7 @@ public final class OctlRun {
   public static OctlRun withPassphrase() {
     OctlRun run = new OctlRun();
     run.environment.put("OPENCLUSTER_CA_PASSPHRASE", PASSPHRASE);
+    run.environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", AGENT_PASSPHRASE);
     return run;
   }
 
@@ -43,8 +45,15 @@ public final class OctlRun {
     return this;
   }
 
+  /** Sets the root CA passphrase. */
   public OctlRun passphrase(String passphrase) {
     environment.put("OPENCLUSTER_CA_PASSPHRASE", passphrase);
+    return this;
+  }
+
+  /** Sets the agent CA passphrase. */
+  public OctlRun agentPassphrase(String passphrase) {
+    environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", passphrase);
     return this;
   }
 

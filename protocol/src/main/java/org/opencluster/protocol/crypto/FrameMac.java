@@ -10,7 +10,7 @@ import javax.crypto.Mac;
  * being reflected back to its sender; the node and session ids stop it from being replayed into
  * another session. Verification compares in constant time.
  *
- * <p>Thread-safe. Close it when the session ends: the key is zeroed.
+ * <p>Thread-safe. Close it when the session ends: the key is zeroed, and every later use throws.
  */
 public final class FrameMac implements AutoCloseable {
 
@@ -41,19 +41,22 @@ public final class FrameMac implements AutoCloseable {
     if (sessionKey.length() != KEY_LENGTH) {
       throw new IllegalArgumentException("frame MAC key must be " + KEY_LENGTH + " bytes");
     }
-    return new FrameMac(SecretBytes.copyOf(sessionKey.unsafeArray()));
+    return new FrameMac(sessionKey.copy());
   }
 
   public byte[] compute(Direction direction, String nodeId, byte[] sessionId, long sequence, byte[] payload) {
-    Mac mac = Hkdf.hmac(key.unsafeArray());
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(sessionId, "sessionId");
+    Objects.requireNonNull(payload, "payload");
+    Mac mac = key.read(Hkdf::hmac);
     mac.update(LABEL);
     mac.update(direction.code);
-    update(mac, Labels.utf8(Objects.requireNonNull(nodeId, "nodeId")));
-    update(mac, Objects.requireNonNull(sessionId, "sessionId"));
+    update(mac, Labels.utf8(nodeId));
+    update(mac, sessionId);
     for (int shift = 56; shift >= 0; shift -= 8) {
       mac.update((byte) (sequence >>> shift));
     }
-    update(mac, Objects.requireNonNull(payload, "payload"));
+    update(mac, payload);
     return mac.doFinal();
   }
 

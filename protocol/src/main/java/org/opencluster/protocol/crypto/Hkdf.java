@@ -25,7 +25,7 @@ public final class Hkdf {
   public static SecretBytes extract(byte[] salt, SecretBytes inputKeyMaterial) {
     byte[] effectiveSalt = salt == null || salt.length == 0 ? new byte[HASH_LENGTH] : salt;
     Mac mac = hmac(effectiveSalt);
-    return SecretBytes.adopt(mac.doFinal(inputKeyMaterial.unsafeArray()));
+    return SecretBytes.adopt(inputKeyMaterial.read(mac::doFinal));
   }
 
   /** HKDF-Expand: {@code length} bytes from a pseudorandom key and context {@code info}. */
@@ -37,7 +37,7 @@ public final class Hkdf {
       throw new IllegalArgumentException("HKDF pseudorandom key must be at least " + HASH_LENGTH + " bytes");
     }
     byte[] context = info == null ? new byte[0] : info;
-    Mac mac = hmac(pseudoRandomKey.unsafeArray());
+    Mac mac = pseudoRandomKey.read(Hkdf::hmac);
     byte[] out = new byte[length];
     byte[] block = new byte[0];
     int written = 0;
@@ -55,6 +55,7 @@ public final class Hkdf {
     return SecretBytes.adopt(out);
   }
 
+  /** An initialised HMAC-SHA256; it holds its own copy of {@code key}. */
   static Mac hmac(byte[] key) {
     try {
       Mac mac = Mac.getInstance(HMAC);

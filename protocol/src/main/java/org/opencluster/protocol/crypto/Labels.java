@@ -38,6 +38,20 @@ final class Labels {
     return out.toByteArray();
   }
 
+  /**
+   * Associated data from several parts: the part count, then each part length-prefixed, so
+   * ("n1", "2db") and ("n12", "db") differ, and no parts differs from one empty part.
+   */
+  static byte[] associatedData(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    writeInt(out, parts.length);
+    for (byte[] part : parts) {
+      writeInt(out, part.length);
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
   static void writeInt(ByteArrayOutputStream out, int value) {
     out.write(value >>> 24);
     out.write(value >>> 16);

@@ -17,9 +17,10 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>Construction (version 1): a fresh ephemeral P-256 key pair per box; {@code shared =
  * ECDH(ephemeral, recipient)}; {@code key || nonce = HKDF-SHA256(ikm = shared, salt =
  * "opencluster/sealed-box/v1", info = context || ephemeral point || recipient point, 44 bytes)};
- * AES-256-GCM with associated data = the box header and the caller's associated data. The
- * context label and associated data must match on open, so a box made for one purpose or one
- * object is refused for any other.
+ * AES-256-GCM with associated data = the box header and the caller's associated data parts
+ * (counted and length-prefixed, so ("n1", "2db") and ("n12", "db") differ). The context label and
+ * associated data must match on open, so a box made for one purpose or one object is refused for
+ * any other.
  *
  * <p>Format: {@code version (1) || ephemeral public key, uncompressed point (65) || ciphertext ||
  * GCM tag (16)}.
@@ -47,10 +48,10 @@ public final class SealedBox {
    * Seals {@code plaintext} to {@code recipient}.
    *
    * @param context what the box is for, e.g. {@code "opencluster/secure-file/v1"}
-   * @param associatedData bound into the tag, not encrypted (e.g. node id, file name, version)
+   * @param associatedData parts bound into the tag, not encrypted (e.g. node id, file name, version)
    */
   public static byte[] seal(
-      ECPublicKey recipient, String context, SecretBytes plaintext, byte[] associatedData)
+      ECPublicKey recipient, String context, SecretBytes plaintext, byte[]... associatedData)
       throws InvalidKeyException {
     byte[] label = Labels.encode(context);
     EcKeys.requireValidPublicKey(recipient);
@@ -60,10 +61,11 @@ public final class SealedBox {
     try (SecretBytes keyAndNonce =
         derive(Ecdh.agree(ephemeral.getPrivate(), recipient), label, ephemeralPoint, EcKeys.encodePoint(recipient))) {
       Cipher cipher = cipher(Cipher.ENCRYPT_MODE, keyAndNonce, header, associatedData);
-      byte[] input = plaintext.unsafeArray();
-      byte[] box = Arrays.copyOf(header, HEADER_LENGTH + cipher.getOutputSize(input.length));
-      cipher.doFinal(input, 0, input.length, box, HEADER_LENGTH);
-      return box;
+      return plaintext.read(input -> {
+        byte[] box = Arrays.copyOf(header, HEADER_LENGTH + cipher.getOutputSize(input.length));
+        cipher.doFinal(input, 0, input.length, box, HEADER_LENGTH);
+        return box;
+      });
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("AES-256-GCM failed while sealing", e);
     }
@@ -77,7 +79,7 @@ public final class SealedBox {
    *     any modified byte)
    */
   public static SecretBytes open(
-      KeyPair recipient, String context, byte[] box, byte[] associatedData) throws SealedBoxException {
+      KeyPair recipient, String context, byte[] box, byte[]... associatedData) throws SealedBoxException {
     byte[] label = Labels.encode(context);
     if (box == null || box.length < OVERHEAD) {
       throw new SealedBoxException(
@@ -117,18 +119,18 @@ public final class SealedBox {
     }
   }
 
-  private static Cipher cipher(int mode, SecretBytes keyAndNonce, byte[] header, byte[] associatedData)
+  private static Cipher cipher(int mode, SecretBytes keyAndNonce, byte[] header, byte[][] associatedData)
       throws GeneralSecurityException {
-    byte[] material = keyAndNonce.unsafeArray();
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-    cipher.init(
-        mode,
-        new SecretKeySpec(material, 0, KEY_LENGTH, "AES"),
-        new GCMParameterSpec(TAG_BITS, material, KEY_LENGTH, NONCE_LENGTH));
+    keyAndNonce.read(material -> {
+      cipher.init(
+          mode,
+          new SecretKeySpec(material, 0, KEY_LENGTH, "AES"),
+          new GCMParameterSpec(TAG_BITS, material, KEY_LENGTH, NONCE_LENGTH));
+      return cipher;
+    });
     cipher.updateAAD(header);
-    if (associatedData != null) {
-      cipher.updateAAD(associatedData);
-    }
+    cipher.updateAAD(Labels.associatedData(associatedData));
     return cipher;
   }
 

@@ -5,6 +5,9 @@ import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.Objects;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import javax.security.auth.Destroyable;
 
 /**
@@ -17,13 +20,17 @@ import javax.security.auth.Destroyable;
  * <p>Hand it to the primitives of this package rather than extracting bytes. Where bytes must
  * leave (writing a file the agent serves), use {@link #writeTo(OutputStream)} or {@link
  * #copyBytes()} and zero the copy.
+ *
+ * <p>Thread-safe: a reader holds a read lock while it uses the buffer and {@link #close()} waits
+ * for it, so a concurrent close can never make a primitive run on a half-zeroed key.
  */
 public final class SecretBytes implements AutoCloseable, Destroyable {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final byte[] bytes;
-  private volatile boolean destroyed;
+  private final ReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean destroyed;
 
   private SecretBytes(byte[] owned) {
     this.bytes = owned;
@@ -36,7 +43,8 @@ public final class SecretBytes implements AutoCloseable, Destroyable {
 
   /** A copy of {@code length} bytes of {@code source} from {@code offset}. */
   public static SecretBytes copyOf(byte[] source, int offset, int length) {
-    return new SecretBytes(Arrays.copyOfRange(source, offset, Math.addExact(offset, length)));
+    Objects.checkFromIndexSize(offset, length, source.length);
+    return new SecretBytes(Arrays.copyOfRange(source, offset, offset + length));
   }
 
   /**
@@ -57,35 +65,57 @@ public final class SecretBytes implements AutoCloseable, Destroyable {
     return new SecretBytes(b);
   }
 
+  /** An independent copy, to be closed on its own. */
+  public SecretBytes copy() {
+    return read(b -> new SecretBytes(b.clone()));
+  }
+
   public int length() {
-    checkLive();
-    return bytes.length;
+    return read(b -> b.length);
   }
 
   /** A copy of the secret; the caller must zero it ({@code Arrays.fill(copy, (byte) 0)}). */
   public byte[] copyBytes() {
-    checkLive();
-    return bytes.clone();
+    return read(byte[]::clone);
   }
 
   /** Writes the secret to {@code out} without making a copy on the heap. */
   public void writeTo(OutputStream out) throws IOException {
-    checkLive();
-    out.write(bytes);
+    lock.readLock().lock();
+    try {
+      checkLive();
+      out.write(bytes);
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
-  /** The live buffer, for the primitives of this package only. Never hand it out. */
-  byte[] unsafeArray() {
-    checkLive();
-    return bytes;
+  /** Something done with the live buffer while it cannot be destroyed. */
+  @FunctionalInterface
+  interface Reader<T, E extends Exception> {
+    T apply(byte[] bytes) throws E;
+  }
+
+  /**
+   * Runs {@code reader} on the live buffer under the read lock, for the primitives of this
+   * package only: the reader must not keep the array.
+   */
+  <T, E extends Exception> T read(Reader<T, E> reader) throws E {
+    lock.readLock().lock();
+    try {
+      checkLive();
+      return reader.apply(bytes);
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   /** Constant-time comparison (the length is not secret). */
   public boolean equalsConstantTime(SecretBytes other) {
-    return MessageDigest.isEqual(unsafeArray(), other.unsafeArray());
+    return read(mine -> other.read(theirs -> MessageDigest.isEqual(mine, theirs)));
   }
 
-  /** Zeroes the buffer. Idempotent. */
+  /** Zeroes the buffer, after any reader in progress has finished. Idempotent. */
   @Override
   public void close() {
     destroy();
@@ -93,15 +123,25 @@ public final class SecretBytes implements AutoCloseable, Destroyable {
 
   @Override
   public void destroy() {
-    if (!destroyed) {
-      Arrays.fill(bytes, (byte) 0);
-      destroyed = true;
+    lock.writeLock().lock();
+    try {
+      if (!destroyed) {
+        Arrays.fill(bytes, (byte) 0);
+        destroyed = true;
+      }
+    } finally {
+      lock.writeLock().unlock();
     }
   }
 
   @Override
   public boolean isDestroyed() {
-    return destroyed;
+    lock.readLock().lock();
+    try {
+      return destroyed;
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   /** Constant-time equality of content; see {@link #equalsConstantTime(SecretBytes)}. */
@@ -113,7 +153,7 @@ public final class SecretBytes implements AutoCloseable, Destroyable {
   /** Depends only on the length, so a hash table reveals nothing of the content. */
   @Override
   public int hashCode() {
-    return destroyed ? 0 : bytes.length;
+    return bytes.length;
   }
 
   @Override

@@ -18,6 +18,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -31,6 +32,9 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
+import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
@@ -56,11 +60,23 @@ public final class CertificateAuthority {
   private static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
   private static final Pattern CLUSTER_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}");
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int KEY_CERT_SIGN = 5;
 
   private final List<X509Certificate> chain;
   private final PrivateKey key;
   private final Identity identity;
   private final Clock clock;
+
+  /**
+   * What the agent CA may put in a certificate besides identity URIs: DNS names only under the
+   * reserved {@code invalid} domain (RFC 6761: resolves nowhere) and no IP address. Standard TLS
+   * stacks enforce this, so the agent CA's key cannot mint a usable server certificate.
+   */
+  private static final NameConstraints AGENT_CA_NAME_CONSTRAINTS = new NameConstraints(
+      new GeneralSubtree[] {new GeneralSubtree(new GeneralName(GeneralName.dNSName, "invalid"))},
+      new GeneralSubtree[] {
+          new GeneralSubtree(new GeneralName(GeneralName.iPAddress, new DEROctetString(new byte[8]))),
+          new GeneralSubtree(new GeneralName(GeneralName.iPAddress, new DEROctetString(new byte[32])))});
 
   private CertificateAuthority(List<X509Certificate> chain, PrivateKey key, Identity identity, Clock clock) {
     this.chain = List.copyOf(chain);
@@ -111,6 +127,17 @@ public final class CertificateAuthority {
     if (identity.kind() != Identity.Kind.CA || certificate.getBasicConstraints() < 0) {
       throw new CertificateIssuanceException("not a CA certificate: " + identity);
     }
+    boolean[] keyUsage = certificate.getKeyUsage();
+    if (keyUsage == null || !keyUsage[KEY_CERT_SIGN]) {
+      throw new CertificateIssuanceException(identity + " certificate may not sign certificates (no keyCertSign)");
+    }
+    for (int i = 0; i + 1 < chain.size(); i++) {
+      try {
+        chain.get(i).verify(chain.get(i + 1).getPublicKey());
+      } catch (GeneralSecurityException e) {
+        throw new CertificateIssuanceException("CA chain is broken: certificate " + i + " is not signed by certificate " + (i + 1), e);
+      }
+    }
     requireKeyMatches(certificate.getPublicKey(), key);
     return new CertificateAuthority(chain, key, identity, clock);
   }
@@ -128,7 +155,7 @@ public final class CertificateAuthority {
   /**
    * Issues an end-entity certificate for {@code subject} on {@code publicKey}.
    *
-   * @param altNames DNS names and IP addresses; only controllers and nodes may have them
+   * @param altNames DNS names and IP addresses; only controllers may have them
    * @throws CertificateIssuanceException if this CA may not issue for {@code subject}, the key is
    *     not P-256, or the validity would outlast this CA
    */
@@ -137,13 +164,18 @@ public final class CertificateAuthority {
     if (subject.kind() == Identity.Kind.CA) {
       throw new CertificateIssuanceException("CA certificates are made with createRoot or createAgentCa");
     }
-    if (subject.kind() == Identity.Kind.OPERATOR && !altNames.isEmpty()) {
-      throw new CertificateIssuanceException("operator certificates carry no DNS names or IP addresses");
+    if (subject.kind() != Identity.Kind.CONTROLLER && !altNames.isEmpty()) {
+      throw new CertificateIssuanceException(subject.kind().name().toLowerCase(Locale.ROOT)
+          + " certificates carry no DNS names or IP addresses: only controllers serve TLS");
     }
     X500NameBuilder name = new X500NameBuilder(BCStyle.INSTANCE)
         .addRDN(BCStyle.O, clusterName())
-        .addRDN(BCStyle.OU, subject.role().map(Role::id).orElse(subject.kind().name().toLowerCase(java.util.Locale.ROOT)))
-        .addRDN(BCStyle.CN, subject.name());
+        .addRDN(BCStyle.OU, subject.role().map(Role::id).orElse(subject.kind().name().toLowerCase(Locale.ROOT)));
+    if (subject.kind() != Identity.Kind.NODE) {
+      // A node's subject has no CN: TLS stacks check a CN against the agent CA's DNS name
+      // constraints when there is no DNS SAN. The node's name is its identity URI.
+      name.addRDN(BCStyle.CN, subject.name());
+    }
     return issueFor(subject, publicKey, validity, altNames, name.build());
   }
 
@@ -197,7 +229,7 @@ public final class CertificateAuthority {
     CertificateProfile profile = CertificateProfile.forIdentity(subject);
     if (!identity.equals(profile.issuer())) {
       throw new CertificateIssuanceException(
-          identity + " may not issue " + subject.kind().name().toLowerCase(java.util.Locale.ROOT)
+          identity + " may not issue " + subject.kind().name().toLowerCase(Locale.ROOT)
               + " certificates; they come from " + profile.issuer());
     }
     requireP256(publicKey);
@@ -236,9 +268,14 @@ public final class CertificateAuthority {
       } else {
         builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+      }
+      if (!profile.usages().isEmpty()) {
         builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(profile.usages().stream()
             .map(u -> KeyPurposeId.getInstance(new ASN1ObjectIdentifier(u.oid())))
             .toArray(KeyPurposeId[]::new)));
+      }
+      if (profile == CertificateProfile.AGENT_CA) {
+        builder.addExtension(Extension.nameConstraints, true, AGENT_CA_NAME_CONSTRAINTS);
       }
       List<GeneralName> names = new ArrayList<>();
       names.add(new GeneralName(GeneralName.uniformResourceIdentifier, subject.toString()));

@@ -9,22 +9,28 @@ import java.util.List;
  *
  * <pre>
  * root CA      self-signed     CA, path length 1   keyCertSign, cRLSign
- * agent CA     by the root     CA, path length 0   keyCertSign, cRLSign
- * controller   by the root     end entity          digitalSignature   serverAuth, clientAuth
- * operator     by the root     end entity          digitalSignature   clientAuth
- * node         by the agent CA end entity          digitalSignature   clientAuth, serverAuth
+ * agent CA     by the root     CA, path length 0   keyCertSign, cRLSign   clientAuth only; name
+ *                                                  constraints: no real DNS name, no IP address
+ * controller   by the root     end entity          digitalSignature       serverAuth, clientAuth
+ * operator     by the root     end entity          digitalSignature       clientAuth
+ * node         by the agent CA end entity          digitalSignature       clientAuth
  * </pre>
  *
  * Node certificates come only from the agent CA, and controller and operator certificates only
  * from the root: the agent CA's key, which controllers use online, can never mint a controller or
- * an administrator.
+ * an administrator. Nor can it mint a TLS server certificate that any standard TLS client would
+ * accept: its own certificate limits it to clientAuth and to names that resolve nowhere.
+ *
+ * <p>A node certificate is for clients only. Pekko's Artery also opens connections towards an
+ * agent, where the agent's TLS engine acts as server; the edge checks that peer with its own
+ * validator as a {@link Usage#TLS_CLIENT}, because it is the same node authenticating.
  */
 public enum CertificateProfile {
   ROOT_CA(Identity.Kind.CA, 1, List.of(), null),
-  AGENT_CA(Identity.Kind.CA, 0, List.of(), Identity.ROOT_CA),
+  AGENT_CA(Identity.Kind.CA, 0, List.of(Usage.TLS_CLIENT), Identity.ROOT_CA),
   CONTROLLER(Identity.Kind.CONTROLLER, -1, List.of(Usage.TLS_SERVER, Usage.TLS_CLIENT), Identity.ROOT_CA),
   OPERATOR(Identity.Kind.OPERATOR, -1, List.of(Usage.TLS_CLIENT), Identity.ROOT_CA),
-  NODE(Identity.Kind.NODE, -1, List.of(Usage.TLS_CLIENT, Usage.TLS_SERVER), Identity.AGENT_CA);
+  NODE(Identity.Kind.NODE, -1, List.of(Usage.TLS_CLIENT), Identity.AGENT_CA);
 
   /** What an end-entity certificate is used for, as an extended key usage. */
   public enum Usage {
@@ -73,7 +79,10 @@ public enum CertificateProfile {
     return pathLength;
   }
 
-  /** For end entities: the extended key usages it carries. */
+  /**
+   * The extended key usages it carries: for end entities, what they are for; for the agent CA,
+   * what anything below it may be for (empty: no limit).
+   */
   public List<Usage> usages() {
     return usages;
   }

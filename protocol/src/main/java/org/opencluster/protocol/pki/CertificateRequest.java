@@ -8,6 +8,7 @@ import java.security.PublicKey;
 import java.security.SignatureException;
 import java.security.cert.CertificateException;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.Extension;
@@ -80,8 +81,15 @@ public final class CertificateRequest {
     return new CertificateRequest(request, requestedIdentity(request), key);
   }
 
-  /** @throws SignatureException if the request was not signed by the private key of its public key */
+  /**
+   * @throws SignatureException if the request is not signed with ECDSA/SHA-256 by the private key
+   *     of its public key
+   */
   public void verifyProofOfPossession() throws SignatureException {
+    if (!X9ObjectIdentifiers.ecdsa_with_SHA256.equals(request.getSignatureAlgorithm().getAlgorithm())) {
+      throw new SignatureException("certificate request must be signed with ECDSA/SHA-256, not "
+          + request.getSignatureAlgorithm().getAlgorithm());
+    }
     try {
       if (!request.isSignatureValid(new JcaContentVerifierProviderBuilder().build(publicKey))) {
         throw new SignatureException("certificate request signature does not verify");

@@ -30,6 +30,8 @@ public final class CertificateValidationException extends CertificateException {
     INVALID_IDENTITY,
     /** A valid identity, but not of a kind this caller accepts. */
     WRONG_IDENTITY_KIND,
+    /** A name (DNS, IP, directory) outside the name constraints of a CA above it. */
+    NAME_NOT_PERMITTED,
     /** The certificate came from a CA that may not issue its kind (node by root, admin by agent CA). */
     ISSUER_NOT_ALLOWED,
     UNSUPPORTED_CRITICAL_EXTENSION,

@@ -77,19 +77,19 @@ public final class Identity {
   public static Identity parse(String uri) {
     Matcher m = URI_FORM.matcher(uri == null ? "" : uri);
     if (!m.matches()) {
-      throw new IllegalArgumentException("not an OpenCluster identity URI: " + uri);
+      throw new IllegalArgumentException("not an OpenCluster identity URI: " + CertificateValidator.sanitize(uri));
     }
     Kind kind = Kind.valueOf(m.group(1).toUpperCase(Locale.ROOT));
     String name = m.group(2);
     String role = m.group(4);
     if (kind == Kind.OPERATOR) {
       if (role == null) {
-        throw new IllegalArgumentException("operator identity without a role: " + uri);
+        throw new IllegalArgumentException("operator identity without a role: " + CertificateValidator.sanitize(uri));
       }
       return operator(name, Role.fromId(role));
     }
     if (role != null) {
-      throw new IllegalArgumentException("only operator identities carry a role: " + uri);
+      throw new IllegalArgumentException("only operator identities carry a role: " + CertificateValidator.sanitize(uri));
     }
     if (kind == Kind.CA) {
       if (name.equals(ROOT_CA.name)) {
@@ -98,7 +98,7 @@ public final class Identity {
       if (name.equals(AGENT_CA.name)) {
         return AGENT_CA;
       }
-      throw new IllegalArgumentException("unknown CA identity: " + uri);
+      throw new IllegalArgumentException("unknown CA identity: " + CertificateValidator.sanitize(uri));
     }
     return new Identity(kind, name, null);
   }
@@ -139,7 +139,7 @@ public final class Identity {
   private static String requireName(String name) {
     if (!isValidName(name)) {
       throw new IllegalArgumentException(
-          "invalid name '" + name + "': use 1..63 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
+          "invalid name '" + CertificateValidator.sanitize(name) + "': use 1..63 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
     }
     return name;
   }

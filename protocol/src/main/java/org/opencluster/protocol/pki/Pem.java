@@ -17,7 +17,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.math.BigInteger;
+import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
+import org.bouncycastle.asn1.pkcs.PBES2Parameters;
+import org.bouncycastle.asn1.pkcs.PBKDF2Params;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
@@ -45,6 +51,9 @@ public final class Pem {
 
   /** PBKDF2 iterations for encrypted keys (OWASP's 2023 figure for PBKDF2-HMAC-SHA256). */
   public static final int PBKDF2_ITERATIONS = 600_000;
+
+  private static final int MIN_PBKDF2_ITERATIONS = 100_000;
+  private static final int MAX_PBKDF2_ITERATIONS = 10_000_000;
 
   private static final String CERTIFICATE = "CERTIFICATE";
   private static final String CERTIFICATE_REQUEST = "CERTIFICATE REQUEST";
@@ -127,6 +136,7 @@ public final class Pem {
    */
   public static PrivateKey decodePrivateKey(SecretBytes pem) throws GeneralSecurityException {
     byte[] text = pem.copyBytes();
+    byte[] base64 = null;
     byte[] der = null;
     try {
       int start = indexOf(text, KEY_HEADER, 0);
@@ -134,7 +144,8 @@ public final class Pem {
       if (start < 0 || end < 0) {
         throw new GeneralSecurityException("not a PKCS#8 PRIVATE KEY PEM (encrypted keys need a passphrase)");
       }
-      der = Base64.getMimeDecoder().decode(Arrays.copyOfRange(text, start + KEY_HEADER.length, end));
+      base64 = Arrays.copyOfRange(text, start + KEY_HEADER.length, end);
+      der = Base64.getMimeDecoder().decode(base64);
       PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
       EcKeys.requireP256(key);
       return key;
@@ -142,6 +153,9 @@ public final class Pem {
       throw new GeneralSecurityException("private key PEM is not valid base64");
     } finally {
       Arrays.fill(text, (byte) 0);
+      if (base64 != null) {
+        Arrays.fill(base64, (byte) 0);
+      }
       if (der != null) {
         Arrays.fill(der, (byte) 0);
       }
@@ -180,11 +194,18 @@ public final class Pem {
     if (objects.size() != 1 || !ENCRYPTED_PRIVATE_KEY.equals(objects.get(0).getType())) {
       throw new GeneralSecurityException("expected exactly one ENCRYPTED PRIVATE KEY block");
     }
+    PKCS8EncryptedPrivateKeyInfo encrypted;
+    try {
+      encrypted = new PKCS8EncryptedPrivateKeyInfo(objects.get(0).getContent());
+    } catch (IOException | IllegalArgumentException e) {
+      throw new KeyDecryptionException("the key file is damaged", e);
+    }
+    requireStrongEncryption(encrypted.getEncryptionAlgorithm());
     PrivateKeyInfo info;
     try {
-      info = new PKCS8EncryptedPrivateKeyInfo(objects.get(0).getContent())
-          .decryptPrivateKeyInfo(new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(Bc.PROVIDER).build(passphrase));
-    } catch (PKCSException | OperatorCreationException | IOException | IllegalArgumentException e) {
+      info = encrypted.decryptPrivateKeyInfo(
+          new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(Bc.PROVIDER).build(passphrase));
+    } catch (PKCSException | OperatorCreationException | IllegalArgumentException e) {
       throw new KeyDecryptionException("wrong passphrase, or the key file is damaged", e);
     }
     PrivateKey key;
@@ -195,6 +216,32 @@ public final class Pem {
     }
     EcKeys.requireP256(key);
     return key;
+  }
+
+  /**
+   * Accepts only what {@link #encodeEncryptedPrivateKey} writes: PBES2, PBKDF2 with HMAC-SHA256
+   * and a sane iteration count, AES-256-CBC. A file asking for a weak scheme or for billions of
+   * iterations is refused before any work is done.
+   */
+  private static void requireStrongEncryption(AlgorithmIdentifier algorithm) throws GeneralSecurityException {
+    if (!PKCSObjectIdentifiers.id_PBES2.equals(algorithm.getAlgorithm())) {
+      throw new GeneralSecurityException("encrypted key uses " + algorithm.getAlgorithm() + ", not PBES2: re-encrypt it");
+    }
+    PBES2Parameters parameters = PBES2Parameters.getInstance(algorithm.getParameters());
+    if (!PKCSObjectIdentifiers.id_PBKDF2.equals(parameters.getKeyDerivationFunc().getAlgorithm())
+        || !NISTObjectIdentifiers.id_aes256_CBC.equals(parameters.getEncryptionScheme().getAlgorithm())) {
+      throw new GeneralSecurityException("encrypted key must use PBKDF2 and AES-256-CBC");
+    }
+    PBKDF2Params kdf = PBKDF2Params.getInstance(parameters.getKeyDerivationFunc().getParameters());
+    if (!PKCSObjectIdentifiers.id_hmacWithSHA256.equals(kdf.getPrf().getAlgorithm())) {
+      throw new GeneralSecurityException("encrypted key must use PBKDF2 with HMAC-SHA256");
+    }
+    BigInteger iterations = kdf.getIterationCount();
+    if (iterations.compareTo(BigInteger.valueOf(MIN_PBKDF2_ITERATIONS)) < 0
+        || iterations.compareTo(BigInteger.valueOf(MAX_PBKDF2_ITERATIONS)) > 0) {
+      throw new GeneralSecurityException("encrypted key uses " + iterations + " PBKDF2 iterations; accepted: "
+          + MIN_PBKDF2_ITERATIONS + " to " + MAX_PBKDF2_ITERATIONS);
+    }
   }
 
   private static String write(PemObject object) {

@@ -23,6 +23,6 @@ public enum Role {
         return role;
       }
     }
-    throw new IllegalArgumentException("unknown role '" + id + "': expected admin, operator or auditor");
+    throw new IllegalArgumentException("unknown role '" + CertificateValidator.sanitize(id) + "': expected admin, operator or auditor");
   }
 }

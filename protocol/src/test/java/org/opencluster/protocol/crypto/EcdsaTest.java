@@ -70,6 +70,16 @@ class EcdsaTest {
   }
 
   @Test
+  void verifierForAPointOffTheCurve_isRefused() throws Exception {
+    java.security.interfaces.ECPublicKey genuine = (java.security.interfaces.ECPublicKey) keys.getPublic();
+    java.security.spec.ECPoint off = new java.security.spec.ECPoint(genuine.getW().getAffineX(),
+        genuine.getW().getAffineY().add(java.math.BigInteger.ONE));
+    java.security.PublicKey offCurve = java.security.KeyFactory.getInstance("EC")
+        .generatePublic(new java.security.spec.ECPublicKeySpec(off, genuine.getParams()));
+    assertThatThrownBy(() -> EcdsaVerifier.create(offCurve)).isInstanceOf(InvalidKeyException.class);
+  }
+
+  @Test
   void keysNotOnP256_areRefused() throws Exception {
     KeyPairGenerator p384 = KeyPairGenerator.getInstance("EC");
     p384.initialize(384);

@@ -113,6 +113,35 @@ class FrameMacTest {
   }
 
   @Test
+  void closingWhileVerifying_neverAcceptsAMacUnderTheZeroKey() throws Exception {
+    byte[] zeroKeyMac;
+    try (SecretBytes zero = SecretBytes.copyOf(new byte[32]);
+        FrameMac zeroMac = FrameMac.create(zero)) {
+      zeroKeyMac = zeroMac.compute(AGENT_TO_CONTROLLER, NODE, SESSION, SEQUENCE, PAYLOAD);
+    }
+    java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+    for (int round = 0; round < 300; round++) {
+      try (SecretBytes roundKey = SecretBytes.random(32)) {
+        FrameMac shared = FrameMac.create(roundKey);
+        Thread verifier = new Thread(() -> {
+          for (int i = 0; i < 50; i++) {
+            try {
+              shared.verify(AGENT_TO_CONTROLLER, NODE, SESSION, SEQUENCE, PAYLOAD, zeroKeyMac);
+              accepted.incrementAndGet();
+            } catch (FrameMacException | IllegalStateException expected) {
+              // refused, or used after close: both fine
+            }
+          }
+        });
+        verifier.start();
+        shared.close();
+        verifier.join();
+      }
+    }
+    assertThat(accepted).hasValue(0);
+  }
+
+  @Test
   void closingTheCallersKey_doesNotAffectTheMac() {
     key.close();
     assertThatCode(() -> frameMac.verify(AGENT_TO_CONTROLLER, NODE, SESSION, SEQUENCE, PAYLOAD, mac))

@@ -43,6 +43,14 @@ class HkdfTest {
   }
 
   @Test
+  void zeroOrNegativeOutputLength_isRefused() {
+    try (SecretBytes prk = SecretBytes.random(32)) {
+      assertThatThrownBy(() -> Hkdf.expand(prk, new byte[0], 0)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> Hkdf.expand(prk, new byte[0], -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
   void pseudoRandomKeyShorterThanHash_isRefused() {
     try (SecretBytes prk = SecretBytes.random(16)) {
       assertThatThrownBy(() -> Hkdf.expand(prk, new byte[0], 32)).isInstanceOf(IllegalArgumentException.class);

@@ -17,7 +17,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SealedBoxTest {
 
   private static final String CONTEXT = "opencluster/secure-file/v1";
-  private static final byte[] AAD = "node-7|db.conf|3".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] NODE = "node-7".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] FILE = "db.conf".getBytes(StandardCharsets.UTF_8);
+  private static final byte[] VERSION = {3};
   private static final String PLAINTEXT = "password=s3cr3t-Plaintext-Marker";
 
   private final KeyPair recipient = EcKeys.generate();
@@ -28,7 +30,7 @@ class SealedBoxTest {
     byte[] content = new byte[size];
     Arrays.fill(content, (byte) 0x5a);
     try (SecretBytes plaintext = SecretBytes.copyOf(content);
-        SecretBytes opened = SealedBox.open(recipient, CONTEXT, seal(plaintext), AAD)) {
+        SecretBytes opened = SealedBox.open(recipient, CONTEXT, seal(plaintext), NODE, FILE, VERSION)) {
       assertThat(opened.copyBytes()).isEqualTo(content);
     }
   }
@@ -64,7 +66,7 @@ class SealedBoxTest {
       for (int bit : new int[] {0x01, 0x80}) {
         byte[] tampered = box.clone();
         tampered[i] ^= (byte) bit;
-        assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, tampered, AAD))
+        assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, tampered, NODE, FILE, VERSION))
             .as("byte %d bit %02x", i, bit)
             .isInstanceOf(SealedBoxException.class)
             .hasMessageStartingWith("sealed box refused")
@@ -81,7 +83,7 @@ class SealedBoxTest {
     }
     for (int length = 0; length < box.length; length++) {
       byte[] truncated = Arrays.copyOf(box, length);
-      assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, truncated, AAD))
+      assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, truncated, NODE, FILE, VERSION))
           .as("length %d", length)
           .isInstanceOf(SealedBoxException.class);
     }
@@ -94,7 +96,7 @@ class SealedBoxTest {
       box = seal(plaintext);
     }
     byte[] extended = Arrays.copyOf(box, box.length + 1);
-    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, extended, AAD)).isInstanceOf(SealedBoxException.class);
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, extended, NODE, FILE, VERSION)).isInstanceOf(SealedBoxException.class);
   }
 
   @Test
@@ -103,7 +105,7 @@ class SealedBoxTest {
     try (SecretBytes plaintext = secret(PLAINTEXT)) {
       box = seal(plaintext);
     }
-    assertThatThrownBy(() -> SealedBox.open(EcKeys.generate(), CONTEXT, box, AAD))
+    assertThatThrownBy(() -> SealedBox.open(EcKeys.generate(), CONTEXT, box, NODE, FILE, VERSION))
         .isInstanceOf(SealedBoxException.class)
         .hasMessageContaining("authentication failed");
   }
@@ -114,7 +116,7 @@ class SealedBoxTest {
     try (SecretBytes plaintext = secret(PLAINTEXT)) {
       box = seal(plaintext);
     }
-    assertThatThrownBy(() -> SealedBox.open(recipient, "opencluster/sealed-key/v1", box, AAD))
+    assertThatThrownBy(() -> SealedBox.open(recipient, "opencluster/sealed-key/v1", box, NODE, FILE, VERSION))
         .isInstanceOf(SealedBoxException.class)
         .hasMessageContaining("authentication failed");
   }
@@ -125,10 +127,40 @@ class SealedBoxTest {
     try (SecretBytes plaintext = secret(PLAINTEXT)) {
       box = seal(plaintext);
     }
-    byte[] otherVersion = "node-7|db.conf|4".getBytes(StandardCharsets.UTF_8);
-    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, otherVersion))
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, NODE, FILE, new byte[] {4}))
         .isInstanceOf(SealedBoxException.class);
-    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, null)).isInstanceOf(SealedBoxException.class);
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box)).isInstanceOf(SealedBoxException.class);
+  }
+
+  @Test
+  void associatedDataParts_cannotBeRegrouped() throws Exception {
+    byte[] box;
+    try (SecretBytes plaintext = secret(PLAINTEXT)) {
+      box = SealedBox.seal((ECPublicKey) recipient.getPublic(), CONTEXT, plaintext, bytes("n1"), bytes("2db"));
+    }
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, bytes("n12"), bytes("db")))
+        .isInstanceOf(SealedBoxException.class);
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, bytes("n12db"))).isInstanceOf(SealedBoxException.class);
+  }
+
+  @Test
+  void noAssociatedData_differsFromOneEmptyPart() throws Exception {
+    byte[] box;
+    try (SecretBytes plaintext = secret(PLAINTEXT)) {
+      box = SealedBox.seal((ECPublicKey) recipient.getPublic(), CONTEXT, plaintext);
+    }
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, new byte[0])).isInstanceOf(SealedBoxException.class);
+  }
+
+  @Test
+  void recipientPairWhosePublicKeyIsNotItsOwn_isRefused() throws Exception {
+    byte[] box;
+    try (SecretBytes plaintext = secret(PLAINTEXT)) {
+      box = seal(plaintext);
+    }
+    KeyPair mismatched = new KeyPair(EcKeys.generate().getPublic(), recipient.getPrivate());
+    assertThatThrownBy(() -> SealedBox.open(mismatched, CONTEXT, box, NODE, FILE, VERSION))
+        .isInstanceOf(SealedBoxException.class);
   }
 
   @Test
@@ -138,7 +170,7 @@ class SealedBoxTest {
       box = seal(plaintext);
     }
     box[0] = 2;
-    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, AAD))
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, NODE, FILE, VERSION))
         .isInstanceOf(SealedBoxException.class)
         .hasMessageContaining("unsupported format version 2");
   }
@@ -150,7 +182,7 @@ class SealedBoxTest {
       box = seal(plaintext);
     }
     box[65] ^= 1; // last byte of the ephemeral point's Y coordinate
-    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, AAD))
+    assertThatThrownBy(() -> SealedBox.open(recipient, CONTEXT, box, NODE, FILE, VERSION))
         .isInstanceOf(SealedBoxException.class)
         .hasMessageContaining("not a valid P-256 point");
   }
@@ -161,25 +193,29 @@ class SealedBoxTest {
     generator.initialize(new ECGenParameterSpec("secp384r1"));
     KeyPair p384 = generator.generateKeyPair();
     try (SecretBytes plaintext = secret(PLAINTEXT)) {
-      assertThatThrownBy(() -> SealedBox.seal((ECPublicKey) p384.getPublic(), CONTEXT, plaintext, AAD))
+      assertThatThrownBy(() -> SealedBox.seal((ECPublicKey) p384.getPublic(), CONTEXT, plaintext, NODE, FILE, VERSION))
           .isInstanceOf(InvalidKeyException.class);
       byte[] box = seal(plaintext);
-      assertThatThrownBy(() -> SealedBox.open(p384, CONTEXT, box, AAD)).isInstanceOf(SealedBoxException.class);
+      assertThatThrownBy(() -> SealedBox.open(p384, CONTEXT, box, NODE, FILE, VERSION)).isInstanceOf(SealedBoxException.class);
     }
   }
 
   @Test
   void invalidContextLabel_isRefused() {
     try (SecretBytes plaintext = secret(PLAINTEXT)) {
-      assertThatThrownBy(() -> SealedBox.seal((ECPublicKey) recipient.getPublic(), "", plaintext, AAD))
+      assertThatThrownBy(() -> SealedBox.seal((ECPublicKey) recipient.getPublic(), "", plaintext, NODE, FILE, VERSION))
           .isInstanceOf(IllegalArgumentException.class);
-      assertThatThrownBy(() -> SealedBox.seal((ECPublicKey) recipient.getPublic(), "has space", plaintext, AAD))
+      assertThatThrownBy(() -> SealedBox.seal((ECPublicKey) recipient.getPublic(), "has space", plaintext, NODE, FILE, VERSION))
           .isInstanceOf(IllegalArgumentException.class);
     }
   }
 
   private byte[] seal(SecretBytes plaintext) throws InvalidKeyException {
-    return SealedBox.seal((ECPublicKey) recipient.getPublic(), CONTEXT, plaintext, AAD);
+    return SealedBox.seal((ECPublicKey) recipient.getPublic(), CONTEXT, plaintext, NODE, FILE, VERSION);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   private static SecretBytes secret(String s) {

@@ -55,6 +55,24 @@ class SecretBytesTest {
   }
 
   @Test
+  void copyOfARangeOutsideTheSource_isRefused() {
+    assertThatThrownBy(() -> SecretBytes.copyOf(new byte[4], 0, 64)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> SecretBytes.copyOf(new byte[4], 3, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+    try (SecretBytes middle = SecretBytes.copyOf(new byte[] {1, 2, 3, 4}, 1, 2)) {
+      assertThat(middle.copyBytes()).containsExactly(2, 3);
+    }
+  }
+
+  @Test
+  void copy_isIndependentOfTheOriginal() {
+    SecretBytes original = SecretBytes.copyOf(PASSWORD);
+    try (SecretBytes copy = original.copy()) {
+      original.close();
+      assertThat(copy.copyBytes()).isEqualTo(PASSWORD);
+    }
+  }
+
+  @Test
   void equals_comparesContent() {
     try (SecretBytes a = SecretBytes.copyOf(PASSWORD);
         SecretBytes b = SecretBytes.copyOf(PASSWORD);

@@ -15,12 +15,13 @@ class SessionKeysTest {
   private final KeyPair agent = EcKeys.generate();
   private final KeyPair controller = EcKeys.generate();
   private final byte[] hello = "signed hello bytes".getBytes(StandardCharsets.US_ASCII);
+  private final byte[] welcome = "signed welcome bytes".getBytes(StandardCharsets.US_ASCII);
   private final byte[] sessionId = "session-0000001".getBytes(StandardCharsets.US_ASCII);
 
   @Test
   void bothSides_deriveTheSameFrameKey() throws Exception {
-    try (SessionKeys onController = SessionKeys.forController(controller, pub(agent), hello, sessionId);
-        SessionKeys onAgent = SessionKeys.forAgent(agent, pub(controller), hello, sessionId)) {
+    try (SessionKeys onController = SessionKeys.forController(controller, pub(agent), hello, welcome);
+        SessionKeys onAgent = SessionKeys.forAgent(agent, pub(controller), hello, welcome)) {
       byte[] mac = onAgent.frameMac().compute(AGENT_TO_CONTROLLER, "n1", sessionId, 1, hello);
       assertThatCode(() -> onController.frameMac().verify(AGENT_TO_CONTROLLER, "n1", sessionId, 1, hello, mac))
           .doesNotThrowAnyException();
@@ -31,51 +32,38 @@ class SessionKeysTest {
   }
 
   @Test
-  void keyConfirmation_verifiesOnTheAgent() throws Exception {
-    try (SessionKeys onController = SessionKeys.forController(controller, pub(agent), hello, sessionId);
-        SessionKeys onAgent = SessionKeys.forAgent(agent, pub(controller), hello, sessionId)) {
-      assertThatCode(() -> onAgent.verifyKeyConfirmation(onController.keyConfirmation())).doesNotThrowAnyException();
-    }
+  void anyChangeToTheHello_givesAnotherKey() throws Exception {
+    byte[] otherHello = "signed hello bytez".getBytes(StandardCharsets.US_ASCII);
+    assertKeysDiffer(SessionKeys.forController(controller, pub(agent), otherHello, welcome),
+        SessionKeys.forAgent(agent, pub(controller), hello, welcome));
   }
 
   @Test
-  void welcomeForAnotherHello_isRefused() throws Exception {
-    byte[] otherHello = "another hello".getBytes(StandardCharsets.US_ASCII);
-    try (SessionKeys onController = SessionKeys.forController(controller, pub(agent), otherHello, sessionId);
-        SessionKeys onAgent = SessionKeys.forAgent(agent, pub(controller), hello, sessionId)) {
-      assertThatThrownBy(() -> onAgent.verifyKeyConfirmation(onController.keyConfirmation()))
-          .isInstanceOf(FrameMacException.class);
-    }
+  void anyChangeToTheWelcome_givesAnotherKey() throws Exception {
+    byte[] otherWelcome = "signed welcome bytez".getBytes(StandardCharsets.US_ASCII);
+    assertKeysDiffer(SessionKeys.forController(controller, pub(agent), hello, otherWelcome),
+        SessionKeys.forAgent(agent, pub(controller), hello, welcome));
   }
 
   @Test
-  void welcomeWithAnotherSessionId_isRefused() throws Exception {
-    byte[] otherSession = "session-0000002".getBytes(StandardCharsets.US_ASCII);
-    try (SessionKeys onController = SessionKeys.forController(controller, pub(agent), hello, otherSession);
-        SessionKeys onAgent = SessionKeys.forAgent(agent, pub(controller), hello, sessionId)) {
-      assertThatThrownBy(() -> onAgent.verifyKeyConfirmation(onController.keyConfirmation()))
-          .isInstanceOf(FrameMacException.class);
-    }
-  }
-
-  @Test
-  void controllerKeySwappedInTransit_isRefused() throws Exception {
+  void controllerKeySwappedInTransit_givesAnotherKey() throws Exception {
     KeyPair attacker = EcKeys.generate();
-    try (SessionKeys onController = SessionKeys.forController(controller, pub(agent), hello, sessionId);
-        SessionKeys onAgent = SessionKeys.forAgent(agent, pub(attacker), hello, sessionId)) {
-      assertThatThrownBy(() -> onAgent.verifyKeyConfirmation(onController.keyConfirmation()))
-          .isInstanceOf(FrameMacException.class);
+    assertKeysDiffer(SessionKeys.forController(controller, pub(agent), hello, welcome),
+        SessionKeys.forAgent(agent, pub(attacker), hello, welcome));
+  }
+
+  @Test
+  void agentKeySwappedInTransit_givesAnotherKey() throws Exception {
+    KeyPair attacker = EcKeys.generate();
+    assertKeysDiffer(SessionKeys.forController(controller, pub(attacker), hello, welcome),
+        SessionKeys.forAgent(agent, pub(controller), hello, welcome));
+  }
+
+  private void assertKeysDiffer(SessionKeys onController, SessionKeys onAgent) {
+    try (onController; onAgent) {
       byte[] mac = onController.frameMac().compute(CONTROLLER_TO_AGENT, "n1", sessionId, 1, hello);
       assertThatThrownBy(() -> onAgent.frameMac().verify(CONTROLLER_TO_AGENT, "n1", sessionId, 1, hello, mac))
           .isInstanceOf(FrameMacException.class);
-    }
-  }
-
-  @Test
-  void missingKeyConfirmation_isRefused() throws Exception {
-    try (SessionKeys onAgent = SessionKeys.forAgent(agent, pub(controller), hello, sessionId)) {
-      assertThatThrownBy(() -> onAgent.verifyKeyConfirmation(null)).isInstanceOf(FrameMacException.class);
-      assertThatThrownBy(() -> onAgent.verifyKeyConfirmation(new byte[32])).isInstanceOf(FrameMacException.class);
     }
   }
 

@@ -52,6 +52,8 @@ class CertificateAuthorityTest {
     X509Certificate agent = pki.agentCertificate();
     agent.verify(pki.rootCertificate().getPublicKey());
     assertThat(agent.getBasicConstraints()).isZero();
+    assertThat(agent.getExtendedKeyUsage()).containsExactly(CLIENT_AUTH);
+    assertThat(agent.getCriticalExtensionOIDs()).contains("2.5.29.30");
     assertThat(Certificates.identityOf(agent)).isEqualTo(Identity.AGENT_CA);
     assertThat(pki.agentCa.chain()).containsExactly(agent, pki.rootCertificate());
   }
@@ -81,7 +83,42 @@ class CertificateAuthorityTest {
   void nodeCertificate_isIssuedByTheAgentCa() throws Exception {
     X509Certificate node = pki.agentCa.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(24), SubjectAltNames.NONE);
     node.verify(pki.agentCertificate().getPublicKey());
-    assertThat(node.getExtendedKeyUsage()).containsExactlyInAnyOrder(SERVER_AUTH, CLIENT_AUTH);
+    assertThat(node.getExtendedKeyUsage()).containsExactly(CLIENT_AUTH);
+    assertThat(node.getSubjectX500Principal().getName()).isEqualTo("OU=node,O=test-cluster");
+  }
+
+  @Test
+  void nodeWithHostNames_isRefused() {
+    SubjectAltNames names = new SubjectAltNames(List.of("n-1.acme.internal"), List.of());
+    assertThatThrownBy(() -> pki.agentCa.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(1), names))
+        .isInstanceOf(CertificateIssuanceException.class)
+        .hasMessageContaining("only controllers serve TLS");
+  }
+
+  @Test
+  void rootOnAnRsaKey_isRefused() throws Exception {
+    KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    assertThatThrownBy(() -> CertificateAuthority.createRoot(rsa.generateKeyPair(), "c", Duration.ofDays(1), CLOCK))
+        .isInstanceOf(CertificateIssuanceException.class);
+  }
+
+  @Test
+  void issuingFromAnExpiredCa_isRefused() throws Exception {
+    java.time.Clock later = java.time.Clock.fixed(NOW.plus(Duration.ofDays(1826)), java.time.ZoneOffset.UTC);
+    CertificateAuthority expired = CertificateAuthority.load(pki.agentCa.chain(), pki.agentKeys.getPrivate(), later);
+    assertThatThrownBy(() -> expired.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(1), SubjectAltNames.NONE))
+        .isInstanceOf(CertificateIssuanceException.class)
+        .hasMessageContaining("is not valid now");
+  }
+
+  @Test
+  void loadingABrokenChain_isRefused() throws Exception {
+    TestPki other = new TestPki("other");
+    assertThatThrownBy(() -> CertificateAuthority.load(List.of(pki.agentCertificate(), other.rootCertificate()),
+            pki.agentKeys.getPrivate(), CLOCK))
+        .isInstanceOf(CertificateIssuanceException.class)
+        .hasMessageContaining("chain is broken");
   }
 
   @Test
@@ -185,6 +222,38 @@ class CertificateAuthorityTest {
     assertThatThrownBy(() -> pki.agentCa.issue(request, Identity.node("n-9"), Duration.ofHours(1), SubjectAltNames.NONE))
         .isInstanceOf(CertificateIssuanceException.class)
         .hasMessageContaining("signature does not verify");
+  }
+
+  @Test
+  void certificateRequestSignedWithSha1_isRefused() throws Exception {
+    ExtensionsGenerator extensions = new ExtensionsGenerator();
+    extensions.addExtension(Extension.subjectAlternativeName, false,
+        new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, "opencluster://node/n-9")));
+    byte[] sha1 = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=n-9"), leafKeys.getPublic())
+        .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
+        .build(new JcaContentSignerBuilder("SHA1withECDSA").build(leafKeys.getPrivate()))
+        .getEncoded();
+    CertificateRequest request = CertificateRequest.fromDer(sha1);
+    assertThatThrownBy(() -> pki.agentCa.issue(request, Identity.node("n-9"), Duration.ofHours(1), SubjectAltNames.NONE))
+        .isInstanceOf(CertificateIssuanceException.class)
+        .hasMessageContaining("ECDSA/SHA-256");
+  }
+
+  @Test
+  void certificateRequestForTwoIdentitiesOrAHostName_isRefused() throws Exception {
+    for (GeneralName[] names : new GeneralName[][] {
+        {new GeneralName(GeneralName.uniformResourceIdentifier, "opencluster://node/a"),
+            new GeneralName(GeneralName.uniformResourceIdentifier, "opencluster://node/b")},
+        {new GeneralName(GeneralName.uniformResourceIdentifier, "opencluster://node/a"),
+            new GeneralName(GeneralName.dNSName, "a.example.net")}}) {
+      ExtensionsGenerator extensions = new ExtensionsGenerator();
+      extensions.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
+      byte[] der = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=a"), leafKeys.getPublic())
+          .addAttribute(PKCSObjectIdentifiers.pkcs_9_at_extensionRequest, extensions.generate())
+          .build(new JcaContentSignerBuilder("SHA256withECDSA").build(leafKeys.getPrivate()))
+          .getEncoded();
+      assertThatThrownBy(() -> CertificateRequest.fromDer(der)).isInstanceOf(java.security.cert.CertificateException.class);
+    }
   }
 
   @Test

@@ -46,6 +46,7 @@ final class CertificateForge {
   private final List<KeyPurposeId> extendedKeyUsage = new ArrayList<>();
   private final List<String> uris = new ArrayList<>();
   private String criticalExtensionOid;
+  private final List<GeneralName> otherNames = new ArrayList<>();
 
   static CertificateForge leaf(PublicKey key, String... identityUris) {
     CertificateForge forge = new CertificateForge();
@@ -63,7 +64,9 @@ final class CertificateForge {
     forge.ca = true;
     forge.pathLength = pathLength;
     forge.keyUsage = KeyUsage.keyCertSign | KeyUsage.cRLSign;
-    forge.uris.add(identityUri);
+    if (identityUri != null) {
+      forge.uris.add(identityUri);
+    }
     return forge;
   }
 
@@ -117,6 +120,16 @@ final class CertificateForge {
     return this;
   }
 
+  CertificateForge dnsName(String name) {
+    otherNames.add(new GeneralName(GeneralName.dNSName, name));
+    return this;
+  }
+
+  CertificateForge ipAddress(String address) {
+    otherNames.add(new GeneralName(GeneralName.iPAddress, address));
+    return this;
+  }
+
   CertificateForge criticalExtension(String oid) {
     criticalExtensionOid = oid;
     return this;
@@ -136,9 +149,11 @@ final class CertificateForge {
       builder.addExtension(Extension.extendedKeyUsage, false,
           new ExtendedKeyUsage(extendedKeyUsage.toArray(KeyPurposeId[]::new)));
     }
-    if (!uris.isEmpty()) {
-      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(uris.stream()
-          .map(u -> new GeneralName(GeneralName.uniformResourceIdentifier, u)).toArray(GeneralName[]::new)));
+    List<GeneralName> names = new ArrayList<>();
+    uris.forEach(u -> names.add(new GeneralName(GeneralName.uniformResourceIdentifier, u)));
+    names.addAll(otherNames);
+    if (!names.isEmpty()) {
+      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
     }
     if (criticalExtensionOid != null) {
       builder.addExtension(new ASN1ObjectIdentifier(criticalExtensionOid), true, new DEROctetString(new byte[] {5, 0}));

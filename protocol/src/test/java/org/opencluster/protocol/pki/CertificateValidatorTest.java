@@ -13,12 +13,15 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.junit.jupiter.api.Test;
 import org.opencluster.protocol.crypto.EcKeys;
 
 class CertificateValidatorTest {
+
+  private static final Set<Identity.Kind> ANY = EnumSet.of(Identity.Kind.CONTROLLER, Identity.Kind.NODE, Identity.Kind.OPERATOR);
 
   private final TestPki pki = new TestPki();
   private final CertificateValidator validator = CertificateValidator.trusting(List.of(pki.rootCertificate()));
@@ -31,8 +34,8 @@ class CertificateValidatorTest {
   @Test
   void controllerCertificate_validatesAsServerAndClient() throws Exception {
     X509Certificate controller = pki.root.issue(Identity.controller("ctl-1"), leafKeys.getPublic(), Duration.ofDays(30), SubjectAltNames.NONE);
-    assertThat(validator.validate(List.of(controller), TLS_SERVER, NOW)).isEqualTo(Identity.controller("ctl-1"));
-    assertThat(validator.validate(List.of(controller), TLS_CLIENT, NOW)).isEqualTo(Identity.controller("ctl-1"));
+    assertThat(validator.validate(List.of(controller), TLS_SERVER, NOW, ANY)).isEqualTo(Identity.controller("ctl-1"));
+    assertThat(validator.validate(List.of(controller), TLS_CLIENT, NOW, ANY)).isEqualTo(Identity.controller("ctl-1"));
   }
 
   @Test
@@ -46,7 +49,7 @@ class CertificateValidatorTest {
   @Test
   void nodeCertificate_validatesThroughTheAgentCa() throws Exception {
     X509Certificate node = pki.agentCa.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(24), SubjectAltNames.NONE);
-    assertThat(validator.validate(List.of(node, pki.agentCertificate()), TLS_CLIENT, NOW)).isEqualTo(Identity.node("n-1"));
+    assertThat(validator.validate(List.of(node, pki.agentCertificate()), TLS_CLIENT, NOW, ANY)).isEqualTo(Identity.node("n-1"));
   }
 
   @Test
@@ -78,7 +81,7 @@ class CertificateValidatorTest {
         .build();
     X509Certificate node = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
         .issuedBy(expiredCa, pki.agentKeys.getPrivate()).build();
-    assertThatThrownBy(() -> validator.validate(List.of(node, expiredCa), TLS_CLIENT, NOW))
+    assertThatThrownBy(() -> validator.validate(List.of(node, expiredCa), TLS_CLIENT, NOW, ANY))
         .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(EXPIRED))
         .hasMessageContaining("CN=expired agent CA");
   }
@@ -89,7 +92,7 @@ class CertificateValidatorTest {
     X509Certificate outlivesRoot = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://controller/ctl-1")
         .validity(NOW, afterRoot.plus(Duration.ofDays(1)))
         .issuedBy(pki.rootCertificate(), pki.rootKeys.getPrivate()).build();
-    assertThatThrownBy(() -> validator.validate(List.of(outlivesRoot), TLS_SERVER, afterRoot))
+    assertThatThrownBy(() -> validator.validate(List.of(outlivesRoot), TLS_SERVER, afterRoot, ANY))
         .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(EXPIRED))
         .hasMessageContaining("CN=OpenCluster root CA");
   }
@@ -161,7 +164,36 @@ class CertificateValidatorTest {
   void controllerIdentityIssuedByTheAgentCa_isRefused() throws Exception {
     X509Certificate forged = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://controller/ctl-1")
         .issuedBy(pki.agentCertificate(), pki.agentKeys.getPrivate()).build();
-    assertRefused(List.of(forged, pki.agentCertificate()), TLS_SERVER, NOW, ISSUER_NOT_ALLOWED);
+    assertRefused(List.of(forged, pki.agentCertificate()), TLS_CLIENT, NOW, ISSUER_NOT_ALLOWED);
+  }
+
+  @Test
+  void serverCertificateBelowTheAgentCa_isRefusedByItsExtendedKeyUsage() throws Exception {
+    X509Certificate forged = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://controller/ctl-1")
+        .issuedBy(pki.agentCertificate(), pki.agentKeys.getPrivate()).build();
+    assertThatThrownBy(() -> validator.validate(List.of(forged, pki.agentCertificate()), TLS_SERVER, NOW, ANY))
+        .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(WRONG_EXTENDED_KEY_USAGE))
+        .hasMessageContaining("allows nothing below it for tls server");
+  }
+
+  @Test
+  void hostNameBelowTheAgentCa_isOutsideItsNameConstraints() throws Exception {
+    X509Certificate forged = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
+        .dnsName("ctl-1.acme.internal").issuedBy(pki.agentCertificate(), pki.agentKeys.getPrivate()).build();
+    assertRefused(List.of(forged, pki.agentCertificate()), TLS_CLIENT, NOW, NAME_NOT_PERMITTED);
+  }
+
+  @Test
+  void ipAddressBelowTheAgentCa_isOutsideItsNameConstraints() throws Exception {
+    X509Certificate forged = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
+        .ipAddress("10.0.0.11").issuedBy(pki.agentCertificate(), pki.agentKeys.getPrivate()).build();
+    assertRefused(List.of(forged, pki.agentCertificate()), TLS_CLIENT, NOW, NAME_NOT_PERMITTED);
+  }
+
+  @Test
+  void nodeCertificateUsedAsServer_isRefused() throws Exception {
+    X509Certificate node = pki.agentCa.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(1), SubjectAltNames.NONE);
+    assertRefused(List.of(node, pki.agentCertificate()), TLS_SERVER, NOW, WRONG_EXTENDED_KEY_USAGE);
   }
 
   @Test
@@ -176,6 +208,61 @@ class CertificateValidatorTest {
     X509Certificate forged = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
         .issuedBy(pki.rootCertificate(), pki.rootKeys.getPrivate()).build();
     assertRefused(List.of(forged), TLS_CLIENT, NOW, ISSUER_NOT_ALLOWED);
+  }
+
+  @Test
+  void intermediateWithoutAnOpenClusterIdentity_isRefused() throws Exception {
+    KeyPair caKeys = EcKeys.generate();
+    X509Certificate anonymousCa = CertificateForge.ca(caKeys.getPublic(), "anonymous CA", null, 0)
+        .issuedBy(pki.rootCertificate(), pki.rootKeys.getPrivate()).build();
+    X509Certificate node = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
+        .issuedBy(anonymousCa, caKeys.getPrivate()).build();
+    assertRefused(List.of(node, anonymousCa), TLS_CLIENT, NOW, ISSUER_NOT_ALLOWED);
+  }
+
+  @Test
+  void twoCasBelowTheRoot_exceedTheRootsPathLength() throws Exception {
+    TestPki flat = new TestPki();
+    KeyPair middleKeys = EcKeys.generate();
+    KeyPair lowKeys = EcKeys.generate();
+    X509Certificate middle = CertificateForge.ca(middleKeys.getPublic(), "middle", "opencluster://ca/agents", 5)
+        .issuedBy(flat.rootCertificate(), flat.rootKeys.getPrivate()).build();
+    X509Certificate low = CertificateForge.ca(lowKeys.getPublic(), "low", "opencluster://ca/agents", 5)
+        .issuedBy(middle, middleKeys.getPrivate()).build();
+    X509Certificate node = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
+        .issuedBy(low, lowKeys.getPrivate()).build();
+    CertificateValidator flatValidator = CertificateValidator.trusting(List.of(flat.rootCertificate()));
+    assertThatThrownBy(() -> flatValidator.validate(List.of(node, low, middle), TLS_CLIENT, NOW, ANY))
+        .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(PATH_TOO_LONG));
+  }
+
+  @Test
+  void notYetValidIntermediate_isRefused() throws Exception {
+    X509Certificate futureCa = CertificateForge.ca(pki.agentKeys.getPublic(), "future agent CA", "opencluster://ca/agents", 0)
+        .validity(NOW.plusSeconds(3600), NOW.plusSeconds(7200))
+        .issuedBy(pki.rootCertificate(), pki.rootKeys.getPrivate()).build();
+    X509Certificate node = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
+        .issuedBy(futureCa, pki.agentKeys.getPrivate()).build();
+    assertRefused(List.of(node, futureCa), TLS_CLIENT, NOW, NOT_YET_VALID);
+  }
+
+  @Test
+  void unknownCriticalExtensionOnAnIntermediate_isRefused() throws Exception {
+    X509Certificate oddCa = CertificateForge.ca(pki.agentKeys.getPublic(), "odd agent CA", "opencluster://ca/agents", 0)
+        .criticalExtension("1.3.6.1.4.1.99999.2").issuedBy(pki.rootCertificate(), pki.rootKeys.getPrivate()).build();
+    X509Certificate node = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://node/n-1")
+        .issuedBy(oddCa, pki.agentKeys.getPrivate()).build();
+    assertRefused(List.of(node, oddCa), TLS_CLIENT, NOW, UNSUPPORTED_CRITICAL_EXTENSION);
+  }
+
+  @Test
+  void sameNamedAnchorWithAnotherKey_fallsBackToTheIntermediateThatSigned() throws Exception {
+    KeyPair oldRootKeys = EcKeys.generate();
+    X509Certificate oldRoot = CertificateForge.ca(oldRootKeys.getPublic(), "OpenCluster agent CA", "opencluster://ca/root", 1)
+        .subject(pki.agentCertificate().getSubjectX500Principal().getName()).selfSigned(oldRootKeys).build();
+    CertificateValidator withDecoy = CertificateValidator.trusting(List.of(oldRoot, pki.rootCertificate()));
+    X509Certificate node = pki.agentCa.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(1), SubjectAltNames.NONE);
+    assertThat(withDecoy.validate(List.of(node, pki.agentCertificate()), TLS_CLIENT, NOW, ANY)).isEqualTo(Identity.node("n-1"));
   }
 
   // ---- the end entity ----------------------------------------------------------------------
@@ -215,6 +302,15 @@ class CertificateValidatorTest {
     X509Certificate rsaLeaf = CertificateForge.leaf(rsa.generateKeyPair().getPublic(), "opencluster://controller/ctl-1")
         .issuedBy(pki.rootCertificate(), pki.rootKeys.getPrivate()).build();
     assertRefused(List.of(rsaLeaf), TLS_SERVER, NOW, WRONG_KEY_TYPE);
+  }
+
+  @Test
+  void endEntityWithAP384Key_isRefused() throws Exception {
+    KeyPairGenerator p384 = KeyPairGenerator.getInstance("EC");
+    p384.initialize(384);
+    X509Certificate p384Leaf = CertificateForge.leaf(p384.generateKeyPair().getPublic(), "opencluster://controller/ctl-1")
+        .issuedBy(pki.rootCertificate(), pki.rootKeys.getPrivate()).build();
+    assertRefused(List.of(p384Leaf), TLS_SERVER, NOW, WRONG_KEY_TYPE);
   }
 
   @Test
@@ -258,17 +354,33 @@ class CertificateValidatorTest {
   @Test
   void revokedEndEntity_isRefused() throws Exception {
     X509Certificate controller = controller(Duration.ofDays(1));
-    CertificateValidator withDenyList = validator.withRevocation(controller.getSerialNumber()::equals);
-    assertThatThrownBy(() -> withDenyList.validate(List.of(controller), TLS_SERVER, NOW))
+    CertificateValidator withDenyList = validator.withRevocation(c -> c.equals(controller));
+    assertThatThrownBy(() -> withDenyList.validate(List.of(controller), TLS_SERVER, NOW, ANY))
         .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(REVOKED));
   }
 
   @Test
   void revokedIntermediate_refusesEveryCertificateBelowIt() throws Exception {
     X509Certificate node = pki.agentCa.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(1), SubjectAltNames.NONE);
-    CertificateValidator withDenyList = validator.withRevocation(pki.agentCertificate().getSerialNumber()::equals);
-    assertThatThrownBy(() -> withDenyList.validate(List.of(node, pki.agentCertificate()), TLS_CLIENT, NOW))
+    CertificateValidator withDenyList = validator.withRevocation(c -> c.equals(pki.agentCertificate()));
+    assertThatThrownBy(() -> withDenyList.validate(List.of(node, pki.agentCertificate()), TLS_CLIENT, NOW, ANY))
         .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(REVOKED));
+  }
+
+  @Test
+  void revokedAnchor_refusesEverything() throws Exception {
+    X509Certificate controller = controller(Duration.ofDays(1));
+    CertificateValidator withDenyList = validator.withRevocation(c -> c.equals(pki.rootCertificate()));
+    assertThatThrownBy(() -> withDenyList.validate(List.of(controller), TLS_SERVER, NOW, ANY))
+        .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(REVOKED));
+  }
+
+  @Test
+  void refusalMessage_neverEchoesControlCharactersFromTheCertificate() throws Exception {
+    X509Certificate hostile = CertificateForge.leaf(leafKeys.getPublic(), "opencluster://controller/ctl-1")
+        .subject("CN=evil\0D\0Afake log line").issuedBy(pki.rootCertificate(), EcKeys.generate().getPrivate()).build();
+    assertThatThrownBy(() -> validator.validate(List.of(hostile), TLS_SERVER, NOW, ANY))
+        .hasMessageNotContaining("\r").hasMessageNotContaining("\n");
   }
 
   @Test
@@ -281,7 +393,7 @@ class CertificateValidatorTest {
   @Test
   void refusalMessage_namesTheCertificate() throws Exception {
     X509Certificate controller = controller(Duration.ofDays(1));
-    assertThatThrownBy(() -> validator.validate(List.of(controller), TLS_SERVER, NOW.plus(Duration.ofDays(2))))
+    assertThatThrownBy(() -> validator.validate(List.of(controller), TLS_SERVER, NOW.plus(Duration.ofDays(2)), ANY))
         .hasMessageContaining("CN=ctl-1")
         .hasMessageContaining("expired at");
   }
@@ -292,7 +404,7 @@ class CertificateValidatorTest {
 
   private void assertRefused(List<X509Certificate> chain, CertificateProfile.Usage usage, java.time.Instant at,
       CertificateValidationException.Reason reason) {
-    assertThatThrownBy(() -> validator.validate(chain, usage, at))
+    assertThatThrownBy(() -> validator.validate(chain, usage, at, ANY))
         .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(reason));
   }
 }

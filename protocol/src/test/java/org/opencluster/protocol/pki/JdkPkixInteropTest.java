@@ -49,6 +49,17 @@ class JdkPkixInteropTest {
   }
 
   @Test
+  void jdkPkix_enforcesTheAgentCasNameConstraints() throws Exception {
+    X509Certificate withHostName = CertificateForge.leaf(keys.getPublic(), "opencluster://node/n-1")
+        .dnsName("ctl-1.acme.internal").issuedBy(pki.agentCertificate(), pki.agentKeys.getPrivate()).build();
+    assertThatThrownBy(() -> jdkValidate(List.of(withHostName, pki.agentCertificate()), NOW))
+        .isInstanceOf(CertPathValidatorException.class);
+    X509Certificate withInvalidName = CertificateForge.leaf(keys.getPublic(), "opencluster://node/n-1")
+        .dnsName("n-1.invalid").issuedBy(pki.agentCertificate(), pki.agentKeys.getPrivate()).build();
+    assertThatCode(() -> jdkValidate(List.of(withInvalidName, pki.agentCertificate()), NOW)).doesNotThrowAnyException();
+  }
+
+  @Test
   void jdkPkix_refusesAnExpiredCertificateToo() throws Exception {
     X509Certificate controller = pki.root.issue(Identity.controller("ctl-1"), keys.getPublic(), Duration.ofDays(1), SubjectAltNames.NONE);
     assertThatThrownBy(() -> jdkValidate(List.of(controller), NOW.plus(Duration.ofDays(2))))

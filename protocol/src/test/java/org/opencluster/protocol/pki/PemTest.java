@@ -98,6 +98,36 @@ class PemTest {
   }
 
   @Test
+  void keyNotOnP256_isRefusedPlainOrEncrypted() throws Exception {
+    java.security.KeyPairGenerator p384 = java.security.KeyPairGenerator.getInstance("EC");
+    p384.initialize(384);
+    PrivateKey other = p384.generateKeyPair().getPrivate();
+    try (SecretBytes plain = Pem.encodePrivateKey(other)) {
+      assertThatThrownBy(() -> Pem.decodePrivateKey(plain)).isInstanceOf(GeneralSecurityException.class).hasMessageContaining("P-256");
+    }
+    String encrypted = Pem.encodeEncryptedPrivateKey(other, PASSPHRASE);
+    assertThatThrownBy(() -> Pem.decodeEncryptedPrivateKey(encrypted, PASSPHRASE)).hasMessageContaining("P-256");
+  }
+
+  @Test
+  void encryptedKeyWithTooFewIterations_isRefusedBeforeDecrypting() throws Exception {
+    org.bouncycastle.operator.OutputEncryptor weak = new org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder(
+            org.bouncycastle.openssl.PKCS8Generator.AES_256_CBC)
+        .setPRF(org.bouncycastle.openssl.PKCS8Generator.PRF_HMACSHA256)
+        .setIterationCount(1000)
+        .setPassword(PASSPHRASE)
+        .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
+        .build();
+    java.io.StringWriter out = new java.io.StringWriter();
+    try (org.bouncycastle.util.io.pem.PemWriter writer = new org.bouncycastle.util.io.pem.PemWriter(out)) {
+      writer.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(keys.getPrivate(), weak).generate());
+    }
+    assertThatThrownBy(() -> Pem.decodeEncryptedPrivateKey(out.toString(), PASSPHRASE))
+        .isInstanceOf(GeneralSecurityException.class)
+        .hasMessageContaining("1000 PBKDF2 iterations");
+  }
+
+  @Test
   void certificateRequest_roundTrips() throws Exception {
     CertificateRequest request = CertificateRequest.create(keys, Identity.node("n-3"));
     CertificateRequest decoded = Pem.decodeCertificateRequest(Pem.encodeCertificateRequest(request));

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.opencluster.ops.OpsException;
 import org.opencluster.ops.ca.CaDirectory;
 import org.opencluster.ops.cli.CliContext;
 import org.opencluster.ops.cli.Converters.DurationConverter;
@@ -48,12 +49,22 @@ final class CaInitCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     NewDirectory.checkCanCreate(directory);
-    char[] passphrase = CaPassphrase.forNewCa(context);
+    char[] rootPassphrase = CaPassphrase.ROOT.forNewKey(context);
+    char[] agentPassphrase = null;
     CaDirectory ca;
     try {
-      ca = CaDirectory.init(directory, clusterName, rootValidity, agentValidity, passphrase, context.clock());
+      agentPassphrase = CaPassphrase.AGENT.forNewKey(context);
+      if (Arrays.equals(rootPassphrase, agentPassphrase)) {
+        throw new OpsException("the root CA and agent CA passphrases must differ: the agent CA's is given to the "
+            + "controllers, the root's is not; nothing was written");
+      }
+      ca = CaDirectory.init(directory, clusterName, rootValidity, agentValidity, rootPassphrase, agentPassphrase,
+          context.clock());
     } finally {
-      Arrays.fill(passphrase, '\0');
+      Arrays.fill(rootPassphrase, '\0');
+      if (agentPassphrase != null) {
+        Arrays.fill(agentPassphrase, '\0');
+      }
     }
     Output output = new Output(context.out());
     CertificateView root = CertificateView.of("root CA", CaDirectory.ROOT_CERTIFICATE, ca.root(), context.clock().instant());
@@ -62,7 +73,7 @@ final class CaInitCommand implements Callable<Integer> {
       output.json(Map.of("directory", directory.toAbsolutePath().toString(), "certificates", List.of(root, agent)));
       return 0;
     }
-    output.line("Created the cluster CA in " + directory.toAbsolutePath().normalize());
+    output.line("Created the cluster CA in " + directory.toAbsolutePath());
     output.line("");
     root.print(output);
     output.line("");
@@ -71,9 +82,9 @@ final class CaInitCommand implements Callable<Integer> {
     output.line("Files:");
     output.rows(List.of(
         List.of(CaDirectory.ROOT_CERTIFICATE, "root CA certificate: the trust anchor every controller, agent and operator needs"),
-        List.of(CaDirectory.ROOT_KEY, "root CA key, encrypted: keep it offline once controllers and operators are issued"),
+        List.of(CaDirectory.ROOT_KEY, "root CA key, encrypted under the root passphrase: keep it offline"),
         List.of(CaDirectory.AGENT_CERTIFICATE, "agent CA certificate"),
-        List.of(CaDirectory.AGENT_KEY, "agent CA key, encrypted: signs node certificates")));
+        List.of(CaDirectory.AGENT_KEY, "agent CA key, encrypted under its own passphrase: signs node certificates")));
     output.line("");
     output.line("Next: opencluster ca issue controller NAME --dir " + directory + " --out DIR --san-dns HOST --san-ip ADDRESS");
     return 0;

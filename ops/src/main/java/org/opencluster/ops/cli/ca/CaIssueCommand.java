@@ -64,7 +64,7 @@ final class CaIssueCommand extends CommandGroup {
     CaDirectory ca = CaDirectory.open(options.caDirectory);
     NewDirectory.checkCanCreate(options.out);
     CertificateAuthority root;
-    char[] passphrase = CaPassphrase.forExistingCa(context);
+    char[] passphrase = CaPassphrase.ROOT.forExistingKey(context);
     try {
       root = ca.unlockRoot(passphrase, context.clock());
     } finally {
@@ -86,7 +86,7 @@ final class CaIssueCommand extends CommandGroup {
     CertificateView view = CertificateView.of(identity.kind().name().toLowerCase(Locale.ROOT), CERTIFICATE,
         certificate, context.clock().instant());
     Output output = new Output(context.out());
-    Path out = options.out.toAbsolutePath().normalize();
+    Path out = options.out.toAbsolutePath();
     if (options.json) {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("certificate", view);

@@ -6,25 +6,38 @@ import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.CliContext;
 
 /**
- * The passphrase that encrypts the CA keys: from {@value #VARIABLE}, or asked on the terminal.
- * Never a command-line argument, where it would show in the process list and shell history.
+ * A passphrase that encrypts a CA key: from an environment variable, or asked on the terminal.
+ * Never a command-line argument, where it would show in the process list and shell history. The
+ * root key and the agent CA key have separate passphrases, because the agent CA key is handed to
+ * the controllers and the root key is not.
  */
-final class CaPassphrase {
+enum CaPassphrase {
+  ROOT("OPENCLUSTER_CA_PASSPHRASE", "root CA"),
+  AGENT("OPENCLUSTER_AGENT_CA_PASSPHRASE", "agent CA");
 
-  static final String VARIABLE = "OPENCLUSTER_CA_PASSPHRASE";
   static final int MIN_LENGTH = 12;
 
-  private CaPassphrase() {}
+  private final String variable;
+  private final String key;
 
-  /** For a new CA: at least {@value #MIN_LENGTH} characters, typed twice when asked on the terminal. */
-  static char[] forNewCa(CliContext context) throws OpsException {
-    Optional<String> fromEnvironment = context.variable(VARIABLE);
+  CaPassphrase(String variable, String key) {
+    this.variable = variable;
+    this.key = key;
+  }
+
+  String variable() {
+    return variable;
+  }
+
+  /** For a new key: at least {@value #MIN_LENGTH} characters, typed twice when asked on the terminal. */
+  char[] forNewKey(CliContext context) throws OpsException {
+    Optional<String> fromEnvironment = context.variable(variable);
     char[] passphrase;
     if (fromEnvironment.isPresent()) {
       passphrase = fromEnvironment.get().toCharArray();
     } else {
-      passphrase = ask(context, "New CA passphrase: ");
-      char[] again = ask(context, "Repeat the CA passphrase: ");
+      passphrase = ask(context, "New " + key + " passphrase: ");
+      char[] again = ask(context, "Repeat the " + key + " passphrase: ");
       boolean same = Arrays.equals(passphrase, again);
       Arrays.fill(again, '\0');
       if (!same) {
@@ -34,22 +47,22 @@ final class CaPassphrase {
     }
     if (passphrase.length < MIN_LENGTH) {
       Arrays.fill(passphrase, '\0');
-      throw new OpsException("the CA passphrase must be at least " + MIN_LENGTH + " characters; nothing was written");
+      throw new OpsException("the " + key + " passphrase must be at least " + MIN_LENGTH + " characters; nothing was written");
     }
     return passphrase;
   }
 
-  /** For an existing CA. */
-  static char[] forExistingCa(CliContext context) throws OpsException {
-    Optional<String> fromEnvironment = context.variable(VARIABLE);
-    return fromEnvironment.isPresent() ? fromEnvironment.get().toCharArray() : ask(context, "CA passphrase: ");
+  /** For an existing key. */
+  char[] forExistingKey(CliContext context) throws OpsException {
+    Optional<String> fromEnvironment = context.variable(variable);
+    return fromEnvironment.isPresent() ? fromEnvironment.get().toCharArray() : ask(context, key + " passphrase: ");
   }
 
-  private static char[] ask(CliContext context, String prompt) throws OpsException {
+  private char[] ask(CliContext context, String prompt) throws OpsException {
     char[] answer = context.prompt().ask(prompt)
-        .orElseThrow(() -> new OpsException("no CA passphrase: set " + VARIABLE + " or run in a terminal"));
+        .orElseThrow(() -> new OpsException("no " + key + " passphrase: set " + variable + " or run in a terminal"));
     if (answer.length == 0) {
-      throw new OpsException("empty CA passphrase");
+      throw new OpsException("empty " + key + " passphrase");
     }
     return answer;
   }

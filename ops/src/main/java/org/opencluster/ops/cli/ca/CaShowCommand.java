@@ -9,8 +9,10 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.opencluster.ops.OpsException;
@@ -92,8 +94,9 @@ final class CaShowCommand implements Callable<Integer> {
     String refusal = null;
     for (CertificateProfile.Usage usage : CertificateProfile.Usage.values()) {
       try {
-        Identity identity = validator.validate(withIntermediates, usage, now);
-        uses.add(usage.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " as " + identity);
+        Identity identity = validator.validate(withIntermediates, usage, now,
+            EnumSet.of(Identity.Kind.CONTROLLER, Identity.Kind.NODE, Identity.Kind.OPERATOR));
+        uses.add(usage.name().toLowerCase(Locale.ROOT).replace('_', ' ') + " as " + identity);
       } catch (CertificateValidationException e) {
         if (refusal == null) {
           refusal = e.getMessage();

@@ -1,6 +1,8 @@
 package org.opencluster.ops.cli.ca;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.opencluster.ops.cli.OctlRun.AGENT_PASSPHRASE;
 import static org.opencluster.ops.cli.OctlRun.PASSPHRASE;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,6 +28,7 @@ import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.pki.CertificateProfile;
 import org.opencluster.protocol.pki.CertificateValidator;
 import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.KeyDecryptionException;
 import org.opencluster.protocol.pki.Pem;
 import org.opencluster.protocol.pki.Role;
 
@@ -57,13 +60,23 @@ class CaCommandsTest {
   }
 
   @Test
-  void init_encryptsTheKeysUnderThePassphrase() throws Exception {
+  void init_encryptsEachKeyUnderItsOwnPassphrase() throws Exception {
     Path ca = initCa();
     String rootKey = Files.readString(ca.resolve("root-ca.key"));
+    String agentKey = Files.readString(ca.resolve("agent-ca.key"));
     assertThat(rootKey).startsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----");
-    PrivateKey key = Pem.decodeEncryptedPrivateKey(rootKey, PASSPHRASE.toCharArray());
-    byte[] signature = EcdsaSigner.create(key).sign("test/v1", new byte[] {1});
-    EcdsaVerifier.create(certificate(ca.resolve("root-ca.pem")).getPublicKey()).verify("test/v1", new byte[] {1}, signature);
+    assertKeyMatches(Pem.decodeEncryptedPrivateKey(rootKey, PASSPHRASE.toCharArray()), ca.resolve("root-ca.pem"));
+    assertKeyMatches(Pem.decodeEncryptedPrivateKey(agentKey, AGENT_PASSPHRASE.toCharArray()), ca.resolve("agent-ca.pem"));
+    assertThatThrownBy(() -> Pem.decodeEncryptedPrivateKey(agentKey, PASSPHRASE.toCharArray()))
+        .isInstanceOf(KeyDecryptionException.class);
+  }
+
+  @Test
+  void init_withTheSamePassphraseForBothKeys_isRefused() {
+    OctlRun octl = OctlRun.withPassphrase().agentPassphrase(PASSPHRASE);
+    assertThat(octl.run("ca", "init", "--dir", tmp.resolve("ca").toString())).isEqualTo(1);
+    assertThat(octl.err()).contains("must differ");
+    assertThat(tmp.resolve("ca")).doesNotExist();
   }
 
   @Test
@@ -101,8 +114,8 @@ class CaCommandsTest {
   }
 
   @Test
-  void init_onATerminal_asksTwice() {
-    OctlRun octl = OctlRun.withoutPassphrase().terminal(PASSPHRASE, PASSPHRASE);
+  void init_onATerminal_asksTwiceForEachKey() {
+    OctlRun octl = OctlRun.withoutPassphrase().terminal(PASSPHRASE, PASSPHRASE, AGENT_PASSPHRASE, AGENT_PASSPHRASE);
     assertThat(octl.run("ca", "init", "--dir", tmp.resolve("ca").toString())).isZero();
   }
 
@@ -133,7 +146,7 @@ class CaCommandsTest {
   void passphrase_neverAppearsInOutput() {
     OctlRun octl = OctlRun.withPassphrase();
     octl.run("ca", "init", "--dir", tmp.resolve("ca").toString());
-    assertThat(octl.out() + octl.err()).doesNotContain(PASSPHRASE);
+    assertThat(octl.out() + octl.err()).doesNotContain(PASSPHRASE).doesNotContain(AGENT_PASSPHRASE);
   }
 
   // ---- issue --------------------------------------------------------------------------------
@@ -150,7 +163,7 @@ class CaCommandsTest {
     X509Certificate controller = certificate(out.resolve("cert.pem"));
     assertThat(certificate(out.resolve("ca.pem"))).isEqualTo(certificate(ca.resolve("root-ca.pem")));
     Identity identity = CertificateValidator.trusting(List.of(certificate(out.resolve("ca.pem"))))
-        .validate(List.of(controller), CertificateProfile.Usage.TLS_SERVER, Instant.now());
+        .validate(List.of(controller), CertificateProfile.Usage.TLS_SERVER, Instant.now(), EnumSet.of(Identity.Kind.CONTROLLER));
     assertThat(identity).isEqualTo(Identity.controller("ctl-1"));
     assertThat(controller.getSubjectAlternativeNames()).contains(List.of(2, "localhost"), List.of(7, "127.0.0.1"));
     try (SecretBytes keyPem = SecretBytes.copyOf(Files.readAllBytes(out.resolve("key.pem")))) {
@@ -305,6 +318,16 @@ class CaCommandsTest {
   }
 
   @Test
+  void show_ofADirectoryMixingTwoCas_isRefused() throws Exception {
+    Path ca = initCa();
+    Path other = initCa();
+    Files.copy(other.resolve("agent-ca.pem"), ca.resolve("agent-ca.pem"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    OctlRun octl = OctlRun.withoutPassphrase();
+    assertThat(octl.run("ca", "show", "--dir", ca.toString())).isEqualTo(1);
+    assertThat(octl.err()).contains("is not signed by").contains("different CAs");
+  }
+
+  @Test
   void show_ofSomethingThatIsNotACa_isRefused() throws Exception {
     Path notCa = Files.createDirectory(tmp.resolve("random"));
     Files.writeString(notCa.resolve("root-ca.pem"), "garbage");
@@ -321,6 +344,11 @@ class CaCommandsTest {
 
   private static X509Certificate certificate(Path file) throws Exception {
     return Pem.decodeCertificates(Files.readString(file, StandardCharsets.US_ASCII)).get(0);
+  }
+
+  private static void assertKeyMatches(PrivateKey key, Path certificateFile) throws Exception {
+    byte[] signature = EcdsaSigner.create(key).sign("test/v1", new byte[] {1});
+    EcdsaVerifier.create(certificate(certificateFile).getPublicKey()).verify("test/v1", new byte[] {1}, signature);
   }
 
   private static String mode(Path path) throws Exception {

@@ -1,0 +1,32 @@
+package org.opencluster.protocol.session;
+
+import java.security.GeneralSecurityException;
+
+/** A frame was refused; {@link #reason()} is what gets counted. The message never holds payload. */
+public final class FrameRefusedException extends GeneralSecurityException {
+
+  /** Why a frame was refused. */
+  public enum Reason {
+    /** The frame names another node than the session's. */
+    WRONG_NODE,
+    /** The frame names another session. */
+    UNKNOWN_SESSION,
+    /** The payload is larger than this channel accepts. */
+    OVERSIZED,
+    /** The MAC does not verify: forged, corrupted, or sent under another key. */
+    BAD_MAC,
+    /** The sequence number is not above the highest accepted: a replay or a reordering. */
+    REPLAYED
+  }
+
+  private final Reason reason;
+
+  FrameRefusedException(Reason reason, String message) {
+    super(message);
+    this.reason = reason;
+  }
+
+  public Reason reason() {
+    return reason;
+  }
+}
