@@ -1,0 +1,570 @@
+package org.opencluster.controller.node;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.opencluster.protocol.pki.Identity;
+
+/**
+ * One node of the fleet, as the controllers know it: sharded, remembered (so its timers run after
+ * a rebalance), event-sourced, every event stored encrypted.
+ *
+ * <pre>
+ * Unregistered --Register--> Registered --first Heartbeat--> Active
+ *                               |                              | deadline missed / Quarantine
+ *                               |                              v
+ *                               |                         Quarantined --Release/Retire--> Retired
+ *                               `--lifetime ends--> Expired --Retire-----------------------^
+ * </pre>
+ *
+ * It owns the node's finite lifetime (an absolute instant, persisted), its heartbeat deadline (a
+ * timer re-armed by each heartbeat; heartbeats are not journaled; after recovery or hand-off the
+ * deadline restarts from the recovery time, so a controller fail-over never quarantines a healthy
+ * node), its config lease, and its credential-rotation schedule.
+ */
+public final class NodeEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<NodeEntity.Command, NodeEntity.Event, NodeEntity.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "node");
+  /** Every event carries this tag, for the read model's projection. */
+  public static final String TAG = "node";
+
+  private static final Pattern LABEL_KEY = Pattern.compile("[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?");
+  private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?|");
+  private static final int MAX_LABELS = 32;
+  /** Timers wake at least this often, so very long lifetimes stay within the scheduler's range. */
+  private static final Duration LONGEST_TIMER = Duration.ofDays(1);
+
+  // ---- commands -----------------------------------------------------------------------------
+
+  /** What a node entity accepts. */
+  public sealed interface Command
+      permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, TimerFired, Stop {}
+
+  /** Registers the node; refused if it exists, or the name, labels or lifetime are invalid. */
+  public record Register(String name, Map<String, String> labels, Duration lifetime,
+      ActorRef<StatusReply<Registration>> replyTo) implements Command {
+    public Register {
+      labels = Map.copyOf(labels);
+    }
+  }
+
+  /** The node is alive: re-arms the deadline and renews the lease. Activates a registered node. */
+  public record Heartbeat(ActorRef<StatusReply<HeartbeatAccepted>> replyTo) implements Command {}
+
+  /** Deems the node compromised. Idempotent. */
+  public record Quarantine(QuarantineReason reason, String detail, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** Ends the node's life. Idempotent. */
+  public record Retire(String by, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** A quarantined node is retired, so the host can be wiped and provisioned anew. */
+  public record Release(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  public record GetStatus(ActorRef<NodeStatus> replyTo) implements Command {}
+
+  /** Sent by the entity's own timers. */
+  public record TimerFired(Timer timer) implements Command {}
+
+  /** From the shard, after the entity asked to be passivated: stop this incarnation. */
+  public record Stop() implements Command {}
+
+  /** The entity's timers. */
+  public enum Timer {
+    HEARTBEAT_DEADLINE,
+    LIFETIME_END,
+    LEASE_LAPSE,
+    CREDENTIAL_ROTATION
+  }
+
+  /** Why a node was deemed compromised. */
+  public enum QuarantineReason {
+    HEARTBEAT_MISSED,
+    CLONE_DETECTED,
+    INTEGRITY_ALERT,
+    OPERATOR
+  }
+
+  // ---- replies ------------------------------------------------------------------------------
+
+  public record Registration(String nodeId, Instant registeredAt, Instant lifetimeEndsAt) {}
+
+  public record HeartbeatAccepted(Instant leaseExpiresAt, Duration nextHeartbeatIn) {}
+
+  /** Where a node stands. Liveness is what this incarnation of the entity has heard. */
+  public record NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
+      String detail, Optional<Instant> since, Liveness liveness) {}
+
+  /** Heartbeat facts, not journaled: they restart with each incarnation of the entity. */
+  public record Liveness(Optional<Instant> lastHeartbeatAt, Optional<Instant> deadlineAt,
+      Optional<Instant> leaseExpiresAt) {
+    static final Liveness UNKNOWN = new Liveness(Optional.empty(), Optional.empty(), Optional.empty());
+  }
+
+  /** The lifecycle stages, as reported. */
+  public enum Stage {
+    UNREGISTERED,
+    REGISTERED,
+    ACTIVE,
+    QUARANTINED,
+    EXPIRED,
+    RETIRED
+  }
+
+  /** What is known of a registered node. Holds no secret. */
+  public record NodeFacts(String nodeId, String name, Map<String, String> labels, Instant registeredAt,
+      Instant lifetimeEndsAt, Instant nextRotationAt) {
+    public NodeFacts {
+      labels = Map.copyOf(labels);
+    }
+
+    NodeFacts withNextRotation(Instant next) {
+      return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next);
+    }
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  /** What happened to a node; stored encrypted. */
+  public sealed interface Event
+      permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired, CredentialRotationDue {}
+
+  public record NodeRegistered(NodeFacts facts) implements Event {}
+
+  public record NodeActivated(Instant at) implements Event {}
+
+  public record NodeQuarantined(QuarantineReason reason, String detail, Instant at) implements Event {}
+
+  public record NodeExpired(Instant at) implements Event {}
+
+  public record NodeRetired(Instant at, String by) implements Event {}
+
+  /** A rotation of the node's own credentials came due; the next one is scheduled. */
+  public record CredentialRotationDue(Instant dueAt, Instant nextRotationAt) implements Event {}
+
+  // ---- state --------------------------------------------------------------------------------
+
+  /** One type per lifecycle stage; stored encrypted in snapshots. */
+  public sealed interface State permits Unregistered, Registered, Active, Quarantined, Expired, Retired {
+    Stage stage();
+  }
+
+  public record Unregistered() implements State {
+    @Override
+    public Stage stage() {
+      return Stage.UNREGISTERED;
+    }
+
+    Registered register(NodeRegistered event) {
+      return new Registered(event.facts());
+    }
+  }
+
+  public record Registered(NodeFacts facts) implements State {
+    @Override
+    public Stage stage() {
+      return Stage.REGISTERED;
+    }
+
+    Active activate(NodeActivated event) {
+      return new Active(facts, event.at());
+    }
+
+    Registered rotationDue(CredentialRotationDue event) {
+      return new Registered(facts.withNextRotation(event.nextRotationAt()));
+    }
+  }
+
+  public record Active(NodeFacts facts, Instant activatedAt) implements State {
+    @Override
+    public Stage stage() {
+      return Stage.ACTIVE;
+    }
+
+    Active rotationDue(CredentialRotationDue event) {
+      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt);
+    }
+  }
+
+  public record Quarantined(NodeFacts facts, QuarantineReason reason, String detail, Instant at) implements State {
+    @Override
+    public Stage stage() {
+      return Stage.QUARANTINED;
+    }
+  }
+
+  public record Expired(NodeFacts facts, Instant at) implements State {
+    @Override
+    public Stage stage() {
+      return Stage.EXPIRED;
+    }
+  }
+
+  public record Retired(NodeFacts facts, Instant at, String by) implements State {
+    @Override
+    public Stage stage() {
+      return Stage.RETIRED;
+    }
+  }
+
+  // ---- construction -------------------------------------------------------------------------
+
+  /** Starts the node entities' sharding on this controller. */
+  public static void init(ActorSystem<?> system, NodeSettings settings, Clock clock) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, context -> create(context.getEntityId(), settings, clock, Optional.of(context.getShard())))
+            .withStopMessage(new Stop()));
+  }
+
+  /**
+   * @param shard where to ask for passivation once the node is retired, so a retired node is no
+   *     longer remembered; empty outside sharding (tests), where the entity stays
+   */
+  public static Behavior<Command> create(String nodeId, NodeSettings settings, Clock clock,
+      Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return Behaviors.setup(context -> Behaviors.withTimers(
+        timers -> new NodeEntity(nodeId, settings, clock, context, timers, shard)));
+  }
+
+  private final String nodeId;
+  private final NodeSettings settings;
+  private final Clock clock;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+  private Liveness liveness = Liveness.UNKNOWN;
+
+  private NodeEntity(String nodeId, NodeSettings settings, Clock clock, ActorContext<Command> context,
+      TimerScheduler<Command> timers, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    super(PersistenceId.of(ENTITY_KEY.name(), nodeId));
+    this.nodeId = nodeId;
+    this.settings = settings;
+    this.clock = clock;
+    this.context = context;
+    this.timers = timers;
+    this.shard = shard;
+  }
+
+  @Override
+  public State emptyState() {
+    return new Unregistered();
+  }
+
+  @Override
+  public Set<String> tagsFor(Event event) {
+    return Set.of(TAG);
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  // ---- commands, by stage -------------------------------------------------------------------
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    builder.forStateType(Unregistered.class)
+        .onCommand(Register.class, this::register)
+        .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()))
+        .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()))
+        .onCommand(Retire.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()))
+        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()));
+    builder.forStateType(Registered.class)
+        .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
+        .onCommand(Heartbeat.class, this::activate)
+        .onCommand(Quarantine.class, this::quarantine)
+        .onCommand(Retire.class, this::retire)
+        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()));
+    builder.forStateType(Active.class)
+        .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
+        .onCommand(Heartbeat.class, this::heartbeat)
+        .onCommand(Quarantine.class, this::quarantine)
+        .onCommand(Retire.class, this::retire)
+        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()));
+    builder.forStateType(Quarantined.class)
+        .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
+        .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " is quarantined")))
+        .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.ack()))
+        .onCommand(Retire.class, this::retire)
+        .onCommand(Release.class, (state, c) -> retire(state, new Retire("release", c.replyTo())));
+    builder.forStateType(Expired.class)
+        .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
+        .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " reached the end of its lifetime")))
+        .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " has expired")))
+        .onCommand(Retire.class, this::retire)
+        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()));
+    builder.forStateType(Retired.class)
+        .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " is retired; register the host under a new id")))
+        .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " is retired")))
+        .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " is retired")))
+        .onCommand(Retire.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.ack()))
+        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.ack()));
+    builder.forAnyState()
+        .onCommand(GetStatus.class, (state, c) -> Effect().reply(c.replyTo(), status(state)))
+        .onCommand(TimerFired.class, this::timerFired)
+        .onCommand(Stop.class, (state, c) -> Effect().stop().thenNoReply());
+    return builder.build();
+  }
+
+  private ReplyEffect<Event, State> register(Unregistered state, Register command) {
+    Optional<String> invalid = invalid(command);
+    if (invalid.isPresent()) {
+      return Effect().reply(command.replyTo(), StatusReply.error(invalid.get()));
+    }
+    Instant now = clock.instant();
+    NodeFacts facts = new NodeFacts(nodeId, command.name(), command.labels(), now, now.plus(command.lifetime()),
+        now.plus(settings.credentialRotationInterval()));
+    return Effect().persist(new NodeRegistered(facts))
+        .thenRun(registered -> armLifeTimers(facts))
+        .thenReply(command.replyTo(), registered -> StatusReply.success(new Registration(nodeId, facts.registeredAt(), facts.lifetimeEndsAt())));
+  }
+
+  private ReplyEffect<Event, State> activate(Registered state, Heartbeat command) {
+    Instant now = clock.instant();
+    return Effect().persist(new NodeActivated(now))
+        .thenReply(command.replyTo(), active -> StatusReply.success(renewLease(now)));
+  }
+
+  private ReplyEffect<Event, State> heartbeat(Active state, Heartbeat command) {
+    return Effect().none().thenReply(command.replyTo(), active -> StatusReply.success(renewLease(clock.instant())));
+  }
+
+  private ReplyEffect<Event, State> quarantine(State state, Quarantine command) {
+    return Effect().persist(new NodeQuarantined(command.reason(), command.detail(), clock.instant()))
+        .thenRun(quarantined -> cancelTimers())
+        .thenReply(command.replyTo(), quarantined -> StatusReply.ack());
+  }
+
+  private ReplyEffect<Event, State> retire(State state, Retire command) {
+    return Effect().persist(new NodeRetired(clock.instant(), command.by()))
+        .thenRun(retired -> {
+          cancelTimers();
+          passivate();
+        })
+        .thenReply(command.replyTo(), retired -> StatusReply.ack());
+  }
+
+  private ReplyEffect<Event, State> timerFired(State state, TimerFired command) {
+    Instant now = clock.instant();
+    return switch (command.timer()) {
+      case HEARTBEAT_DEADLINE -> state instanceof Active && liveness.deadlineAt().map(d -> !now.isBefore(d)).orElse(false)
+          ? Effect().persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED,
+              "no heartbeat since " + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over"), now))
+              .thenRun(quarantined -> cancelTimers()).thenNoReply()
+          : Effect().noReply();
+      case LIFETIME_END -> lifetimeEnded(state, now);
+      case LEASE_LAPSE -> {
+        liveness = new Liveness(liveness.lastHeartbeatAt(), liveness.deadlineAt(), Optional.empty());
+        yield Effect().noReply();
+      }
+      case CREDENTIAL_ROTATION -> rotationDue(state, now);
+    };
+  }
+
+  private ReplyEffect<Event, State> lifetimeEnded(State state, Instant now) {
+    Optional<NodeFacts> facts = factsOf(state);
+    if (!(state instanceof Registered || state instanceof Active) || facts.isEmpty()) {
+      return Effect().noReply();
+    }
+    if (now.isBefore(facts.get().lifetimeEndsAt())) {
+      armAt(Timer.LIFETIME_END, facts.get().lifetimeEndsAt());
+      return Effect().noReply();
+    }
+    return Effect().persist(new NodeExpired(now)).thenRun(expired -> cancelTimers()).thenNoReply();
+  }
+
+  private ReplyEffect<Event, State> rotationDue(State state, Instant now) {
+    Optional<NodeFacts> facts = factsOf(state);
+    if (!(state instanceof Registered || state instanceof Active) || facts.isEmpty()) {
+      return Effect().noReply();
+    }
+    if (now.isBefore(facts.get().nextRotationAt())) {
+      armAt(Timer.CREDENTIAL_ROTATION, facts.get().nextRotationAt());
+      return Effect().noReply();
+    }
+    Instant next = now.plus(settings.credentialRotationInterval());
+    return Effect().persist(new CredentialRotationDue(now, next))
+        .thenRun(updated -> armAt(Timer.CREDENTIAL_ROTATION, next))
+        .thenNoReply();
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    var builder = newEventHandlerBuilder();
+    builder.forStateType(Unregistered.class).onEvent(NodeRegistered.class, Unregistered::register);
+    builder.forStateType(Registered.class)
+        .onEvent(NodeActivated.class, Registered::activate)
+        .onEvent(CredentialRotationDue.class, Registered::rotationDue)
+        .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at()))
+        .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at()))
+        .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
+    builder.forStateType(Active.class)
+        .onEvent(CredentialRotationDue.class, Active::rotationDue)
+        .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at()))
+        .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at()))
+        .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
+    builder.forStateType(Quarantined.class)
+        .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
+    builder.forStateType(Expired.class)
+        .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
+    return builder.build();
+  }
+
+  // ---- signals ------------------------------------------------------------------------------
+
+  /**
+   * After recovery (a restart, a rebalance, a fail-over) the timers are armed again. The heartbeat
+   * deadline starts from now: the node has had no chance to reach this controller yet.
+   */
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
+      if (state instanceof Registered registered) {
+        armLifeTimers(registered.facts());
+      } else if (state instanceof Active active) {
+        armLifeTimers(active.facts());
+        Instant now = clock.instant();
+        liveness = new Liveness(Optional.empty(), Optional.of(now.plus(settings.heartbeatDeadline())), Optional.empty());
+        timers.startSingleTimer(Timer.HEARTBEAT_DEADLINE, new TimerFired(Timer.HEARTBEAT_DEADLINE), settings.heartbeatDeadline());
+      } else if (state instanceof Retired) {
+        passivate();
+      }
+    }).build();
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private HeartbeatAccepted renewLease(Instant now) {
+    Instant deadline = now.plus(settings.heartbeatDeadline());
+    Instant lease = now.plus(settings.leaseDuration());
+    liveness = new Liveness(Optional.of(now), Optional.of(deadline), Optional.of(lease));
+    timers.startSingleTimer(Timer.HEARTBEAT_DEADLINE, new TimerFired(Timer.HEARTBEAT_DEADLINE), settings.heartbeatDeadline());
+    timers.startSingleTimer(Timer.LEASE_LAPSE, new TimerFired(Timer.LEASE_LAPSE), settings.leaseDuration());
+    return new HeartbeatAccepted(lease, settings.heartbeatInterval());
+  }
+
+  private void armLifeTimers(NodeFacts facts) {
+    armAt(Timer.LIFETIME_END, facts.lifetimeEndsAt());
+    armAt(Timer.CREDENTIAL_ROTATION, facts.nextRotationAt());
+  }
+
+  /** Arms {@code timer} for {@code at}, or for a day from now if that is further; it re-arms on waking early. */
+  private void armAt(Timer timer, Instant at) {
+    Duration delay = Duration.between(clock.instant(), at);
+    if (delay.isNegative()) {
+      delay = Duration.ZERO;
+    }
+    timers.startSingleTimer(timer, new TimerFired(timer), delay.compareTo(LONGEST_TIMER) > 0 ? LONGEST_TIMER : delay);
+  }
+
+  /** A retired node needs no incarnation: ask the shard to stop it and forget it. */
+  private void passivate() {
+    shard.ifPresent(s -> s.tell(new ClusterSharding.Passivate<>(context.getSelf())));
+  }
+
+  private void cancelTimers() {
+    timers.cancelAll();
+    liveness = Liveness.UNKNOWN;
+  }
+
+  private NodeStatus status(State state) {
+    Optional<QuarantineReason> reason = Optional.empty();
+    String detail = "";
+    Optional<Instant> since = Optional.empty();
+    if (state instanceof Registered r) {
+      since = Optional.of(r.facts().registeredAt());
+    } else if (state instanceof Active a) {
+      since = Optional.of(a.activatedAt());
+    } else if (state instanceof Quarantined q) {
+      reason = Optional.of(q.reason());
+      detail = q.detail();
+      since = Optional.of(q.at());
+    } else if (state instanceof Expired e) {
+      since = Optional.of(e.at());
+    } else if (state instanceof Retired r) {
+      detail = "retired by " + r.by();
+      since = Optional.of(r.at());
+    }
+    return new NodeStatus(state.stage(), factsOf(state), reason, detail, since, liveness);
+  }
+
+  private static Optional<NodeFacts> factsOf(State state) {
+    if (state instanceof Registered r) {
+      return Optional.of(r.facts());
+    } else if (state instanceof Active a) {
+      return Optional.of(a.facts());
+    } else if (state instanceof Quarantined q) {
+      return Optional.of(q.facts());
+    } else if (state instanceof Expired e) {
+      return Optional.of(e.facts());
+    } else if (state instanceof Retired r) {
+      return Optional.of(r.facts());
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> invalid(Register command) {
+    if (!Identity.isValidName(command.name())) {
+      return Optional.of("invalid node name '" + command.name() + "': 1..63 characters of a-z, 0-9, '.', '_', '-'");
+    }
+    if (command.labels().size() > MAX_LABELS) {
+      return Optional.of("at most " + MAX_LABELS + " labels, got " + command.labels().size());
+    }
+    for (Map.Entry<String, String> label : command.labels().entrySet()) {
+      if (!LABEL_KEY.matcher(label.getKey()).matches()) {
+        return Optional.of("invalid label key '" + label.getKey() + "': lower-case letters, digits, '.', '_', '/', '-'");
+      }
+      if (!LABEL_VALUE.matcher(label.getValue()).matches()) {
+        return Optional.of("invalid value for label '" + label.getKey() + "': up to 63 letters, digits, '.', '_', '-'");
+      }
+    }
+    if (command.lifetime().isNegative() || command.lifetime().isZero()) {
+      return Optional.of("lifetime must be positive");
+    }
+    if (command.lifetime().compareTo(settings.maxLifetime()) > 0) {
+      return Optional.of("lifetime " + command.lifetime() + " exceeds the maximum of " + settings.maxLifetime());
+    }
+    return Optional.empty();
+  }
+
+  private <T> StatusReply<T> notRegistered() {
+    return StatusReply.error("node " + nodeId + " is not registered");
+  }
+
+  private <T> StatusReply<T> alreadyRegistered() {
+    return StatusReply.error("node " + nodeId + " is already registered");
+  }
+
+  private <T> StatusReply<T> notQuarantined() {
+    return StatusReply.error("node " + nodeId + " is not quarantined: only a quarantined node is released; retire it instead");
+  }
+}

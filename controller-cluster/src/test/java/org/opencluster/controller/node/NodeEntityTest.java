@@ -1,0 +1,295 @@
+package org.opencluster.controller.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.BootstrapSetup;
+import org.apache.pekko.actor.setup.ActorSystemSetup;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.opencluster.controller.node.NodeEntity.Command;
+import org.opencluster.controller.node.NodeEntity.CredentialRotationDue;
+import org.opencluster.controller.node.NodeEntity.Event;
+import org.opencluster.controller.node.NodeEntity.GetStatus;
+import org.opencluster.controller.node.NodeEntity.Heartbeat;
+import org.opencluster.controller.node.NodeEntity.HeartbeatAccepted;
+import org.opencluster.controller.node.NodeEntity.NodeActivated;
+import org.opencluster.controller.node.NodeEntity.NodeExpired;
+import org.opencluster.controller.node.NodeEntity.NodeQuarantined;
+import org.opencluster.controller.node.NodeEntity.NodeRegistered;
+import org.opencluster.controller.node.NodeEntity.NodeRetired;
+import org.opencluster.controller.node.NodeEntity.NodeStatus;
+import org.opencluster.controller.node.NodeEntity.Quarantine;
+import org.opencluster.controller.node.NodeEntity.QuarantineReason;
+import org.opencluster.controller.node.NodeEntity.Register;
+import org.opencluster.controller.node.NodeEntity.Registration;
+import org.opencluster.controller.node.NodeEntity.Release;
+import org.opencluster.controller.node.NodeEntity.Retire;
+import org.opencluster.controller.node.NodeEntity.Stage;
+import org.opencluster.controller.node.NodeEntity.State;
+import org.opencluster.controller.node.NodeEntity.Timer;
+import org.opencluster.controller.node.NodeEntity.TimerFired;
+import org.opencluster.controller.testing.MovableClock;
+import org.opencluster.persistence.jdbc.Storage;
+import org.opencluster.persistence.jdbc.StorageSetup;
+import org.opencluster.persistence.testing.TestDatabases;
+import org.opencluster.persistence.testing.TestSeals;
+
+/**
+ * Every transition and refusal of NodeEntity. The testkit checks that every command, event and
+ * state serializes, which runs events and snapshots through the encrypting serializer with a real
+ * unsealed key ring.
+ */
+class NodeEntityTest {
+
+  /** Real timers are set far out, so only the test's TimerFired commands move time. */
+  private static final NodeSettings SETTINGS = new NodeSettings(Duration.ofMinutes(5), 3, Duration.ofMinutes(1),
+      Duration.ofMinutes(20), Duration.ofHours(24), Duration.ofDays(365), 100);
+  private static final Instant START = Instant.parse("2026-06-01T12:00:00Z");
+  private static final Storage STORAGE = Storage.open(TestDatabases.freshH2());
+  private static final ActorSystem<Void> SYSTEM = ActorSystem.create(Behaviors.empty(), "node-entity-test",
+      ActorSystemSetup.create(
+          BootstrapSetup.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())),
+          new StorageSetup(STORAGE, TestSeals.unsealed(STORAGE))));
+  private static final ActorTestKit KIT = ActorTestKit.create(SYSTEM);
+
+  private MovableClock clock;
+  private EventSourcedBehaviorTestKit<Command, Event, State> node;
+
+  @AfterAll
+  static void shutDown() {
+    KIT.shutdownTestKit();
+    STORAGE.close();
+  }
+
+  @BeforeEach
+  void create() {
+    clock = new MovableClock(START);
+    node = EventSourcedBehaviorTestKit.create(SYSTEM, NodeEntity.create("n-1", SETTINGS, clock, Optional.empty()));
+    node.clear();
+  }
+
+  // ---- registration -------------------------------------------------------------------------
+
+  @Test
+  void register_recordsTheFacts_andRepliesWithTheLifetime() {
+    var result = node.<StatusReply<Registration>>runCommand(r -> new Register("web-1", Map.of("role", "web"), Duration.ofHours(24), r));
+    assertThat(result.reply().getValue()).isEqualTo(new Registration("n-1", START, START.plus(Duration.ofHours(24))));
+    NodeRegistered event = result.eventOfType(NodeRegistered.class);
+    assertThat(event.facts().labels()).containsEntry("role", "web");
+    assertThat(event.facts().nextRotationAt()).isEqualTo(START.plus(Duration.ofHours(24)));
+    assertThat(result.stateOfType(NodeEntity.Registered.class).facts().name()).isEqualTo("web-1");
+  }
+
+  @Test
+  void registerTwice_isRefused() {
+    register();
+    var again = node.<StatusReply<Registration>>runCommand(r -> new Register("web-1", Map.of(), Duration.ofHours(1), r));
+    assertThat(again.reply().getError()).hasMessageContaining("already registered");
+    assertThat(again.hasNoEvents()).isTrue();
+  }
+
+  @Test
+  void invalidRegistrations_areRefusedAndRecordNothing() {
+    assertRegisterRefused("Web 1", Map.of(), Duration.ofHours(1), "invalid node name");
+    assertRegisterRefused("web-1", Map.of("Role", "web"), Duration.ofHours(1), "invalid label key");
+    assertRegisterRefused("web-1", Map.of("role", "we b"), Duration.ofHours(1), "invalid value for label");
+    assertRegisterRefused("web-1", Map.of(), Duration.ZERO, "lifetime must be positive");
+    assertRegisterRefused("web-1", Map.of(), Duration.ofDays(400), "exceeds the maximum");
+  }
+
+  @Test
+  void commandsBeforeRegistration_areRefused() {
+    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).reply().getError()).hasMessageContaining("not registered");
+    assertThat(node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.OPERATOR, "x", r)).reply().getError())
+        .hasMessageContaining("not registered");
+    assertThat(node.<StatusReply<Done>>runCommand(r -> new Retire("alice", r)).reply().getError()).hasMessageContaining("not registered");
+    assertThat(node.getState()).isInstanceOf(NodeEntity.Unregistered.class);
+  }
+
+  // ---- heartbeats and the deadline ----------------------------------------------------------
+
+  @Test
+  void firstHeartbeat_activates_andGrantsALease() {
+    register();
+    var result = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(result.eventOfType(NodeActivated.class).at()).isEqualTo(START);
+    assertThat(result.reply().getValue()).isEqualTo(new HeartbeatAccepted(START.plus(SETTINGS.leaseDuration()), SETTINGS.heartbeatInterval()));
+    assertThat(result.state().stage()).isEqualTo(Stage.ACTIVE);
+  }
+
+  @Test
+  void laterHeartbeats_renewTheLeaseWithoutJournaling() {
+    activate();
+    clock.advance(Duration.ofMinutes(4));
+    var result = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(result.hasNoEvents()).isTrue();
+    Instant now = START.plus(Duration.ofMinutes(4));
+    assertThat(result.reply().getValue().leaseExpiresAt()).isEqualTo(now.plus(SETTINGS.leaseDuration()));
+    NodeStatus status = status();
+    assertThat(status.liveness().lastHeartbeatAt()).contains(now);
+    assertThat(status.liveness().deadlineAt()).contains(now.plus(SETTINGS.heartbeatDeadline()));
+  }
+
+  @Test
+  void aMissedDeadline_quarantinesTheNode() {
+    activate();
+    clock.advance(SETTINGS.heartbeatDeadline());
+    var result = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    NodeQuarantined event = result.eventOfType(NodeQuarantined.class);
+    assertThat(event.reason()).isEqualTo(QuarantineReason.HEARTBEAT_MISSED);
+    assertThat(event.detail()).contains("no heartbeat since " + START);
+    assertThat(result.state().stage()).isEqualTo(Stage.QUARANTINED);
+  }
+
+  @Test
+  void aDeadlineTimerFromBeforeTheLastHeartbeat_isIgnored() {
+    activate();
+    clock.advance(SETTINGS.heartbeatDeadline().minusSeconds(1));
+    node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    clock.advance(Duration.ofSeconds(2));
+    var result = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(result.hasNoEvents()).isTrue();
+    assertThat(result.state().stage()).isEqualTo(Stage.ACTIVE);
+  }
+
+  @Test
+  void afterRecovery_theDeadlineRestartsFromTheRecoveryTime() {
+    activate();
+    clock.advance(SETTINGS.heartbeatDeadline().multipliedBy(10));
+    node.restart();
+    Instant recoveredAt = START.plus(SETTINGS.heartbeatDeadline().multipliedBy(10));
+    assertThat(status().liveness().deadlineAt()).contains(recoveredAt.plus(SETTINGS.heartbeatDeadline()));
+    var stale = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(stale.hasNoEvents()).isTrue();
+    assertThat(stale.state().stage()).isEqualTo(Stage.ACTIVE);
+  }
+
+  @Test
+  void aQuarantinedNode_refusesHeartbeats() {
+    activate();
+    node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.OPERATOR, "suspicious", r));
+    var result = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(result.reply().getError()).hasMessageContaining("quarantined");
+    assertThat(result.hasNoEvents()).isTrue();
+  }
+
+  // ---- quarantine, release, retire ----------------------------------------------------------
+
+  @Test
+  void operatorQuarantine_isRecordedOnce() {
+    activate();
+    var first = node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.OPERATOR, "suspicious", r));
+    assertThat(first.reply().isSuccess()).isTrue();
+    assertThat(first.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.OPERATOR);
+    var second = node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.OPERATOR, "again", r));
+    assertThat(second.reply().isSuccess()).isTrue();
+    assertThat(second.hasNoEvents()).isTrue();
+  }
+
+  @Test
+  void release_retiresAQuarantinedNode() {
+    activate();
+    node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.CLONE_DETECTED, "two sessions", r));
+    var result = node.<StatusReply<Done>>runCommand(Release::new);
+    assertThat(result.eventOfType(NodeRetired.class).by()).isEqualTo("release");
+    assertThat(result.state().stage()).isEqualTo(Stage.RETIRED);
+  }
+
+  @Test
+  void release_ofANodeThatIsNotQuarantined_isRefused() {
+    activate();
+    var result = node.<StatusReply<Done>>runCommand(Release::new);
+    assertThat(result.reply().getError()).hasMessageContaining("not quarantined");
+    assertThat(result.hasNoEvents()).isTrue();
+  }
+
+  @Test
+  void retire_endsTheNode_andARetiredNodeRefusesEverything() {
+    activate();
+    var result = node.<StatusReply<Done>>runCommand(r -> new Retire("alice", r));
+    assertThat(result.eventOfType(NodeRetired.class).by()).isEqualTo("alice");
+    node.restart();
+    assertThat(node.getState().stage()).isEqualTo(Stage.RETIRED);
+    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).reply().getError()).hasMessageContaining("retired");
+    assertThat(node.<StatusReply<Registration>>runCommand(r -> new Register("web-1", Map.of(), Duration.ofHours(1), r))
+        .reply().getError()).hasMessageContaining("new id");
+    assertThat(node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.OPERATOR, "x", r)).reply().getError())
+        .hasMessageContaining("retired");
+    var again = node.<StatusReply<Done>>runCommand(r -> new Retire("bob", r));
+    assertThat(again.reply().isSuccess()).isTrue();
+    assertThat(again.hasNoEvents()).isTrue();
+  }
+
+  // ---- lifetime and rotation ----------------------------------------------------------------
+
+  @Test
+  void theEndOfLife_expiresTheNode() {
+    activate();
+    clock.advance(Duration.ofHours(24));
+    var result = node.runCommand(new TimerFired(Timer.LIFETIME_END));
+    assertThat(result.eventOfType(NodeExpired.class).at()).isEqualTo(START.plus(Duration.ofHours(24)));
+    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).reply().getError())
+        .hasMessageContaining("end of its lifetime");
+  }
+
+  @Test
+  void aLifetimeTimerThatWakesEarly_expiresNothing() {
+    activate();
+    clock.advance(Duration.ofHours(23));
+    var result = node.runCommand(new TimerFired(Timer.LIFETIME_END));
+    assertThat(result.hasNoEvents()).isTrue();
+  }
+
+  @Test
+  void credentialRotation_comesDueOnSchedule() {
+    activate();
+    clock.advance(SETTINGS.credentialRotationInterval());
+    var result = node.runCommand(new TimerFired(Timer.CREDENTIAL_ROTATION));
+    Instant due = START.plus(SETTINGS.credentialRotationInterval());
+    assertThat(result.eventOfType(CredentialRotationDue.class)).isEqualTo(new CredentialRotationDue(due, due.plus(SETTINGS.credentialRotationInterval())));
+    assertThat(result.stateOfType(NodeEntity.Active.class).facts().nextRotationAt()).isEqualTo(due.plus(SETTINGS.credentialRotationInterval()));
+  }
+
+  @Test
+  void status_reportsStageFactsAndLiveness() {
+    activate();
+    NodeStatus status = status();
+    assertThat(status.stage()).isEqualTo(Stage.ACTIVE);
+    assertThat(status.facts()).map(NodeEntity.NodeFacts::name).contains("web-1");
+    assertThat(status.since()).contains(START);
+    assertThat(status.liveness().leaseExpiresAt()).contains(START.plus(SETTINGS.leaseDuration()));
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private void register() {
+    node.<StatusReply<Registration>>runCommand(r -> new Register("web-1", Map.of("role", "web"), Duration.ofHours(24), r));
+  }
+
+  private void activate() {
+    register();
+    node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+  }
+
+  private NodeStatus status() {
+    return node.<NodeStatus>runCommand(GetStatus::new).reply();
+  }
+
+  private void assertRegisterRefused(String name, Map<String, String> labels, Duration lifetime, String message) {
+    var result = node.<StatusReply<Registration>>runCommand(r -> new Register(name, labels, lifetime, r));
+    assertThat(result.reply().getError()).hasMessageContaining(message);
+    assertThat(result.hasNoEvents()).isTrue();
+  }
+}
