@@ -6,6 +6,7 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.opencluster.controller.node.NodeCodec;
+import org.opencluster.controller.seal.KeyCustodyCodec;
 
 /**
  * The controller's own messages as protobuf: commands and replies between controllers (over the
@@ -18,6 +19,7 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
 
   private final ExtendedActorSystem system;
   private volatile NodeCodec nodes;
+  private volatile KeyCustodyCodec custody;
 
   public ControllerSerializer(ExtendedActorSystem system) {
     this.system = system;
@@ -30,27 +32,40 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
 
   @Override
   public String manifest(Object o) {
-    return NodeCodec.manifest(o)
+    return NodeCodec.manifest(o).or(() -> KeyCustodyCodec.manifest(o))
         .orElseThrow(() -> new IllegalArgumentException("ControllerSerializer cannot serialize " + o.getClass().getName()));
   }
 
   @Override
   public byte[] toBinary(Object o) {
-    return nodes().toBinary(o);
+    return NodeCodec.manifest(o).isPresent() ? nodes().toBinary(o) : custody().toBinary(o);
   }
 
   @Override
   public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
-    return nodes().fromBinary(bytes, manifest);
+    return manifest.startsWith("custody-") ? custody().fromBinary(bytes, manifest) : nodes().fromBinary(bytes, manifest);
   }
 
   /** Created on first use: the typed system's ref resolver is not ready while serializers are built. */
   private NodeCodec nodes() {
     NodeCodec codec = nodes;
     if (codec == null) {
-      codec = new NodeCodec(ActorRefResolver.get(Adapter.toTyped(system)));
+      codec = new NodeCodec(resolver());
       nodes = codec;
     }
     return codec;
+  }
+
+  private KeyCustodyCodec custody() {
+    KeyCustodyCodec codec = custody;
+    if (codec == null) {
+      codec = new KeyCustodyCodec(resolver());
+      custody = codec;
+    }
+    return codec;
+  }
+
+  private ActorRefResolver resolver() {
+    return ActorRefResolver.get(Adapter.toTyped(system));
   }
 }

@@ -18,6 +18,7 @@ import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.opencluster.controller.ControllerConfig;
 import org.opencluster.controller.node.NodeEntity.Command;
 import org.opencluster.controller.node.NodeEntity.CredentialRotationDue;
 import org.opencluster.controller.node.NodeEntity.Event;
@@ -60,7 +61,11 @@ class NodeEntityTest {
   private static final Storage STORAGE = Storage.open(TestDatabases.freshH2());
   private static final ActorSystem<Void> SYSTEM = ActorSystem.create(Behaviors.empty(), "node-entity-test",
       ActorSystemSetup.create(
-          BootstrapSetup.create(EventSourcedBehaviorTestKit.config().withFallback(ConfigFactory.load())),
+          BootstrapSetup.create(ControllerConfig.load(EventSourcedBehaviorTestKit.config()
+              .withFallback(ConfigFactory.parseString("""
+                  pekko.actor.provider = local
+                  pekko.coordinated-shutdown.exit-jvm = off
+                  """)))),
           new StorageSetup(STORAGE, TestSeals.unsealed(STORAGE))));
   private static final ActorTestKit KIT = ActorTestKit.create(SYSTEM);
 

@@ -45,6 +45,11 @@ public final class OctlRun {
     return this;
   }
 
+  public OctlRun variable(String name, String value) {
+    environment.put(name, value);
+    return this;
+  }
+
   /** Sets the root CA passphrase. */
   public OctlRun passphrase(String passphrase) {
     environment.put("OPENCLUSTER_CA_PASSPHRASE", passphrase);

@@ -29,6 +29,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.opencluster.persistence.PersistenceConfig;
 import org.opencluster.persistence.jdbc.Storage;
 import org.opencluster.persistence.jdbc.StorageSettings;
 import org.opencluster.persistence.jdbc.StorageSetup;
@@ -43,10 +44,10 @@ import org.opencluster.persistence.testing.TestSeals;
 class EncryptedJournalTest {
 
   private static final String MARKER = "secret-marker-7f3c";
-  private static final Config CONFIG = ConfigFactory.parseString("""
+  private static final Config CONFIG = PersistenceConfig.load(ConfigFactory.parseString("""
       pekko.actor.allow-java-serialization = off
       pekko.loglevel = WARNING
-      """).withFallback(ConfigFactory.load());
+      """));
 
   static Stream<Arguments> databases() {
     return Stream.of(Arguments.of("h2", TestDatabases.freshH2()), Arguments.of("postgresql", TestDatabases.freshPostgres()));

@@ -43,11 +43,20 @@ public final class TlsContexts {
 
   /** A server engine that requires and checks a client certificate. */
   public static SSLEngine serverEngine(SSLContext context, String host, int port) {
+    return server(context, host, port, true);
+  }
+
+  /** A server engine for probes (health checks): server authentication only. */
+  public static SSLEngine serverEngineWithoutClientAuth(SSLContext context, String host, int port) {
+    return server(context, host, port, false);
+  }
+
+  private static SSLEngine server(SSLContext context, String host, int port, boolean needClientAuth) {
     SSLEngine engine = context.createSSLEngine(host, port);
     engine.setUseClientMode(false);
     SSLParameters parameters = engine.getSSLParameters();
     parameters.setProtocols(new String[] {PROTOCOL});
-    parameters.setNeedClientAuth(true);
+    parameters.setNeedClientAuth(needClientAuth);
     engine.setSSLParameters(parameters);
     return engine;
   }

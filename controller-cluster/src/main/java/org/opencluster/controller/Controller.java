@@ -1,0 +1,243 @@
+package org.opencluster.controller;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.BootstrapSetup;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.setup.ActorSystemSetup;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ConnectionContext;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.controller.api.OperatorApi;
+import org.opencluster.controller.health.Readiness;
+import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.controller.seal.KeyCustodian;
+import org.opencluster.persistence.jdbc.Storage;
+import org.opencluster.persistence.jdbc.StorageSetup;
+import org.opencluster.persistence.keys.Seal;
+import org.opencluster.persistence.keys.SealException;
+import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.CertificateProfile;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.tls.ArteryTls;
+import org.opencluster.protocol.tls.DenyList;
+import org.opencluster.protocol.tls.ReloadingTlsContext;
+import org.opencluster.protocol.tls.TlsContexts;
+import org.opencluster.protocol.tls.TlsPolicy;
+import org.opencluster.protocol.tls.TlsRefusals;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.concurrent.ExecutionContextExecutor;
+
+/**
+ * One controller process: its database and seal, the Pekko cluster over mutual TLS, the key
+ * custodian, the health endpoint and the operator API. It starts sealed: the node entities'
+ * sharding starts when the seal opens (by operators' shares, a peer, or a dev key).
+ */
+public final class Controller implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
+  private static final Duration ASK_PEERS_EVERY = Duration.ofSeconds(2);
+  private static final Duration ROTATION_CHECK_EVERY = Duration.ofHours(1);
+
+  private final ControllerSettings settings;
+  private final Storage storage;
+  private final Seal seal;
+  private final Readiness readiness;
+  private final DenyList denyList;
+  private final TlsRefusals clusterRefusals;
+  private final TlsRefusals apiRefusals;
+  private final ActorSystem<Void> system;
+  private final ServerBinding api;
+  private final int healthPort;
+
+  private Controller(ControllerSettings settings, Storage storage, Seal seal, Readiness readiness, DenyList denyList,
+      TlsRefusals clusterRefusals, TlsRefusals apiRefusals, ActorSystem<Void> system, ServerBinding api, int healthPort) {
+    this.settings = settings;
+    this.storage = storage;
+    this.seal = seal;
+    this.readiness = readiness;
+    this.denyList = denyList;
+    this.clusterRefusals = clusterRefusals;
+    this.apiRefusals = apiRefusals;
+    this.system = system;
+    this.api = api;
+    this.healthPort = healthPort;
+  }
+
+  /**
+   * Starts a controller, sealed.
+   *
+   * @throws IOException, GeneralSecurityException if the TLS files do not load
+   * @throws org.opencluster.persistence.jdbc.StorageException if the database does not open
+   */
+  public static Controller start(ControllerSettings settings, Config config, Clock clock) throws Exception {
+    DenyList denyList = new DenyList();
+    TlsRefusals clusterRefusals = new TlsRefusals(
+        refusal -> LOG.warn("Refused a cluster peer at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
+    TlsRefusals apiRefusals = new TlsRefusals(
+        refusal -> LOG.warn("Refused an API client at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
+    TlsPolicy clusterPolicy = TlsPolicy.controllers(denyList, clusterRefusals, clock);
+    TlsPolicy operatorPolicy = new TlsPolicy(EnumSet.of(Identity.Kind.OPERATOR), CertificateProfile.Usage.TLS_CLIENT,
+        CertificateProfile.Usage.TLS_SERVER, denyList, apiRefusals, clock);
+    ReloadingTlsContext clusterTls = load(settings, clusterPolicy);
+    ReloadingTlsContext operatorTls = load(settings, operatorPolicy);
+
+    Storage storage = Storage.open(settings.storage());
+    try {
+      Seal seal = new Seal(storage.keyRingStore(), clock, settings.unsealProgressTimeout());
+      Readiness readiness = new Readiness(seal, storage);
+      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ControllerSettings.SYSTEM_NAME,
+          ActorSystemSetup.create(
+              BootstrapSetup.create(settings.pekkoConfig(config)),
+              SSLEngineProviderSetup.create(s -> new ArteryTls(clusterTls)),
+              new StorageSetup(storage, seal),
+              readiness));
+      system.getWhenTerminated().thenRun(storage::close);
+
+      seal.onChange(status -> {
+        if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
+          NodeEntity.init(system, settings.nodes(), clock);
+          LOG.info("Unsealed: node entities are starting on {}", settings.name());
+        }
+      });
+      system.systemActorOf(KeyCustodian.create(seal, settings.unsealFromPeers(), ASK_PEERS_EVERY), "key-custodian",
+          DispatcherSelector.blocking());
+
+      ExecutionContextExecutor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      system.scheduler().scheduleWithFixedDelay(Duration.ofMinutes(1), ROTATION_CHECK_EVERY, () -> {
+        if (seal.isUnsealed()) {
+          try {
+            if (seal.rotateIfOlderThan(settings.dataKeyRotationInterval())) {
+              LOG.info("Rotated the data key on schedule: new records use key {}", seal.status().activeKeyId());
+            }
+          } catch (SealException | RuntimeException e) {
+            LOG.warn("Scheduled data key rotation failed: {}", e.getMessage());
+          }
+        }
+      }, blocking);
+
+      int healthPort = PekkoManagement.get(Adapter.toClassic(system))
+          .start(s -> s.withHttpsConnectionContext(ConnectionContext.httpsServer(() ->
+              TlsContexts.serverEngineWithoutClientAuth(clusterTls.current(), settings.health().host(), settings.health().port()))))
+          .toCompletableFuture().get(30, TimeUnit.SECONDS).port();
+
+      ServerBinding api = Http.get(system).newServerAt(settings.api().host(), settings.api().port())
+          .enableHttps(ConnectionContext.httpsServer(() ->
+              TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
+          .bind(new OperatorApi(seal, settings.name(), blocking).routes())
+          .toCompletableFuture().get(30, TimeUnit.SECONDS);
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
+          () -> api.unbind().thenApply(unbound -> Done.getInstance()));
+
+      LOG.info("Controller {} (version {}) started, sealed: cluster {}, operator API https://{}:{}, health https://{}:{}/ready",
+          settings.name(), BuildInfo.version(), settings.cluster(), settings.api().host(), api.localAddress().getPort(),
+          settings.health().host(), healthPort);
+      return new Controller(settings, storage, seal, readiness, denyList, clusterRefusals, apiRefusals, system, api, healthPort);
+    } catch (Exception e) {
+      storage.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Development only: initializes the store with {@code key} if it is new, and unseals with it.
+   * Anyone who sees the key opens everything this cluster stores.
+   */
+  public void unsealWithDevelopmentKey(SecretBytes key) throws SealException {
+    LOG.warn("INSECURE: unsealing with a development key given on the command line. Anyone who can read this "
+        + "process's arguments or the key file can decrypt everything this cluster stores. Never do this in production.");
+    if (seal.status().state() == Seal.State.UNINITIALIZED) {
+      seal.initializeWithKey(key);
+    }
+    seal.unsealWithKey(key);
+  }
+
+  public ControllerSettings settings() {
+    return settings;
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public Seal seal() {
+    return seal;
+  }
+
+  public Storage storage() {
+    return storage;
+  }
+
+  public DenyList denyList() {
+    return denyList;
+  }
+
+  public Readiness readiness() {
+    return readiness;
+  }
+
+  /** Peers refused at the cluster link's TLS handshake, by reason. */
+  public TlsRefusals clusterRefusals() {
+    return clusterRefusals;
+  }
+
+  /** Clients refused at the operator API's TLS handshake, by reason. */
+  public TlsRefusals apiRefusals() {
+    return apiRefusals;
+  }
+
+  public int apiPort() {
+    return api.localAddress().getPort();
+  }
+
+  public int healthPort() {
+    return healthPort;
+  }
+
+  /** Leaves the cluster gracefully: shards hand off, the API unbinds, the system terminates. */
+  public CompletionStage<Done> stop() {
+    return CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason());
+  }
+
+  /**
+   * Leaves gracefully and waits for the actor system to terminate, within bounds: Pekko 1.7's
+   * Artery can leave a remoting stream stalled at shutdown (apache/pekko#3247, fixed after 1.7.0),
+   * which keeps the actor system from terminating; the controller's shards have been handed off
+   * and it has left the cluster by then. As a process, Coordinated Shutdown exits the JVM after
+   * its phase timeouts regardless. The database pool is closed either way.
+   */
+  @Override
+  public void close() throws Exception {
+    try {
+      stop().toCompletableFuture().get(90, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      LOG.warn("Controller {} left the cluster, but its actor system did not terminate in time (a stalled remoting "
+          + "stream, apache/pekko#3247); continuing", settings.name());
+    } finally {
+      storage.close();
+    }
+  }
+
+  private static ReloadingTlsContext load(ControllerSettings settings, TlsPolicy policy)
+      throws IOException, GeneralSecurityException {
+    return ReloadingTlsContext.load(settings.certificateFile(), settings.keyFile(), settings.caFile(), policy,
+        settings.tlsReloadInterval(),
+        failure -> LOG.warn("Renewed TLS files did not load; keeping the previous certificate: {}", failure.getMessage()));
+  }
+}

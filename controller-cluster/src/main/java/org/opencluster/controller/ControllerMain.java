@@ -1,0 +1,108 @@
+package org.opencluster.controller;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.concurrent.Callable;
+import org.opencluster.persistence.jdbc.StorageException;
+import org.opencluster.protocol.crypto.SecretBytes;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code opencluster controller --config FILE}: runs one controller until it is told to stop
+ * (SIGTERM runs Coordinated Shutdown: shards hand off, it leaves the cluster, the process exits).
+ * Exit codes: 0 stopped normally, 1 could not start, 2 usage.
+ */
+@Command(
+    name = "opencluster controller",
+    mixinStandardHelpOptions = true,
+    versionProvider = ControllerMain.Version.class,
+    description = "Run an OpenCluster controller. It starts sealed; unseal it with 'opencluster operator unseal' "
+        + "(or it unseals from a peer controller that is already unsealed).")
+public final class ControllerMain implements Callable<Integer> {
+
+  @Option(names = "--config", required = true, paramLabel = "FILE",
+      description = "The controller's configuration (HOCON); see docs/controller.example.conf.")
+  Path configFile;
+
+  @Option(names = "--dev-unseal-key", paramLabel = "BASE64",
+      description = "DEVELOPMENT ONLY, INSECURE: initialize if needed and unseal with this 32-byte key. "
+          + "Anyone who sees it decrypts everything the cluster stores.")
+  String devUnsealKey;
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new ControllerMain()).execute(args);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Config config;
+    ControllerSettings settings;
+    try {
+      if (!Files.isRegularFile(configFile)) {
+        System.err.println("error: no configuration file at " + configFile);
+        return 1;
+      }
+      config = ControllerConfig.load(ConfigFactory.parseFile(configFile.toFile()));
+      settings = ControllerSettings.create(config);
+    } catch (ConfigException | IllegalArgumentException e) {
+      System.err.println("error: " + configFile + ": " + e.getMessage());
+      return 1;
+    }
+    SecretBytes devKey = null;
+    if (devUnsealKey != null) {
+      try {
+        devKey = SecretBytes.adopt(Base64.getDecoder().decode(devUnsealKey.getBytes(StandardCharsets.US_ASCII)));
+      } catch (IllegalArgumentException e) {
+        System.err.println("error: --dev-unseal-key must be base64");
+        return 2;
+      }
+      System.err.println("WARNING: --dev-unseal-key is for development only. It is INSECURE: the key is visible to "
+          + "anyone who can list this machine's processes.");
+    }
+    Controller controller;
+    try {
+      controller = Controller.start(settings, config, Clock.systemUTC());
+    } catch (StorageException e) {
+      System.err.println("error: " + e.getMessage());
+      return 1;
+    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+      System.err.println("error: the controller's TLS files did not load: " + e.getMessage());
+      return 1;
+    }
+    if (devKey != null) {
+      try {
+        controller.unsealWithDevelopmentKey(devKey);
+      } catch (org.opencluster.persistence.keys.SealException e) {
+        System.err.println("error: --dev-unseal-key refused: " + e.getMessage());
+        controller.close();
+        return 1;
+      } finally {
+        devKey.close();
+      }
+    }
+    System.out.println("controller " + settings.name() + " running; operator API https://" + settings.api().host() + ":"
+        + controller.apiPort() + ", readiness https://" + settings.health().host() + ":" + controller.healthPort() + "/ready");
+    System.out.flush();
+    controller.system().getWhenTerminated().toCompletableFuture().get();
+    return 0;
+  }
+
+  /** The build's version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"opencluster controller " + BuildInfo.version()};
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package org.opencluster.controller;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.opencluster.controller.node.NodeSettings;
+import org.opencluster.persistence.jdbc.StorageSettings;
+import org.opencluster.protocol.pki.Identity;
+
+/**
+ * A controller's configuration ({@code opencluster.controller}, see reference.conf and
+ * docs/controller.example.conf), read once at start.
+ */
+public record ControllerSettings(String name, Path dataDirectory, Path certificateFile, Path keyFile, Path caFile,
+    Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
+    Duration dataKeyRotationInterval, boolean unsealFromPeers, Duration unsealProgressTimeout, NodeSettings nodes,
+    StorageSettings storage) {
+
+  /** The actor system's name: every controller of a cluster uses the same one. */
+  public static final String SYSTEM_NAME = "opencluster";
+
+  /** A host and a port. */
+  public record Endpoint(String host, int port) {
+    static Endpoint parse(String value, String setting) {
+      int colon = value.lastIndexOf(':');
+      if (colon <= 0) {
+        throw new IllegalArgumentException(setting + ": expected host:port, got '" + value + "'");
+      }
+      try {
+        return new Endpoint(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(setting + ": expected host:port, got '" + value + "'");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return host + ":" + port;
+    }
+  }
+
+  /**
+   * Reads the controller's settings.
+   *
+   * @throws IllegalArgumentException naming the setting to fix
+   */
+  public static ControllerSettings create(Config config) {
+    Config c = config.getConfig("opencluster.controller");
+    String name = c.getString("name");
+    if (!Identity.isValidName(name)) {
+      throw new IllegalArgumentException("opencluster.controller.name must be set to this controller's name "
+          + "(as in its certificate, opencluster://controller/<name>); got '" + name + "'");
+    }
+    Path dataDirectory = Path.of(c.getString("data-dir"));
+    List<Endpoint> seeds = new ArrayList<>();
+    for (String seed : c.getStringList("cluster.seed-nodes")) {
+      seeds.add(Endpoint.parse(seed, "opencluster.controller.cluster.seed-nodes"));
+    }
+    Endpoint self = new Endpoint(c.getString("cluster.host"), c.getInt("cluster.port"));
+    if (seeds.isEmpty()) {
+      seeds.add(self);
+    }
+    return new ControllerSettings(name, dataDirectory,
+        path(c, "tls.certificate"), path(c, "tls.key"), path(c, "tls.ca"), c.getDuration("tls.reload-interval"),
+        self, List.copyOf(seeds),
+        new Endpoint(c.getString("health.host"), c.getInt("health.port")),
+        new Endpoint(c.getString("api.host"), c.getInt("api.port")),
+        c.getDuration("seal.data-key-rotation-interval"), c.getBoolean("seal.unseal-from-peers"),
+        config.getDuration("opencluster.persistence.unseal-progress-timeout"),
+        NodeSettings.create(config), StorageSettings.create(config, dataDirectory));
+  }
+
+  /** The Pekko settings this controller's addresses and version imply, over {@code config}. */
+  public Config pekkoConfig(Config config) {
+    List<String> seedAddresses = seedNodes.stream().map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
+    return ConfigFactory.parseMap(Map.of(
+            "pekko.remote.artery.canonical.hostname", cluster.host(),
+            "pekko.remote.artery.canonical.port", cluster.port(),
+            "pekko.cluster.seed-nodes", seedAddresses,
+            "pekko.cluster.app-version", BuildInfo.version(),
+            "pekko.management.http.hostname", health.host(),
+            "pekko.management.http.port", health.port()))
+        .withFallback(config);
+  }
+
+  private static Path path(Config c, String key) {
+    String value = c.getString(key);
+    if (value.isEmpty()) {
+      throw new IllegalArgumentException("opencluster.controller." + key + " must name a file "
+          + "(from 'opencluster ca issue controller')");
+    }
+    return Path.of(value);
+  }
+}

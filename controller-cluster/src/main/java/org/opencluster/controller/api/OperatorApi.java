@@ -1,0 +1,259 @@
+package org.opencluster.controller.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpCharsets;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.AttributeKeys;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.opencluster.persistence.jdbc.StorageException;
+import org.opencluster.persistence.keys.Seal;
+import org.opencluster.persistence.keys.SealException;
+import org.opencluster.protocol.pki.Certificates;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.Role;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator API: HTTPS with client certificates (the TLS layer admits only operator identities
+ * of this cluster), JSON in and out, errors as RFC 9457 problem documents with a stable {@code
+ * type}. The caller's role comes from its certificate.
+ *
+ * <pre>
+ * GET  /v1/sys/seal-status   any role    where the seal stands (no secret)
+ * POST /v1/sys/init          admin       {"shares":5,"threshold":3} -> the unseal shares, once
+ * POST /v1/sys/unseal        admin       {"share":"ocs1-..."} or {"reset":true}
+ * POST /v1/sys/rotate-dek    admin       a new data key for new records
+ * </pre>
+ *
+ * The management issue builds the rest of the API on this server.
+ */
+public final class OperatorApi extends AllDirectives {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OperatorApi.class);
+  private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+  private static final ContentType.WithFixedCharset PROBLEM = ContentTypes.create(
+      MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8));
+  private static final int DEFAULT_SHARES = 5;
+  private static final int DEFAULT_THRESHOLD = 3;
+
+  private final Seal seal;
+  private final String controller;
+  private final Executor blocking;
+
+  public OperatorApi(Seal seal, String controller, Executor blocking) {
+    this.seal = seal;
+    this.controller = controller;
+    this.blocking = blocking;
+  }
+
+  /** The request body of {@code POST /v1/sys/init}. */
+  public record InitRequest(Integer shares, Integer threshold) {}
+
+  /** The request body of {@code POST /v1/sys/unseal}. */
+  public record UnsealRequest(String share, Boolean reset) {
+    @Override
+    public String toString() {
+      return "UnsealRequest[share=[secret], reset=" + reset + "]";
+    }
+  }
+
+  public Route routes() {
+    return handleRejections(problemRejections(), () -> extractRequest(request -> {
+      Optional<Identity> caller = callerOf(request);
+      if (caller.isEmpty()) {
+        return complete(problem(401, "unauthenticated", "Unauthenticated",
+            "an OpenCluster operator certificate is required"));
+      }
+      Identity who = caller.get();
+      return pathPrefix("v1", () -> pathPrefix("sys", () -> concat(
+          path("seal-status", () -> get(() -> respond(this::sealStatus))),
+          path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
+              body -> respond(() -> init(who, body)))))),
+          path("unseal", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
+              body -> respond(() -> unseal(who, body)))))),
+          path("rotate-dek", () -> post(() -> admin(who, () -> respond(() -> rotateDataKey(who))))))));
+    }));
+  }
+
+  // ---- handlers (run on the blocking dispatcher: they reach the database) --------------------
+
+  private HttpResponse sealStatus() {
+    return json(200, statusBody(seal.status()));
+  }
+
+  private HttpResponse init(Identity who, String body) {
+    InitRequest request;
+    try {
+      request = body.isBlank() ? new InitRequest(null, null) : JSON.readValue(body, InitRequest.class);
+    } catch (JsonProcessingException e) {
+      return malformed("expected {\"shares\": N, \"threshold\": K}");
+    }
+    int shares = request.shares() == null ? DEFAULT_SHARES : request.shares();
+    int threshold = request.threshold() == null ? DEFAULT_THRESHOLD : request.threshold();
+    if (seal.status().state() != Seal.State.UNINITIALIZED) {
+      return problem(409, "already-initialized", "Already initialized",
+          "this cluster's key was made by an earlier init: unseal with its shares");
+    }
+    List<String> issued;
+    try {
+      issued = seal.initialize(shares, threshold);
+    } catch (SealException e) {
+      return problem(400, "invalid-init", "Cannot initialize", e.getMessage());
+    }
+    LOG.info("{} initialized the seal: {} shares, threshold {}", who, shares, threshold);
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("shares", issued);
+    result.put("threshold", threshold);
+    result.put("shareSetId", seal.status().shareSetId());
+    return json(200, result);
+  }
+
+  private HttpResponse unseal(Identity who, String body) {
+    UnsealRequest request;
+    try {
+      request = JSON.readValue(body, UnsealRequest.class);
+    } catch (JsonProcessingException e) {
+      return malformed("expected {\"share\": \"ocs1-...\"} or {\"reset\": true}");
+    }
+    Seal.State state = seal.status().state();
+    if (state == Seal.State.UNINITIALIZED) {
+      return problem(409, "not-initialized", "Not initialized", "run 'opencluster operator init' first");
+    }
+    if (Boolean.TRUE.equals(request.reset())) {
+      seal.resetProgress();
+      LOG.info("{} reset the unseal progress", who);
+      return json(200, statusBody(seal.status()));
+    }
+    if (state == Seal.State.UNSEALED) {
+      return problem(409, "already-unsealed", "Already unsealed", "this controller is already unsealed");
+    }
+    if (request.share() == null) {
+      return malformed("expected {\"share\": \"ocs1-...\"} or {\"reset\": true}");
+    }
+    try {
+      Seal.Status status = seal.submitShare(request.share());
+      LOG.info("{} gave an unseal share: {}", who, status.state() == Seal.State.UNSEALED
+          ? "unsealed" : status.progress() + " of " + status.threshold());
+      return json(200, statusBody(status));
+    } catch (SealException e) {
+      LOG.warn("{} gave an unseal share that was refused: {}", who, e.getMessage());
+      return problem(400, "share-refused", "Share refused", e.getMessage());
+    }
+  }
+
+  private HttpResponse rotateDataKey(Identity who) {
+    try {
+      int keyId = seal.rotateDataKey();
+      LOG.info("{} rotated the data key: new records use key {}", who, keyId);
+      return json(200, Map.of("activeKeyId", keyId));
+    } catch (SealException e) {
+      return problem(409, "sealed", "Sealed", e.getMessage());
+    }
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------------
+
+  private Route admin(Identity who, Supplier<Route> inner) {
+    if (who.role().filter(Role.ADMIN::equals).isEmpty()) {
+      LOG.warn("{} was refused an admin operation", who);
+      return complete(problem(403, "forbidden", "Forbidden", "this operation needs the admin role; "
+          + who + " has the role " + who.role().map(Role::id).orElse("none")));
+    }
+    return inner.get();
+  }
+
+  private Route respond(Supplier<HttpResponse> handler) {
+    return completeWithFuture(CompletableFuture.supplyAsync(() -> {
+      try {
+        return handler.get();
+      } catch (StorageException e) {
+        return problem(503, "storage-unavailable", "Storage unavailable",
+            "the controller cannot reach its database; retry on this or another controller");
+      }
+    }, blocking));
+  }
+
+  private Map<String, Object> statusBody(Seal.Status status) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("controller", controller);
+    body.put("state", status.state().name().toLowerCase(java.util.Locale.ROOT));
+    body.put("shares", status.shares());
+    body.put("threshold", status.threshold());
+    body.put("progress", status.progress());
+    body.put("shareSetId", status.shareSetId());
+    body.put("activeKeyId", status.activeKeyId());
+    body.put("dataKeys", status.dataKeys());
+    return body;
+  }
+
+  /** The operator identity the TLS session proved, if any. */
+  private static Optional<Identity> callerOf(HttpRequest request) {
+    return request.getAttribute(AttributeKeys.sslSession).flatMap(info -> {
+      try {
+        Certificate[] chain = info.getSession().getPeerCertificates();
+        Identity identity = Certificates.identityOf((X509Certificate) chain[0]);
+        return identity.kind() == Identity.Kind.OPERATOR ? Optional.of(identity) : Optional.empty();
+      } catch (SSLPeerUnverifiedException | CertificateException e) {
+        return Optional.empty();
+      }
+    });
+  }
+
+  private static HttpResponse malformed(String expected) {
+    return problem(400, "malformed-request", "Malformed request", expected);
+  }
+
+  private static HttpResponse json(int status, Object body) {
+    try {
+      return HttpResponse.create().withStatus(status)
+          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(body)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render a response", e);
+    }
+  }
+
+  /** An RFC 9457 problem document; {@code type} is stable and documented. */
+  static HttpResponse problem(int status, String type, String title, String detail) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("type", "https://opencluster.dev/problems/" + type);
+    body.put("title", title);
+    body.put("status", status);
+    body.put("detail", detail);
+    try {
+      return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(PROBLEM, JSON.writeValueAsString(body)));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render a problem", e);
+    }
+  }
+
+  /** Unknown paths and methods answer with problem documents too. */
+  private static RejectionHandler problemRejections() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
+      int status = response.status().intValue();
+      String type = status == 404 ? "not-found" : status == 405 ? "method-not-allowed" : "bad-request";
+      return problem(status, type, response.status().reason(), "see /v1 in the operations guide for the routes");
+    });
+  }
+}

@@ -1,0 +1,145 @@
+package org.opencluster.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import javax.net.ssl.SSLContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.controller.testing.ApiTestClient;
+import org.opencluster.controller.testing.TestCluster;
+import org.opencluster.persistence.testing.TestDatabases;
+import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.CertificateValidationException;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.Role;
+
+/** The operator API's gate: who reaches it, with which role, and how it answers what it refuses. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class OperatorApiIT {
+
+  private Path tmp;
+
+  private TestCluster cluster;
+  private Controller controller;
+  private ApiTestClient admin;
+  private ApiTestClient auditor;
+
+  @BeforeAll
+  void start(@TempDir Path directory) throws Exception {
+    tmp = directory;
+    cluster = new TestCluster(tmp);
+    controller = cluster.start(cluster.controllerConfig("ctl-1", TestCluster.freePort(), List.of(), TestDatabases.freshH2()));
+    try (SecretBytes key = SecretBytes.random(32)) {
+      controller.unsealWithDevelopmentKey(key);
+    }
+    admin = new ApiTestClient(cluster.issueOperator("alice", Role.ADMIN));
+    auditor = new ApiTestClient(cluster.issueOperator("audrey", Role.AUDITOR));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    cluster.close();
+  }
+
+  @Test
+  void anAuditor_readsTheSealStatus_butMayNotChangeIt() throws Exception {
+    assertThat(auditor.get(controller.apiPort(), "/v1/sys/seal-status").status()).isEqualTo(200);
+    ApiTestClient.Reply refused = auditor.post(controller.apiPort(), "/v1/sys/rotate-dek", "{}");
+    assertThat(refused.status()).isEqualTo(403);
+    assertThat(refused.contentType()).startsWith("application/problem+json");
+    assertThat(refused.body().path("type").asText()).isEqualTo("https://opencluster.dev/problems/forbidden");
+    assertThat(refused.body().path("detail").asText()).contains("admin role");
+    assertThat(auditor.post(controller.apiPort(), "/v1/sys/init", "{}").status()).isEqualTo(403);
+    assertThat(auditor.post(controller.apiPort(), "/v1/sys/unseal", "{\"reset\":true}").status()).isEqualTo(403);
+  }
+
+  @Test
+  void anAdmin_rotatesTheDataKey() throws Exception {
+    int before = controller.seal().status().activeKeyId();
+    ApiTestClient.Reply rotated = admin.post(controller.apiPort(), "/v1/sys/rotate-dek", "{}");
+    assertThat(rotated.status()).isEqualTo(200);
+    assertThat(rotated.body().path("activeKeyId").asInt()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void initOfAnInitializedCluster_isAConflict() throws Exception {
+    ApiTestClient.Reply conflict = admin.post(controller.apiPort(), "/v1/sys/init", "{}");
+    assertThat(conflict.status()).isEqualTo(409);
+    assertThat(conflict.body().path("type").asText()).endsWith("/already-initialized");
+  }
+
+  @Test
+  void malformedBodies_unknownRoutesAndWrongMethods_areProblems() throws Exception {
+    ApiTestClient.Reply malformed = admin.post(controller.apiPort(), "/v1/sys/unseal", "{not json");
+    assertThat(malformed.status()).isEqualTo(400);
+    assertThat(malformed.body().path("type").asText()).endsWith("/malformed-request");
+    ApiTestClient.Reply unknownField = admin.post(controller.apiPort(), "/v1/sys/init", "{\"sharez\":3}");
+    assertThat(unknownField.status()).isEqualTo(400);
+    ApiTestClient.Reply missing = admin.get(controller.apiPort(), "/v1/nothing-here");
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat(missing.body().path("type").asText()).endsWith("/not-found");
+    ApiTestClient.Reply wrongMethod = admin.get(controller.apiPort(), "/v1/sys/init");
+    assertThat(wrongMethod.status()).isEqualTo(405);
+    assertThat(wrongMethod.body().path("type").asText()).endsWith("/method-not-allowed");
+  }
+
+  @Test
+  void aClientWithoutACertificate_isRefusedAtTheHandshake() throws Exception {
+    SSLContext noCertificate = SSLContext.getInstance("TLSv1.3");
+    noCertificate.init(null, new javax.net.ssl.TrustManager[] {new AcceptAnyServer()}, null);
+    HttpClient anonymous = HttpClient.newBuilder().sslContext(noCertificate).connectTimeout(Duration.ofSeconds(10)).build();
+    assertThatThrownBy(() -> anonymous.send(HttpRequest.newBuilder(
+            URI.create("https://127.0.0.1:" + controller.apiPort() + "/v1/sys/seal-status")).build(),
+        HttpResponse.BodyHandlers.ofString())).isInstanceOf(java.io.IOException.class);
+  }
+
+  @Test
+  void aNodeOrControllerCertificate_isRefusedAtTheHandshake() throws Exception {
+    ApiTestClient node = new ApiTestClient(cluster.issue(cluster.agentCa(), Identity.node("n-1"), "node-n-1"));
+    assertThatThrownBy(() -> node.get(controller.apiPort(), "/v1/sys/seal-status")).isInstanceOf(java.io.IOException.class);
+    ApiTestClient otherController = new ApiTestClient(cluster.issue(cluster.root(), Identity.controller("ctl-9"), "ctl-9-as-client"));
+    assertThatThrownBy(() -> otherController.get(controller.apiPort(), "/v1/sys/seal-status")).isInstanceOf(java.io.IOException.class);
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        controller.apiRefusals().count(CertificateValidationException.Reason.WRONG_IDENTITY_KIND) >= 2);
+  }
+
+  @Test
+  void anOperatorOfAnotherCluster_isRefusedAtTheHandshake() throws Exception {
+    TestCluster other = new TestCluster(tmp.resolve("other"));
+    Path files = other.issueOperator("mallory", Role.ADMIN);
+    // Mallory knows this cluster's root certificate (it is public): the server must refuse her.
+    java.nio.file.Files.writeString(files.resolve("ca.pem"),
+        org.opencluster.protocol.pki.Pem.encodeCertificates(List.of(cluster.root().certificate())));
+    ApiTestClient stranger = new ApiTestClient(files);
+    assertThatThrownBy(() -> stranger.get(controller.apiPort(), "/v1/sys/seal-status")).isInstanceOf(Exception.class);
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        controller.apiRefusals().count(CertificateValidationException.Reason.UNKNOWN_ISSUER)
+            + controller.apiRefusals().count(CertificateValidationException.Reason.BAD_SIGNATURE) >= 1);
+  }
+
+  /** The client side of the no-certificate test only: it does not care who the server is. */
+  private static final class AcceptAnyServer implements javax.net.ssl.X509TrustManager {
+    @Override
+    public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+    @Override
+    public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+    @Override
+    public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+      return new java.security.cert.X509Certificate[0];
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package org.opencluster.controller.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumSet;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import org.opencluster.protocol.pki.CertificateProfile;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.tls.KeyMaterial;
+import org.opencluster.protocol.tls.TlsContexts;
+import org.opencluster.protocol.tls.TlsPolicy;
+
+/** HTTPS requests to a controller, presenting the certificate in {@code files}. */
+public final class ApiTestClient {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http;
+
+  public ApiTestClient(Path files) throws Exception {
+    KeyMaterial material = KeyMaterial.load(files.resolve("cert.pem"), files.resolve("key.pem"), files.resolve("ca.pem"));
+    SSLContext context = TlsContexts.create(material, new TlsPolicy(EnumSet.of(Identity.Kind.CONTROLLER),
+        CertificateProfile.Usage.TLS_CLIENT, CertificateProfile.Usage.TLS_SERVER, c -> false, r -> { }, Clock.systemUTC()));
+    SSLParameters parameters = new SSLParameters();
+    parameters.setProtocols(new String[] {TlsContexts.PROTOCOL});
+    http = HttpClient.newBuilder().sslContext(context).sslParameters(parameters).connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  public record Reply(int status, String contentType, JsonNode body) {}
+
+  public Reply get(int port, String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).GET());
+  }
+
+  public Reply post(int port, String path, String body) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  /** The status of a plain-text endpoint, such as the health routes. */
+  public int status(int port, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  private Reply send(HttpRequest.Builder request) throws Exception {
+    HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    return new Reply(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), body);
+  }
+}

@@ -1,0 +1,144 @@
+package org.opencluster.controller.testing;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.opencluster.controller.Controller;
+import org.opencluster.controller.ControllerConfig;
+import org.opencluster.controller.ControllerSettings;
+import org.opencluster.persistence.jdbc.StorageSettings;
+import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.CertificateAuthority;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.Pem;
+import org.opencluster.protocol.pki.Role;
+import org.opencluster.protocol.pki.SubjectAltNames;
+
+/**
+ * Real controllers for tests, in this JVM on 127.0.0.1: a cluster CA made at run time, certificate
+ * files written as 'opencluster ca issue' writes them, free ports, and a configuration file per
+ * controller. Closes every controller it started.
+ */
+public final class TestCluster implements AutoCloseable {
+
+  private final Path directory;
+  private final Clock clock;
+  private final CertificateAuthority root;
+  private final CertificateAuthority agentCa;
+  private final List<Controller> started = new ArrayList<>();
+
+  public TestCluster(Path directory) throws Exception {
+    this(directory, Clock.systemUTC());
+  }
+
+  public TestCluster(Path directory, Clock clock) throws Exception {
+    this.directory = directory;
+    this.clock = clock;
+    this.root = CertificateAuthority.createRoot(EcKeys.generate(), "test-cluster", Duration.ofDays(30), Clock.systemUTC());
+    this.agentCa = root.createAgentCa(EcKeys.generate(), Duration.ofDays(20));
+  }
+
+  public CertificateAuthority root() {
+    return root;
+  }
+
+  public CertificateAuthority agentCa() {
+    return agentCa;
+  }
+
+  /** cert.pem, key.pem (0600) and ca.pem for {@code identity}, issued by {@code issuer}. */
+  public Path issue(CertificateAuthority issuer, Identity identity, String directoryName) throws Exception {
+    KeyPair keys = EcKeys.generate();
+    X509Certificate certificate = issuer.issue(identity, keys.getPublic(), Duration.ofDays(7),
+        identity.kind() == Identity.Kind.CONTROLLER
+            ? new SubjectAltNames(List.of("localhost"), List.of(InetAddress.getLoopbackAddress())) : SubjectAltNames.NONE);
+    List<X509Certificate> chain = new ArrayList<>(List.of(certificate));
+    if (issuer.identity().equals(Identity.AGENT_CA)) {
+      chain.add(issuer.certificate());
+    }
+    Path out = Files.createDirectories(directory.resolve(directoryName));
+    Files.writeString(out.resolve("cert.pem"), Pem.encodeCertificates(chain));
+    Files.writeString(out.resolve("ca.pem"), Pem.encodeCertificates(List.of(root.certificate())));
+    Path key = out.resolve("key.pem");
+    Files.deleteIfExists(key);
+    Files.createFile(key, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    try (SecretBytes pem = Pem.encodePrivateKey(keys.getPrivate())) {
+      Files.write(key, pem.copyBytes());
+    }
+    return out;
+  }
+
+  public Path issueOperator(String name, Role role) throws Exception {
+    return issue(root, Identity.operator(name, role), "operator-" + name);
+  }
+
+  /** The configuration of a controller: its files, fresh ports, the given seeds and storage. */
+  public Config controllerConfig(String name, int clusterPort, List<Integer> seedPorts, StorageSettings storage)
+      throws Exception {
+    Path files = issue(root, Identity.controller(name), name);
+    String seeds = seedPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
+    String storageConfig = switch (storage.vendor()) {
+      case H2 -> "opencluster.storage { type = h2, h2.path = \"" + directory.resolve("shared-h2") + "\" }";
+      case POSTGRESQL -> "opencluster.storage { type = postgresql, postgresql { url = \"" + storage.jdbcUrl()
+          + "\", user = \"" + storage.user() + "\", password = \"\" } }";
+    };
+    return ConfigFactory.parseString("""
+        opencluster.controller {
+          name = "%s"
+          data-dir = "%s"
+          tls { certificate = "%s", key = "%s", ca = "%s", reload-interval = 1s }
+          cluster { host = "127.0.0.1", port = %d, seed-nodes = [%s] }
+          health { host = "127.0.0.1", port = %d }
+          api { host = "127.0.0.1", port = %d }
+          # Real timers far out: tests move time through the entities' timer commands.
+          node { heartbeat-interval = 5m, deadline-grace = 1m, lease-duration = 20m }
+        }
+        %s
+        pekko.coordinated-shutdown.exit-jvm = off
+        pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
+        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+        pekko.loglevel = INFO
+        """.formatted(name, directory.resolve(name + "-data"), files.resolve("cert.pem"), files.resolve("key.pem"),
+        files.resolve("ca.pem"), clusterPort, seeds, freePort(), freePort(), storageConfig));
+  }
+
+  /** Starts a controller, sealed, from {@link #controllerConfig}. */
+  public Controller start(Config deployment) throws Exception {
+    Config config = ControllerConfig.load(deployment);
+    Controller controller = Controller.start(ControllerSettings.create(config), config, clock);
+    started.add(controller);
+    return controller;
+  }
+
+  /** Stops {@code controller} gracefully (Coordinated Shutdown: shards hand off). */
+  public void stop(Controller controller) throws Exception {
+    started.remove(controller);
+    controller.close();
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Controller controller : List.copyOf(started)) {
+      stop(controller);
+    }
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}

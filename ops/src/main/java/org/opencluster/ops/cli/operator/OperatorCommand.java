@@ -1,0 +1,14 @@
+package org.opencluster.ops.cli.operator;
+
+import org.opencluster.ops.cli.CommandGroup;
+import picocli.CommandLine.Command;
+
+@Command(
+    name = "operator",
+    mixinStandardHelpOptions = true,
+    description = "The controllers' seal: make the cluster key and split it into unseal shares (init), give shares "
+        + "to unseal (unseal), see where it stands (seal-status), add a data key (rotate-dek). Needs an operator "
+        + "certificate with the admin role (seal-status: any role), from OPENCLUSTER_CLIENT_CERT/KEY and OPENCLUSTER_CACERT.",
+    subcommands = {OperatorInitCommand.class, OperatorUnsealCommand.class, OperatorSealStatusCommand.class,
+        OperatorRotateDekCommand.class})
+public final class OperatorCommand extends CommandGroup {}

@@ -1,0 +1,147 @@
+package org.opencluster.ops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.protocol.pki.CertificateProfile;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.tls.KeyMaterial;
+import org.opencluster.protocol.tls.TlsContexts;
+import org.opencluster.protocol.tls.TlsPolicy;
+
+/**
+ * The README's path, as processes: make a CA, issue a controller and an operator, start
+ * 'opencluster controller --config', and unseal it with 'opencluster operator'. It reports sealed
+ * and not ready, then ready after the threshold of shares; SIGTERM stops it.
+ */
+class ControllerProcessIT {
+
+  private static final Path LAUNCHER = Path.of(System.getProperty("opencluster.home", "..")).toAbsolutePath().normalize()
+      .resolve("bin/opencluster");
+  private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void aControllerStartedByTheLauncher_reportsSealed_thenReadyAfterUnseal() throws Exception {
+    Map<String, String> ca = Map.of("OPENCLUSTER_CA_PASSPHRASE", "correct horse battery staple",
+        "OPENCLUSTER_AGENT_CA_PASSPHRASE", "another long agent passphrase");
+    assertThat(opencluster(ca, "ca", "init", "--dir", "ca").code()).isZero();
+    assertThat(opencluster(ca, "ca", "issue", "controller", "ctl-1", "--dir", "ca", "--out", "ctl-1", "--san-ip", "127.0.0.1").code()).isZero();
+    assertThat(opencluster(ca, "ca", "issue", "operator", "alice", "--role", "admin", "--dir", "ca", "--out", "alice").code()).isZero();
+
+    int api = freePort();
+    int health = freePort();
+    Path config = Files.writeString(tmp.resolve("ctl-1.conf"), """
+        opencluster.controller {
+          name = "ctl-1"
+          data-dir = "%s"
+          tls { certificate = "%s", key = "%s", ca = "%s" }
+          cluster { host = "127.0.0.1", port = %d }
+          health { host = "127.0.0.1", port = %d }
+          api { host = "127.0.0.1", port = %d }
+        }
+        """.formatted(tmp.resolve("data"), tmp.resolve("ctl-1/cert.pem"), tmp.resolve("ctl-1/key.pem"),
+        tmp.resolve("ctl-1/ca.pem"), freePort(), health, api));
+
+    Process controller = new ProcessBuilder(LAUNCHER.toString(), "controller", "--config", config.toString())
+        .directory(tmp.toFile())
+        .redirectOutput(tmp.resolve("controller.out").toFile())
+        .redirectError(tmp.resolve("controller.err").toFile())
+        .start();
+    try {
+      await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() ->
+          Files.readString(tmp.resolve("controller.out")).contains("running") || !controller.isAlive());
+      assertThat(controller.isAlive()).as(Files.readString(tmp.resolve("controller.err"))).isTrue();
+
+      Map<String, String> operator = Map.of(
+          "OPENCLUSTER_ADDR", "https://127.0.0.1:" + api,
+          "OPENCLUSTER_CLIENT_CERT", tmp.resolve("alice/cert.pem").toString(),
+          "OPENCLUSTER_CLIENT_KEY", tmp.resolve("alice/key.pem").toString(),
+          "OPENCLUSTER_CACERT", tmp.resolve("alice/ca.pem").toString());
+      Result status = opencluster(operator, "operator", "seal-status");
+      assertThat(status.code()).as(status.err()).isZero();
+      assertThat(status.out()).contains("not initialized");
+      assertThat(ready(health)).isEqualTo(500);
+
+      Result init = opencluster(operator, "operator", "init", "--shares", "3", "--threshold", "2", "--out", "shares");
+      assertThat(init.code()).as(init.err()).isZero();
+      assertThat(tmp.resolve("shares/share-3.txt")).exists();
+      assertThat(Files.getPosixFilePermissions(tmp.resolve("shares/share-1.txt")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+
+      Result first = opencluster(operator, "operator", "unseal", "--share-file", "shares/share-1.txt");
+      assertThat(first.out()).contains("sealed: 1 of 2 shares given");
+      assertThat(ready(health)).isEqualTo(500);
+
+      Result second = opencluster(operator, "operator", "unseal", "--share-file", "shares/share-3.txt");
+      assertThat(second.code()).as(second.err()).isZero();
+      assertThat(second.out()).contains("unsealed");
+      await().atMost(Duration.ofSeconds(60)).until(() -> ready(health) == 200);
+
+      Result again = opencluster(operator, "operator", "init", "--out", "more-shares");
+      assertThat(again.code()).isEqualTo(1);
+      assertThat(again.err()).contains("already initialized");
+    } finally {
+      controller.destroy();
+      assertThat(controller.waitFor(90, TimeUnit.SECONDS)).as("the controller stops on SIGTERM").isTrue();
+    }
+    assertThat(Files.readString(tmp.resolve("controller.err"))).contains("Running CoordinatedShutdown");
+  }
+
+  /** The readiness endpoint's status, checking the server is a controller of this cluster. */
+  private int ready(int port) throws Exception {
+    KeyMaterial material = KeyMaterial.load(tmp.resolve("alice/cert.pem"), tmp.resolve("alice/key.pem"), tmp.resolve("alice/ca.pem"));
+    HttpClient client = HttpClient.newBuilder().sslContext(TlsContexts.create(material, new TlsPolicy(
+        EnumSet.of(Identity.Kind.CONTROLLER), CertificateProfile.Usage.TLS_CLIENT, CertificateProfile.Usage.TLS_SERVER,
+        c -> false, r -> { }, Clock.systemUTC()))).build();
+    return client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/ready")).build(),
+        HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  private Result opencluster(Map<String, String> environment, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(LAUNCHER.toString());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(tmp.toFile());
+    Map<String, String> env = new HashMap<>(environment);
+    builder.environment().keySet().removeIf(k -> k.startsWith("OPENCLUSTER_"));
+    builder.environment().putAll(env);
+    Path out = Files.createTempFile(tmp, "out", ".txt");
+    Path err = Files.createTempFile(tmp, "err", ".txt");
+    Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    if (!process.waitFor(5, TimeUnit.MINUTES)) {
+      process.destroyForcibly();
+      throw new AssertionError("timed out: " + String.join(" ", command));
+    }
+    return new Result(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  private record Result(int code, String out, String err) {}
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}

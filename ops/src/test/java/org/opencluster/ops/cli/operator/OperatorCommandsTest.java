@@ -1,0 +1,74 @@
+package org.opencluster.ops.cli.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.ops.cli.OctlRun;
+
+/**
+ * The operator verbs' refusals that need no controller: each says what to set or do. (Against a
+ * real controller they run in ControllerProcessIT.)
+ */
+class OperatorCommandsTest {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void withoutAnOperatorCertificate_saysWhichVariableToSet() {
+    OctlRun octl = OctlRun.withoutPassphrase();
+    assertThat(octl.run("operator", "seal-status")).isEqualTo(1);
+    assertThat(octl.err()).contains("set OPENCLUSTER_CLIENT_CERT").contains("opencluster ca issue operator");
+  }
+
+  @Test
+  void aPlainHttpAddress_isRefused() throws Exception {
+    OctlRun octl = operator();
+    assertThat(octl.run("operator", "seal-status", "--address", "http://127.0.0.1:8443")).isEqualTo(1);
+    assertThat(octl.err()).contains("must be an https:// URL");
+  }
+
+  @Test
+  void anAbsentController_isReportedAsUnreachable() throws Exception {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = socket.getLocalPort();
+    }
+    OctlRun octl = operator();
+    assertThat(octl.run("operator", "seal-status", "--address", "https://127.0.0.1:" + port)).isEqualTo(1);
+    assertThat(octl.err()).contains("cannot reach the controller");
+  }
+
+  @Test
+  void init_refusesAnOutputDirectoryThatHoldsAnything_beforeAskingTheController() throws Exception {
+    Path out = Files.createDirectory(tmp.resolve("shares"));
+    Files.writeString(out.resolve("keep"), "x");
+    OctlRun octl = operator();
+    assertThat(octl.run("operator", "init", "--out", out.toString(), "--address", "https://127.0.0.1:1")).isEqualTo(1);
+    assertThat(octl.err()).contains("is not empty").doesNotContain("cannot reach");
+  }
+
+  @Test
+  void unseal_withoutAShareFileOrTerminal_saysHowToGiveOne() throws Exception {
+    OctlRun octl = operator();
+    assertThat(octl.run("operator", "unseal", "--address", "https://127.0.0.1:1")).isEqualTo(1);
+    assertThat(octl.err()).contains("--share-file");
+  }
+
+  /** An operator identity from a CA made here, through the real ca verbs. */
+  private OctlRun operator() {
+    Path ca = tmp.resolve("ca");
+    OctlRun.withPassphrase().run("ca", "init", "--dir", ca.toString());
+    OctlRun.withPassphrase().run("ca", "issue", "operator", "alice", "--role", "admin", "--dir", ca.toString(),
+        "--out", tmp.resolve("alice").toString());
+    return OctlRun.withoutPassphrase()
+        .variable("OPENCLUSTER_CLIENT_CERT", tmp.resolve("alice/cert.pem").toString())
+        .variable("OPENCLUSTER_CLIENT_KEY", tmp.resolve("alice/key.pem").toString())
+        .variable("OPENCLUSTER_CACERT", tmp.resolve("alice/ca.pem").toString());
+  }
+}
