@@ -6,6 +6,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import org.opencluster.bench.journal.JournalThroughput;
+import org.opencluster.bench.recovery.EntityRecovery;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.results.Result;
@@ -20,18 +22,22 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Runs a benchmark suite, prints its table and writes its JSON.
  *
  * <pre>
- * java -jar bench/target/opencluster-bench.jar crypto [--quick] [--out FILE]
+ * java -jar bench/target/opencluster-bench.jar SUITE [OPTIONS] [--out FILE]
  * </pre>
  */
 public final class Bench {
 
   private static final String USAGE = """
-      Usage: java -jar bench/target/opencluster-bench.jar SUITE [--quick] [--out FILE]
+      Usage: java -jar bench/target/opencluster-bench.jar SUITE [OPTIONS] [--out FILE]
 
       Suites:
-        crypto   JMH: sealed box seal/open (1 KiB, 64 KiB), frame MAC, ECDSA P-256 sign/verify
+        crypto     JMH: sealed box seal/open (1 KiB, 64 KiB), frame MAC, ECDSA P-256 sign/verify
+                   --quick: 1 fork, 2 warm-up and 3 measured iterations of 1 s (wide errors)
+        journal    journal writes, encrypted vs plain, on H2 and PostgreSQL (embedded)
+                   --writers N (default 32), --events N per writer (default 300)
+        recovery   restart a controller with many active node entities: recovery time, heap per entity
+                   --nodes N (default 10000), --database h2|postgresql (default postgresql)
 
-      --quick      1 fork, 2 warm-up and 3 measured iterations of 1 s (a smoke run, wide errors)
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
       """;
 
@@ -39,19 +45,32 @@ public final class Bench {
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
-    if (arguments.isEmpty() || !arguments.get(0).equals("crypto")) {
-      System.err.print(USAGE);
-      System.exit(2);
+    String suite = arguments.isEmpty() ? "" : arguments.get(0);
+    BenchReport report;
+    switch (suite) {
+      case "crypto" -> report = crypto(arguments.contains("--quick"));
+      case "journal" -> report = JournalThroughput.run(option(arguments, "--writers", 32), option(arguments, "--events", 300));
+      case "recovery" -> report = EntityRecovery.run(option(arguments, "--nodes", 10_000),
+          arguments.contains("--database") ? arguments.get(arguments.indexOf("--database") + 1) : "postgresql");
+      default -> {
+        System.err.print(USAGE);
+        System.exit(2);
+        return;
+      }
     }
-    boolean quick = arguments.contains("--quick");
     int outIndex = arguments.indexOf("--out");
     Path out = outIndex >= 0 && outIndex + 1 < arguments.size()
-        ? Path.of(arguments.get(outIndex + 1)) : Path.of("bench", "results", "crypto.json");
-    BenchReport report = crypto(quick);
+        ? Path.of(arguments.get(outIndex + 1)) : Path.of("bench", "results", suite + ".json");
     report.print(System.out);
     report.write(out);
     System.out.println();
     System.out.println("Wrote " + out.toAbsolutePath());
+    System.exit(0);
+  }
+
+  private static int option(List<String> arguments, String name, int fallback) {
+    int index = arguments.indexOf(name);
+    return index >= 0 && index + 1 < arguments.size() ? Integer.parseInt(arguments.get(index + 1)) : fallback;
   }
 
   static BenchReport crypto(boolean quick) throws RunnerException {
@@ -81,7 +100,7 @@ public final class Bench {
     return report;
   }
 
-  /** "SealedBox.open, size=1024" from the benchmark's class, method and parameters. */
+  /** "SealedBox.open, size=1024 B" from the benchmark's class, method and parameters. */
   private static String figure(BenchmarkParams params) {
     String benchmark = params.getBenchmark();
     String method = benchmark.substring(benchmark.lastIndexOf('.') + 1);
