@@ -25,7 +25,11 @@ import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
 import org.opencluster.controller.api.OperatorApi;
 import org.opencluster.controller.health.Readiness;
 import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.controller.seal.ControllerApprovals;
+import org.opencluster.controller.seal.CustodyLog;
 import org.opencluster.controller.seal.KeyCustodian;
+import org.opencluster.persistence.jdbc.SealedValues;
+import org.opencluster.persistence.jdbc.StorageSettings;
 import org.opencluster.persistence.jdbc.Storage;
 import org.opencluster.persistence.jdbc.StorageSetup;
 import org.opencluster.persistence.keys.Seal;
@@ -57,6 +61,8 @@ public final class Controller implements AutoCloseable {
   private final ControllerSettings settings;
   private final Storage storage;
   private final Seal seal;
+  private final ControllerApprovals approvals;
+  private final CustodyLog custody;
   private final Readiness readiness;
   private final DenyList denyList;
   private final TlsRefusals clusterRefusals;
@@ -65,11 +71,14 @@ public final class Controller implements AutoCloseable {
   private final ServerBinding api;
   private final int healthPort;
 
-  private Controller(ControllerSettings settings, Storage storage, Seal seal, Readiness readiness, DenyList denyList,
-      TlsRefusals clusterRefusals, TlsRefusals apiRefusals, ActorSystem<Void> system, ServerBinding api, int healthPort) {
+  private Controller(ControllerSettings settings, Storage storage, Seal seal, ControllerApprovals approvals,
+      CustodyLog custody, Readiness readiness, DenyList denyList, TlsRefusals clusterRefusals, TlsRefusals apiRefusals,
+      ActorSystem<Void> system, ServerBinding api, int healthPort) {
     this.settings = settings;
     this.storage = storage;
     this.seal = seal;
+    this.approvals = approvals;
+    this.custody = custody;
     this.readiness = readiness;
     this.denyList = denyList;
     this.clusterRefusals = clusterRefusals;
@@ -98,38 +107,38 @@ public final class Controller implements AutoCloseable {
     ReloadingTlsContext operatorTls = load(settings, operatorPolicy);
 
     Storage storage = Storage.open(settings.storage());
+    Seal seal = new Seal(storage.keyRingStore(), clock, settings.seal().unsealProgressTimeout());
+    ActorSystem<Void> system = null;
     try {
-      Seal seal = new Seal(storage.keyRingStore(), clock, settings.unsealProgressTimeout());
       Readiness readiness = new Readiness(seal, storage);
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), ControllerSettings.SYSTEM_NAME,
+      ControllerApprovals approvals = new ControllerApprovals(new SealedValues(storage.dataSource(), seal, clock), clock);
+      CustodyLog custody = new CustodyLog(clock);
+      system = ActorSystem.create(Behaviors.empty(), ControllerSettings.SYSTEM_NAME,
           ActorSystemSetup.create(
               BootstrapSetup.create(settings.pekkoConfig(config)),
               SSLEngineProviderSetup.create(s -> new ArteryTls(clusterTls)),
               new StorageSetup(storage, seal),
               readiness));
-      system.getWhenTerminated().thenRun(storage::close);
+      ActorSystem<Void> started = system;
+      system.getWhenTerminated().thenRun(() -> {
+        seal.seal();
+        storage.close();
+      });
 
       seal.onChange(status -> {
         if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
-          NodeEntity.init(system, settings.nodes(), clock);
+          NodeEntity.init(started, settings.nodes(), clock);
           LOG.info("Unsealed: node entities are starting on {}", settings.name());
         }
       });
-      system.systemActorOf(KeyCustodian.create(seal, settings.unsealFromPeers(), ASK_PEERS_EVERY), "key-custodian",
-          DispatcherSelector.blocking());
+      system.systemActorOf(
+          KeyCustodian.create(seal, approvals, clusterTls::keyMaterial, denyList,
+              new KeyCustodian.Settings(settings.name(), settings.seal().unsealFromPeers(), ASK_PEERS_EVERY,
+                  settings.seal().giveKeyTo(), settings.seal().keyRequestMaxSkew()), custody, clock),
+          "key-custodian", DispatcherSelector.blocking());
 
       ExecutionContextExecutor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-      system.scheduler().scheduleWithFixedDelay(Duration.ofMinutes(1), ROTATION_CHECK_EVERY, () -> {
-        if (seal.isUnsealed()) {
-          try {
-            if (seal.rotateIfOlderThan(settings.dataKeyRotationInterval())) {
-              LOG.info("Rotated the data key on schedule: new records use key {}", seal.status().activeKeyId());
-            }
-          } catch (SealException | RuntimeException e) {
-            LOG.warn("Scheduled data key rotation failed: {}", e.getMessage());
-          }
-        }
-      }, blocking);
+      scheduleKeyMaintenance(system, seal, settings, blocking);
 
       int healthPort = PekkoManagement.get(Adapter.toClassic(system))
           .start(s -> s.withHttpsConnectionContext(ConnectionContext.httpsServer(() ->
@@ -139,7 +148,7 @@ public final class Controller implements AutoCloseable {
       ServerBinding api = Http.get(system).newServerAt(settings.api().host(), settings.api().port())
           .enableHttps(ConnectionContext.httpsServer(() ->
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
-          .bind(new OperatorApi(seal, settings.name(), blocking).routes())
+          .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
           () -> api.unbind().thenApply(unbound -> Done.getInstance()));
@@ -147,24 +156,76 @@ public final class Controller implements AutoCloseable {
       LOG.info("Controller {} (version {}) started, sealed: cluster {}, operator API https://{}:{}, health https://{}:{}/ready",
           settings.name(), BuildInfo.version(), settings.cluster(), settings.api().host(), api.localAddress().getPort(),
           settings.health().host(), healthPort);
-      return new Controller(settings, storage, seal, readiness, denyList, clusterRefusals, apiRefusals, system, api, healthPort);
+      return new Controller(settings, storage, seal, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals, system,
+          api, healthPort);
     } catch (Exception e) {
+      if (system != null) {
+        system.terminate();
+        awaitTermination(system);
+      }
+      seal.seal();
       storage.close();
       throw e;
     }
   }
 
+  /** Loads peers' new data keys often, and adds a data key when the newest is too old. */
+  private static void scheduleKeyMaintenance(ActorSystem<?> system, Seal seal, ControllerSettings settings,
+      ExecutionContextExecutor blocking) {
+    Duration refreshEvery = settings.seal().keyRingRefreshInterval();
+    system.scheduler().scheduleWithFixedDelay(refreshEvery, refreshEvery, () -> {
+      try {
+        seal.refresh();
+      } catch (RuntimeException e) {
+        LOG.warn("Loading data keys added by peers failed: {}", e.getMessage());
+      }
+    }, blocking);
+    system.scheduler().scheduleWithFixedDelay(Duration.ofMinutes(1), ROTATION_CHECK_EVERY, () -> {
+      if (seal.isUnsealed()) {
+        try {
+          if (seal.rotateIfOlderThan(settings.seal().dataKeyRotationInterval())) {
+            LOG.info("Rotated the data key on schedule: new records use key {}", seal.status().activeKeyId());
+          }
+        } catch (SealException | RuntimeException e) {
+          LOG.warn("Scheduled data key rotation failed: {}", e.getMessage());
+        }
+      }
+    }, blocking);
+  }
+
+  private static void awaitTermination(ActorSystem<?> system) {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+      LOG.warn("The actor system did not terminate after a failed start: {}", e.toString());
+    }
+  }
+
   /**
    * Development only: initializes the store with {@code key} if it is new, and unseals with it.
-   * Anyone who sees the key opens everything this cluster stores.
+   * Anyone who sees the key opens everything this cluster stores, so it is refused unless the
+   * configuration says {@code opencluster.controller.dev-mode = on} and the store is embedded H2.
+   *
+   * @throws IllegalStateException if dev mode is off or the store is not H2
+   * @throws SealException if the key is not this store's
    */
   public void unsealWithDevelopmentKey(SecretBytes key) throws SealException {
+    if (!settings.devMode()) {
+      throw new IllegalStateException("a development key is refused unless opencluster.controller.dev-mode = on");
+    }
+    if (settings.storage().vendor() != StorageSettings.Vendor.H2) {
+      throw new IllegalStateException("a development key is refused on " + settings.storage().vendor()
+          + ": dev mode runs on embedded H2 only");
+    }
     LOG.warn("INSECURE: unsealing with a development key given on the command line. Anyone who can read this "
         + "process's arguments or the key file can decrypt everything this cluster stores. Never do this in production.");
     if (seal.status().state() == Seal.State.UNINITIALIZED) {
       seal.initializeWithKey(key);
     }
     seal.unsealWithKey(key);
+    approvals.approveIfAbsent(settings.name(), "development key");
   }
 
   public ControllerSettings settings() {
@@ -177,6 +238,16 @@ public final class Controller implements AutoCloseable {
 
   public Seal seal() {
     return seal;
+  }
+
+  /** The controllers approved to unseal from a peer. */
+  public ControllerApprovals approvals() {
+    return approvals;
+  }
+
+  /** The keys this controller gave to peers and the requests it refused, lately. */
+  public CustodyLog custody() {
+    return custody;
   }
 
   public Storage storage() {
@@ -230,6 +301,7 @@ public final class Controller implements AutoCloseable {
       LOG.warn("Controller {} left the cluster, but its actor system did not terminate in time (a stalled remoting "
           + "stream, apache/pekko#3247); continuing", settings.name());
     } finally {
+      seal.seal();
       storage.close();
     }
   }

@@ -60,6 +60,11 @@ public final class ControllerMain implements Callable<Integer> {
       return 1;
     }
     SecretBytes devKey = null;
+    if (devUnsealKey != null && !settings.devMode()) {
+      System.err.println("error: --dev-unseal-key is refused unless the configuration says "
+          + "opencluster.controller.dev-mode = on (development only, embedded H2 only)");
+      return 1;
+    }
     if (devUnsealKey != null) {
       try {
         devKey = SecretBytes.adopt(Base64.getDecoder().decode(devUnsealKey.getBytes(StandardCharsets.US_ASCII)));
@@ -83,7 +88,7 @@ public final class ControllerMain implements Callable<Integer> {
     if (devKey != null) {
       try {
         controller.unsealWithDevelopmentKey(devKey);
-      } catch (org.opencluster.persistence.keys.SealException e) {
+      } catch (org.opencluster.persistence.keys.SealException | IllegalStateException e) {
         System.err.println("error: --dev-unseal-key refused: " + e.getMessage());
         controller.close();
         return 1;

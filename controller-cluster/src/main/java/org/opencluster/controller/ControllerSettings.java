@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.opencluster.controller.node.NodeSettings;
+import org.opencluster.controller.seal.KeyCustodian;
 import org.opencluster.persistence.jdbc.StorageSettings;
 import org.opencluster.protocol.pki.Identity;
 
@@ -15,10 +16,14 @@ import org.opencluster.protocol.pki.Identity;
  * A controller's configuration ({@code opencluster.controller}, see reference.conf and
  * docs/controller.example.conf), read once at start.
  */
-public record ControllerSettings(String name, Path dataDirectory, Path certificateFile, Path keyFile, Path caFile,
-    Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
-    Duration dataKeyRotationInterval, boolean unsealFromPeers, Duration unsealProgressTimeout, NodeSettings nodes,
-    StorageSettings storage) {
+public record ControllerSettings(String name, boolean devMode, Path dataDirectory, Path certificateFile, Path keyFile,
+    Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
+    SealSettings seal, NodeSettings nodes, StorageSettings storage) {
+
+  /** {@code opencluster.controller.seal}. */
+  public record SealSettings(Duration dataKeyRotationInterval, Duration keyRingRefreshInterval,
+      Duration unsealProgressTimeout, boolean unsealFromPeers, KeyCustodian.Policy giveKeyTo,
+      Duration keyRequestMaxSkew) {}
 
   /** The actor system's name: every controller of a cluster uses the same one. */
   public static final String SYSTEM_NAME = "opencluster";
@@ -64,14 +69,35 @@ public record ControllerSettings(String name, Path dataDirectory, Path certifica
     if (seeds.isEmpty()) {
       seeds.add(self);
     }
-    return new ControllerSettings(name, dataDirectory,
-        path(c, "tls.certificate"), path(c, "tls.key"), path(c, "tls.ca"), c.getDuration("tls.reload-interval"),
+    SealSettings seal = new SealSettings(
+        positive(c, "seal.data-key-rotation-interval"), positive(c, "seal.key-ring-refresh-interval"),
+        config.getDuration("opencluster.persistence.unseal-progress-timeout"),
+        c.getBoolean("seal.unseal-from-peers"), policy(c.getString("seal.give-key-to")),
+        positive(c, "seal.key-request-max-skew"));
+    return new ControllerSettings(name, c.getBoolean("dev-mode"), dataDirectory,
+        path(c, "tls.certificate"), path(c, "tls.key"), path(c, "tls.ca"), positive(c, "tls.reload-interval"),
         self, List.copyOf(seeds),
         new Endpoint(c.getString("health.host"), c.getInt("health.port")),
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
-        c.getDuration("seal.data-key-rotation-interval"), c.getBoolean("seal.unseal-from-peers"),
-        config.getDuration("opencluster.persistence.unseal-progress-timeout"),
-        NodeSettings.create(config), StorageSettings.create(config, dataDirectory));
+        seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory));
+  }
+
+  private static KeyCustodian.Policy policy(String value) {
+    return switch (value) {
+      case "approved" -> KeyCustodian.Policy.APPROVED;
+      case "any-controller" -> KeyCustodian.Policy.ANY_CONTROLLER;
+      case "none" -> KeyCustodian.Policy.NONE;
+      default -> throw new IllegalArgumentException("opencluster.controller.seal.give-key-to must be approved, "
+          + "any-controller or none; got '" + value + "'");
+    };
+  }
+
+  private static Duration positive(Config c, String key) {
+    Duration value = c.getDuration(key);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException("opencluster.controller." + key + " must be positive; got " + value);
+    }
+    return value;
   }
 
   /** The Pekko settings this controller's addresses and version imply, over {@code config}. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.typesafe.config.ConfigFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,6 +72,64 @@ class OperatorApiIT {
     ApiTestClient.Reply rotated = admin.post(controller.apiPort(), "/v1/sys/rotate-dek", "{}");
     assertThat(rotated.status()).isEqualTo(200);
     assertThat(rotated.body().path("activeKeyId").asInt()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void anAdmin_approvesListsAndWithdrawsControllers_andOthersMayOnlyList() throws Exception {
+    ApiTestClient.Reply approved = admin.put(controller.apiPort(), "/v1/sys/controllers/ctl-7");
+    assertThat(approved.status()).isEqualTo(200);
+    assertThat(approved.body().path("approvedBy").asText()).isEqualTo("opencluster://operator/alice?role=admin");
+    assertThat(controller.approvals().find("ctl-7")).isPresent();
+
+    ApiTestClient.Reply listed = auditor.get(controller.apiPort(), "/v1/sys/controllers");
+    assertThat(listed.status()).isEqualTo(200);
+    assertThat(listed.body().path("approved").findValuesAsText("controller")).contains("ctl-1", "ctl-7");
+
+    assertThat(auditor.put(controller.apiPort(), "/v1/sys/controllers/ctl-8").status()).isEqualTo(403);
+    assertThat(auditor.delete(controller.apiPort(), "/v1/sys/controllers/ctl-7").status()).isEqualTo(403);
+    assertThat(controller.approvals().find("ctl-8")).isEmpty();
+
+    assertThat(admin.delete(controller.apiPort(), "/v1/sys/controllers/ctl-7").status()).isEqualTo(200);
+    assertThat(controller.approvals().find("ctl-7")).isEmpty();
+    ApiTestClient.Reply again = admin.delete(controller.apiPort(), "/v1/sys/controllers/ctl-7");
+    assertThat(again.status()).isEqualTo(404);
+    assertThat(again.body().path("type").asText()).endsWith("/not-approved");
+    ApiTestClient.Reply invalid = admin.put(controller.apiPort(), "/v1/sys/controllers/Not%20A%20Name");
+    assertThat(invalid.status()).isEqualTo(400);
+    assertThat(invalid.body().path("type").asText()).endsWith("/invalid-name");
+  }
+
+  @Test
+  void aDevelopmentController_saysSoInItsSealStatus() throws Exception {
+    assertThat(admin.get(controller.apiPort(), "/v1/sys/seal-status").body().path("devMode").asBoolean()).isTrue();
+  }
+
+  @Test
+  void aDevelopmentKey_isRefusedUnlessDevModeIsOnAndTheStoreIsH2() throws Exception {
+    Controller production = cluster.start(ConfigFactory.parseString("opencluster.controller.dev-mode = off")
+        .withFallback(cluster.controllerConfig("ctl-prod", TestCluster.freePort(), List.of(), TestDatabases.freshH2())));
+    try (SecretBytes key = SecretBytes.random(32)) {
+      assertThatThrownBy(() -> production.unsealWithDevelopmentKey(key))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("dev-mode = on");
+    }
+    assertThat(production.seal().isUnsealed()).isFalse();
+    cluster.stop(production);
+
+    Controller postgres = cluster.start(ConfigFactory.parseString("opencluster.controller.dev-mode = on")
+        .withFallback(cluster.controllerConfig("ctl-pg", TestCluster.freePort(), List.of(), TestDatabases.freshPostgres())));
+    try (SecretBytes key = SecretBytes.random(32)) {
+      assertThatThrownBy(() -> postgres.unsealWithDevelopmentKey(key))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("embedded H2 only");
+    }
+    assertThat(postgres.seal().isUnsealed()).isFalse();
+    cluster.stop(postgres);
+  }
+
+  @Test
+  void aNullBody_isAMalformedRequest() throws Exception {
+    ApiTestClient.Reply nullUnseal = admin.post(controller.apiPort(), "/v1/sys/unseal", "null");
+    assertThat(nullUnseal.status()).isEqualTo(400);
+    assertThat(nullUnseal.body().path("type").asText()).endsWith("/malformed-request");
   }
 
   @Test

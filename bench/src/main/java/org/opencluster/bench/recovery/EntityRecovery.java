@@ -37,6 +37,8 @@ public final class EntityRecovery {
   private static final int IN_FLIGHT = 200;
   private static final Duration ASK = Duration.ofSeconds(60);
 
+  private static final Duration RECOVERY_LIMIT = Duration.ofMinutes(20);
+
   private EntityRecovery() {}
 
   public static BenchReport run(int nodes, String database) throws Exception {
@@ -50,7 +52,8 @@ public final class EntityRecovery {
         SecretBytes key = SecretBytes.random(32)) {
       Config config = cluster.controllerConfig("ctl-1", TestCluster.freePort(), List.of(), storage);
       Controller first = cluster.start(config);
-      first.unsealWithDevelopmentKey(key);
+      first.seal().initializeWithKey(key);
+      first.seal().unsealWithKey(key);
       long registering = System.nanoTime();
       registerAndActivate(first, nodes);
       double registrationSeconds = (System.nanoTime() - registering) / 1e9;
@@ -59,8 +62,13 @@ public final class EntityRecovery {
       Controller restarted = cluster.start(config);
       long heapBefore = usedHeap();
       long unsealing = System.nanoTime();
-      restarted.unsealWithDevelopmentKey(key);
+      restarted.seal().unsealWithKey(key);
+      long giveUpAt = System.nanoTime() + RECOVERY_LIMIT.toNanos();
       while (localEntities(restarted) < nodes) {
+        if (System.nanoTime() > giveUpAt) {
+          throw new IllegalStateException("fewer than " + nodes + " entities were running " + RECOVERY_LIMIT
+              + " after the unseal");
+        }
         Thread.onSpinWait();
       }
       double recoverySeconds = (System.nanoTime() - unsealing) / 1e9;

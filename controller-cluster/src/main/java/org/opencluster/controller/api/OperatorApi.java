@@ -1,5 +1,7 @@
 package org.opencluster.controller.api;
 
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,9 +28,11 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.opencluster.controller.seal.ControllerApprovals;
 import org.opencluster.persistence.jdbc.StorageException;
 import org.opencluster.persistence.keys.Seal;
 import org.opencluster.persistence.keys.SealException;
+import org.opencluster.persistence.keys.StorageIntegrityException;
 import org.opencluster.protocol.pki.Certificates;
 import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.Role;
@@ -45,6 +49,9 @@ import org.slf4j.LoggerFactory;
  * POST /v1/sys/init          admin       {"shares":5,"threshold":3} -> the unseal shares, once
  * POST /v1/sys/unseal        admin       {"share":"ocs1-..."} or {"reset":true}
  * POST /v1/sys/rotate-dek    admin       a new data key for new records
+ * GET  /v1/sys/controllers   any role    controllers approved to unseal from a peer
+ * PUT  /v1/sys/controllers/NAME   admin  approve controller NAME
+ * DELETE /v1/sys/controllers/NAME admin  withdraw its approval
  * </pre>
  *
  * The management issue builds the rest of the API on this server.
@@ -59,12 +66,17 @@ public final class OperatorApi extends AllDirectives {
   private static final int DEFAULT_THRESHOLD = 3;
 
   private final Seal seal;
+  private final ControllerApprovals approvals;
   private final String controller;
+  private final boolean devMode;
   private final Executor blocking;
 
-  public OperatorApi(Seal seal, String controller, Executor blocking) {
+  /** @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one */
+  public OperatorApi(Seal seal, ControllerApprovals approvals, String controller, boolean devMode, Executor blocking) {
     this.seal = seal;
+    this.approvals = approvals;
     this.controller = controller;
+    this.devMode = devMode;
     this.blocking = blocking;
   }
 
@@ -93,7 +105,11 @@ public final class OperatorApi extends AllDirectives {
               body -> respond(() -> init(who, body)))))),
           path("unseal", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
               body -> respond(() -> unseal(who, body)))))),
-          path("rotate-dek", () -> post(() -> admin(who, () -> respond(() -> rotateDataKey(who))))))));
+          path("rotate-dek", () -> post(() -> admin(who, () -> respond(() -> rotateDataKey(who))))),
+          path("controllers", () -> get(() -> respond(this::listControllers))),
+          path(segment("controllers").slash(segment()), name -> concat(
+              put(() -> admin(who, () -> respond(() -> approveController(who, name)))),
+              delete(() -> admin(who, () -> respond(() -> revokeController(who, name)))))))));
     }));
   }
 
@@ -107,6 +123,9 @@ public final class OperatorApi extends AllDirectives {
     InitRequest request;
     try {
       request = body.isBlank() ? new InitRequest(null, null) : JSON.readValue(body, InitRequest.class);
+      if (request == null) {
+        request = new InitRequest(null, null);
+      }
     } catch (JsonProcessingException e) {
       return malformed("expected {\"shares\": N, \"threshold\": K}");
     }
@@ -135,6 +154,9 @@ public final class OperatorApi extends AllDirectives {
     try {
       request = JSON.readValue(body, UnsealRequest.class);
     } catch (JsonProcessingException e) {
+      request = null;
+    }
+    if (request == null) {
       return malformed("expected {\"share\": \"ocs1-...\"} or {\"reset\": true}");
     }
     Seal.State state = seal.status().state();
@@ -156,6 +178,9 @@ public final class OperatorApi extends AllDirectives {
       Seal.Status status = seal.submitShare(request.share());
       LOG.info("{} gave an unseal share: {}", who, status.state() == Seal.State.UNSEALED
           ? "unsealed" : status.progress() + " of " + status.threshold());
+      if (status.state() == Seal.State.UNSEALED) {
+        approveSelf();
+      }
       return json(200, statusBody(status));
     } catch (SealException e) {
       LOG.warn("{} gave an unseal share that was refused: {}", who, e.getMessage());
@@ -171,6 +196,52 @@ public final class OperatorApi extends AllDirectives {
     } catch (SealException e) {
       return problem(409, "sealed", "Sealed", e.getMessage());
     }
+  }
+
+  /** Operators unsealed this controller with their shares: it may unseal from peers from now on. */
+  private void approveSelf() {
+    try {
+      approvals.approveIfAbsent(controller, "operators' unseal shares");
+    } catch (RuntimeException e) {
+      LOG.warn("Controller {} is unsealed but could not record its own approval to unseal from peers: {}",
+          controller, e.getMessage());
+    }
+  }
+
+  private HttpResponse listControllers() {
+    List<Map<String, Object>> listed = new java.util.ArrayList<>();
+    for (ControllerApprovals.Approval approval : approvals.list()) {
+      listed.add(approvalBody(approval));
+    }
+    return json(200, Map.of("approved", listed));
+  }
+
+  private HttpResponse approveController(Identity who, String name) {
+    if (!Identity.isValidName(name)) {
+      return problem(400, "invalid-name", "Invalid controller name", "1..63 characters of a-z, 0-9, '.', '_', '-'");
+    }
+    ControllerApprovals.Approval approval = approvals.approve(name, who.toString());
+    LOG.info("{} approved controller {} to receive the cluster key from its peers", who, name);
+    return json(200, approvalBody(approval));
+  }
+
+  private HttpResponse revokeController(Identity who, String name) {
+    if (!Identity.isValidName(name)) {
+      return problem(400, "invalid-name", "Invalid controller name", "1..63 characters of a-z, 0-9, '.', '_', '-'");
+    }
+    if (!approvals.revoke(name)) {
+      return problem(404, "not-approved", "Not approved", "controller " + name + " is not approved");
+    }
+    LOG.info("{} withdrew the approval of controller {}: it no longer unseals from its peers", who, name);
+    return json(200, Map.of("controller", name, "approved", false));
+  }
+
+  private static Map<String, Object> approvalBody(ControllerApprovals.Approval approval) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("controller", approval.controller());
+    body.put("approvedBy", approval.approvedBy());
+    body.put("approvedAt", approval.approvedAt().toString());
+    return body;
   }
 
   // ---- plumbing -----------------------------------------------------------------------------
@@ -191,6 +262,18 @@ public final class OperatorApi extends AllDirectives {
       } catch (StorageException e) {
         return problem(503, "storage-unavailable", "Storage unavailable",
             "the controller cannot reach its database; retry on this or another controller");
+      } catch (StorageIntegrityException e) {
+        LOG.error("A stored record failed authentication while serving the operator API: {}", e.getMessage());
+        return problem(500, "storage-integrity", "Stored data failed authentication", e.getMessage());
+      } catch (IllegalStateException e) {
+        if (!seal.isUnsealed()) {
+          return problem(503, "sealed", "Sealed", "this controller is sealed: unseal it first");
+        }
+        LOG.error("The operator API failed", e);
+        return problem(500, "internal", "Internal error", "the controller failed to serve this request; see its log");
+      } catch (RuntimeException e) {
+        LOG.error("The operator API failed", e);
+        return problem(500, "internal", "Internal error", "the controller failed to serve this request; see its log");
       }
     }, blocking));
   }
@@ -205,6 +288,9 @@ public final class OperatorApi extends AllDirectives {
     body.put("shareSetId", status.shareSetId());
     body.put("activeKeyId", status.activeKeyId());
     body.put("dataKeys", status.dataKeys());
+    if (devMode) {
+      body.put("devMode", true);
+    }
     return body;
   }
 

@@ -374,11 +374,7 @@ public final class NodeEntity
   private ReplyEffect<Event, State> timerFired(State state, TimerFired command) {
     Instant now = clock.instant();
     return switch (command.timer()) {
-      case HEARTBEAT_DEADLINE -> state instanceof Active && liveness.deadlineAt().map(d -> !now.isBefore(d)).orElse(false)
-          ? Effect().persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED,
-              "no heartbeat since " + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over"), now))
-              .thenRun(quarantined -> cancelTimers()).thenNoReply()
-          : Effect().noReply();
+      case HEARTBEAT_DEADLINE -> deadlineFired(state, now);
       case LIFETIME_END -> lifetimeEnded(state, now);
       case LEASE_LAPSE -> {
         liveness = new Liveness(liveness.lastHeartbeatAt(), liveness.deadlineAt(), Optional.empty());
@@ -386,6 +382,24 @@ public final class NodeEntity
       }
       case CREDENTIAL_ROTATION -> rotationDue(state, now);
     };
+  }
+
+  /**
+   * The deadline timer woke. If the clock says the deadline has not come (the timer ran early,
+   * or the wall clock was stepped back), it is armed again for the rest: never dropped.
+   */
+  private ReplyEffect<Event, State> deadlineFired(State state, Instant now) {
+    if (!(state instanceof Active) || liveness.deadlineAt().isEmpty()) {
+      return Effect().noReply();
+    }
+    Instant deadline = liveness.deadlineAt().get();
+    if (now.isBefore(deadline)) {
+      armAt(Timer.HEARTBEAT_DEADLINE, deadline);
+      return Effect().noReply();
+    }
+    return Effect().persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED,
+            "no heartbeat since " + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over"), now))
+        .thenRun(quarantined -> cancelTimers()).thenNoReply();
   }
 
   private ReplyEffect<Event, State> lifetimeEnded(State state, Instant now) {
@@ -448,6 +462,7 @@ public final class NodeEntity
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
+      requireOwnHistory(state);
       if (state instanceof Registered registered) {
         armLifeTimers(registered.facts());
       } else if (state instanceof Active active) {
@@ -459,6 +474,19 @@ public final class NodeEntity
         passivate();
       }
     }).build();
+  }
+
+  /**
+   * Stored records are encrypted and authenticated, but not bound to the entity they belong to:
+   * a database writer could copy another node's history here. The facts name the node they were
+   * registered for; a history that names another stops this entity's recovery, loudly.
+   */
+  private void requireOwnHistory(State state) {
+    factsOf(state).filter(facts -> !facts.nodeId().equals(nodeId)).ifPresent(facts -> {
+      context.getLog().error("Node {}: its stored history belongs to node {}: it was copied from another node's "
+          + "journal. Recovery stops; restore the journal from a trusted backup.", nodeId, facts.nodeId());
+      throw new IllegalStateException("node " + nodeId + ": stored history belongs to node " + facts.nodeId());
+    });
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -26,12 +26,16 @@ public final class KeyCustodyCodec {
 
   public byte[] toBinary(Object o) {
     if (o instanceof KeyCustodian.RequestKey r) {
-      return org.opencluster.controller.proto.v1.RequestKey.newBuilder()
-          .setEphemeralPublicKey(ByteString.copyFrom(r.ephemeralPoint()))
-          .setReplyTo(resolver.toSerializationFormat(r.replyTo())).build().toByteArray();
+      var builder = org.opencluster.controller.proto.v1.RequestKey.newBuilder()
+          .setBody(ByteString.copyFrom(r.body()))
+          .setSignature(ByteString.copyFrom(r.signature()))
+          .setReplyTo(resolver.toSerializationFormat(r.replyTo()));
+      r.certificateChain().forEach(c -> builder.addCertificateChain(ByteString.copyFrom(c)));
+      return builder.build().toByteArray();
     } else if (o instanceof KeyCustodian.KeyOffer r) {
       return org.opencluster.controller.proto.v1.KeyOffer.newBuilder()
-          .setSealedKey(ByteString.copyFrom(r.sealedKey())).setFrom(r.from()).build().toByteArray();
+          .setSealedKey(ByteString.copyFrom(r.sealedKey())).setFrom(r.from()).setNonce(ByteString.copyFrom(r.nonce()))
+          .build().toByteArray();
     }
     throw new IllegalArgumentException("KeyCustodyCodec cannot serialize " + o.getClass().getName());
   }
@@ -41,11 +45,13 @@ public final class KeyCustodyCodec {
       return switch (manifest) {
         case "custody-request-key" -> {
           var p = org.opencluster.controller.proto.v1.RequestKey.parseFrom(bytes);
-          yield new KeyCustodian.RequestKey(p.getEphemeralPublicKey().toByteArray(), resolver.resolveActorRef(p.getReplyTo()));
+          yield new KeyCustodian.RequestKey(p.getBody().toByteArray(), p.getSignature().toByteArray(),
+              p.getCertificateChainList().stream().map(ByteString::toByteArray).toList(),
+              resolver.resolveActorRef(p.getReplyTo()));
         }
         case "custody-key-offer" -> {
           var p = org.opencluster.controller.proto.v1.KeyOffer.parseFrom(bytes);
-          yield new KeyCustodian.KeyOffer(p.getSealedKey().toByteArray(), p.getFrom());
+          yield new KeyCustodian.KeyOffer(p.getSealedKey().toByteArray(), p.getFrom(), p.getNonce().toByteArray());
         }
         default -> throw new NotSerializableException("unknown manifest '" + manifest + "'");
       };

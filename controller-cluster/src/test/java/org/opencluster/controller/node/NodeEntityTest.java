@@ -1,20 +1,24 @@
 package org.opencluster.controller.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -170,6 +174,50 @@ class NodeEntityTest {
   }
 
   @Test
+  void aDeadlineTimerThatWakesEarly_isArmedAgain_andQuarantinesWhenTheDeadlineComes() {
+    activate();
+    clock.advance(SETTINGS.heartbeatDeadline().minusSeconds(1));
+    var early = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(early.hasNoEvents()).isTrue();
+    clock.advance(Duration.ofSeconds(1));
+    var due = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(due.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.HEARTBEAT_MISSED);
+  }
+
+  /**
+   * Real timers and a wall clock stepped back after the heartbeat: the deadline timer wakes while
+   * the clock still reads before the deadline. It must arm itself again, not give up.
+   */
+  @Test
+  void theRealDeadlineTimer_quarantinesASilentNode_evenWhenTheWallClockSteppedBack() {
+    NodeSettings fast = new NodeSettings(Duration.ofSeconds(1), 1, Duration.ofSeconds(1), Duration.ofMinutes(20),
+        Duration.ofHours(24), Duration.ofDays(365), 100);
+    SteppedClock wall = new SteppedClock();
+    var live = EventSourcedBehaviorTestKit.<Command, Event, State>create(SYSTEM,
+        NodeEntity.create("n-live", fast, wall, Optional.empty()));
+    live.<StatusReply<Registration>>runCommand(r -> new Register("web-2", Map.of(), Duration.ofHours(1), r));
+    live.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    Instant deadline = live.<NodeStatus>runCommand(GetStatus::new).reply().liveness().deadlineAt().orElseThrow();
+    wall.stepBack(Duration.ofMillis(1500));
+
+    await().atMost(Duration.ofSeconds(15)).until(
+        () -> live.<NodeStatus>runCommand(GetStatus::new).reply().stage() == Stage.QUARANTINED);
+    NodeStatus quarantined = live.<NodeStatus>runCommand(GetStatus::new).reply();
+    assertThat(quarantined.quarantineReason()).contains(QuarantineReason.HEARTBEAT_MISSED);
+    assertThat(quarantined.since().orElseThrow()).isAfterOrEqualTo(deadline);
+  }
+
+  @Test
+  void aHistoryCopiedFromAnotherNode_stopsRecovery() {
+    NodeEntity.NodeFacts foreign = new NodeEntity.NodeFacts("n-other", "web-9", Map.of(), START, START.plus(Duration.ofDays(1)),
+        START.plus(Duration.ofDays(1)));
+    PersistenceTestKit.create(SYSTEM).persistForRecovery("node|n-victim", List.of(new NodeRegistered(foreign)));
+    TestProbe<Object> watcher = KIT.createTestProbe();
+    var victim = KIT.spawn(NodeEntity.create("n-victim", SETTINGS, clock, Optional.empty()));
+    watcher.expectTerminated(victim, Duration.ofSeconds(10));
+  }
+
+  @Test
   void afterRecovery_theDeadlineRestartsFromTheRecoveryTime() {
     activate();
     clock.advance(SETTINGS.heartbeatDeadline().multipliedBy(10));
@@ -275,6 +323,30 @@ class NodeEntityTest {
     assertThat(status.facts()).map(NodeEntity.NodeFacts::name).contains("web-1");
     assertThat(status.since()).contains(START);
     assertThat(status.liveness().leaseExpiresAt()).contains(START.plus(SETTINGS.leaseDuration()));
+  }
+
+  /** The system clock, stepped back by the test. */
+  private static final class SteppedClock extends java.time.Clock {
+    private volatile Duration back = Duration.ZERO;
+
+    void stepBack(Duration by) {
+      back = back.plus(by);
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.now().minus(back);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public java.time.Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -45,6 +45,15 @@ public final class ApiTestClient {
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
   }
 
+  public Reply put(int port, String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+        .PUT(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  public Reply delete(int port, String path) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).DELETE());
+  }
+
   /** The status of a plain-text endpoint, such as the health routes. */
   public int status(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),

@@ -98,6 +98,8 @@ public final class TestCluster implements AutoCloseable {
     return ConfigFactory.parseString("""
         opencluster.controller {
           name = "%s"
+          # Tests may unseal an H2 store with a key made at run time.
+          dev-mode = %s
           data-dir = "%s"
           tls { certificate = "%s", key = "%s", ca = "%s", reload-interval = 1s }
           cluster { host = "127.0.0.1", port = %d, seed-nodes = [%s] }
@@ -111,7 +113,7 @@ public final class TestCluster implements AutoCloseable {
         pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
         pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
         pekko.loglevel = INFO
-        """.formatted(name, directory.resolve(name + "-data"), files.resolve("cert.pem"), files.resolve("key.pem"),
+        """.formatted(name, storage.vendor() == StorageSettings.Vendor.H2 ? "on" : "off", directory.resolve(name + "-data"), files.resolve("cert.pem"), files.resolve("key.pem"),
         files.resolve("ca.pem"), clusterPort, seeds, freePort(), freePort(), storageConfig));
   }
 

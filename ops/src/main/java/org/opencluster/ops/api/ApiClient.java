@@ -101,6 +101,14 @@ public final class ApiClient {
     }
   }
 
+  public JsonNode put(String path) throws OpsException {
+    return send(HttpRequest.newBuilder(base.resolve(path)).PUT(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  public JsonNode delete(String path) throws OpsException {
+    return send(HttpRequest.newBuilder(base.resolve(path)).DELETE());
+  }
+
   private JsonNode send(HttpRequest.Builder request) throws OpsException {
     HttpResponse<String> response;
     try {

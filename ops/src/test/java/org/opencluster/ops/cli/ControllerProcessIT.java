@@ -88,7 +88,8 @@ class ControllerProcessIT {
       Result init = opencluster(operator, "operator", "init", "--shares", "3", "--threshold", "2", "--out", "shares");
       assertThat(init.code()).as(init.err()).isZero();
       assertThat(tmp.resolve("shares/share-3.txt")).exists();
-      assertThat(Files.getPosixFilePermissions(tmp.resolve("shares/share-1.txt")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+      assertThat(Files.getPosixFilePermissions(tmp.resolve("shares/share-1.txt"))).containsExactlyInAnyOrder(
+          java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
 
       Result first = opencluster(operator, "operator", "unseal", "--share-file", "shares/share-1.txt");
       assertThat(first.out()).contains("sealed: 1 of 2 shares given");
@@ -102,11 +103,44 @@ class ControllerProcessIT {
       Result again = opencluster(operator, "operator", "init", "--out", "more-shares");
       assertThat(again.code()).isEqualTo(1);
       assertThat(again.err()).contains("already initialized");
+
+      Result controllers = opencluster(operator, "operator", "controllers");
+      assertThat(controllers.code()).as(controllers.err()).isZero();
+      assertThat(controllers.out()).containsPattern("ctl-1\\s+operators' unseal shares");
+      Result approve = opencluster(operator, "operator", "approve-controller", "ctl-2");
+      assertThat(approve.code()).as(approve.err()).isZero();
+      assertThat(opencluster(operator, "operator", "controllers").out()).contains("ctl-2");
+      assertThat(opencluster(operator, "operator", "remove-controller", "ctl-2").code()).isZero();
+      assertThat(opencluster(operator, "operator", "controllers").out()).doesNotContain("ctl-2");
+      Result badName = opencluster(operator, "operator", "approve-controller", "Not A Name");
+      assertThat(badName.code()).isEqualTo(2);
+      assertThat(badName.err()).contains("invalid controller name");
     } finally {
       controller.destroy();
       assertThat(controller.waitFor(90, TimeUnit.SECONDS)).as("the controller stops on SIGTERM").isTrue();
     }
     assertThat(Files.readString(tmp.resolve("controller.err"))).contains("Running CoordinatedShutdown");
+  }
+
+  @Test
+  void aDevelopmentKey_withoutDevMode_isRefusedBeforeAnythingStarts() throws Exception {
+    Map<String, String> ca = Map.of("OPENCLUSTER_CA_PASSPHRASE", "correct horse battery staple",
+        "OPENCLUSTER_AGENT_CA_PASSPHRASE", "another long agent passphrase");
+    assertThat(opencluster(ca, "ca", "init", "--dir", "ca").code()).isZero();
+    assertThat(opencluster(ca, "ca", "issue", "controller", "ctl-1", "--dir", "ca", "--out", "ctl-1").code()).isZero();
+    Path config = Files.writeString(tmp.resolve("ctl-1.conf"), """
+        opencluster.controller {
+          name = "ctl-1"
+          data-dir = "%s"
+          tls { certificate = "%s", key = "%s", ca = "%s" }
+        }
+        """.formatted(tmp.resolve("data"), tmp.resolve("ctl-1/cert.pem"), tmp.resolve("ctl-1/key.pem"),
+        tmp.resolve("ctl-1/ca.pem")));
+    Result refused = opencluster(Map.of(), "controller", "--config", config.toString(),
+        "--dev-unseal-key", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("dev-mode = on");
+    assertThat(tmp.resolve("data")).doesNotExist();
   }
 
   /** The readiness endpoint's status, checking the server is a controller of this cluster. */

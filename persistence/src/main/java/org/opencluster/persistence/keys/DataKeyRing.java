@@ -17,9 +17,10 @@ import org.opencluster.protocol.crypto.SecretBytes;
  * tag (16)}; associated data = the label {@code opencluster/record/v1}, the key id and the
  * caller's parts (for journal records: serializer id and manifest).
  *
- * <p>Immutable and thread-safe; {@link #close()} zeroes every key.
+ * <p>Immutable and thread-safe. It borrows its keys from the {@link Seal}, which zeroes them when
+ * it seals; a holder of the ring cannot destroy them.
  */
-public final class DataKeyRing implements AutoCloseable {
+public final class DataKeyRing {
 
   static final byte VERSION = 1;
   static final int HEADER_LENGTH = 5;
@@ -50,7 +51,16 @@ public final class DataKeyRing implements AutoCloseable {
 
   public byte[] encrypt(byte[] plaintext, byte[]... associatedData) {
     int keyId = activeKeyId();
-    byte[] sealed = keys.get(keyId).encrypt(plaintext, associatedData(keyId, associatedData));
+    return withHeader(keyId, keys.get(keyId).encrypt(plaintext, associatedData(keyId, associatedData)));
+  }
+
+  /** As {@link #encrypt(byte[], byte[]...)}, for secret plaintext. */
+  public byte[] encrypt(SecretBytes plaintext, byte[]... associatedData) {
+    int keyId = activeKeyId();
+    return withHeader(keyId, keys.get(keyId).encrypt(plaintext, associatedData(keyId, associatedData)));
+  }
+
+  private static byte[] withHeader(int keyId, byte[] sealed) {
     return ByteBuffer.allocate(HEADER_LENGTH + sealed.length).put(VERSION).putInt(keyId).put(sealed).array();
   }
 
@@ -78,13 +88,8 @@ public final class DataKeyRing implements AutoCloseable {
       return key.decryptRange(record, HEADER_LENGTH, record.length - HEADER_LENGTH, associatedData(keyId, associatedData));
     } catch (AeadException e) {
       throw new StorageIntegrityException("stored record under data key " + keyId
-          + " failed authentication: it was modified, or moved from where it was written", e);
+          + " failed authentication: it was altered, or was written for another kind of record", e);
     }
-  }
-
-  @Override
-  public void close() {
-    keys.values().forEach(AesGcm::close);
   }
 
   @Override

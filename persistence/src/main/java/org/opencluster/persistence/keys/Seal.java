@@ -22,6 +22,8 @@ import org.opencluster.protocol.crypto.AesGcm;
 import org.opencluster.protocol.crypto.SealedBox;
 import org.opencluster.protocol.crypto.SealedBoxException;
 import org.opencluster.protocol.crypto.SecretBytes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The controller's seal: whether it holds the key-encryption key (KEK) and, through it, the data
@@ -42,6 +44,8 @@ import org.opencluster.protocol.crypto.SecretBytes;
  */
 public final class Seal {
 
+  private static final Logger LOG = LoggerFactory.getLogger(Seal.class);
+
   /** Where the controller stands. */
   public enum State {
     /** No KEK has been made for this cluster's store: run {@code operator init}. */
@@ -60,7 +64,6 @@ public final class Seal {
   private static final byte[] CHECK_LABEL = "opencluster/key-check/v1".getBytes(StandardCharsets.US_ASCII);
   private static final String TRANSFER_CONTEXT = "opencluster/kek-transfer/v1";
   private static final int KEY_LENGTH = 32;
-  private static final int ROTATION_ATTEMPTS = 3;
 
   private final KeyRingStore store;
   private final Clock clock;
@@ -175,12 +178,12 @@ public final class Seal {
       pending.put(share.index(), share);
       lastShareAt = clock.instant();
       if (pending.size() >= sealed.threshold()) {
-        SecretBytes kek = UnsealShare.join(pending.values(), sealed.shares(), sealed.threshold());
-        clearPending();
-        try (kek) {
+        try (SecretBytes kek = UnsealShare.join(pending.values(), sealed.shares(), sealed.threshold())) {
           unsealLocked(sealed, kek);
         } catch (SealException e) {
           throw new SealException("the shares given do not rebuild this cluster's key; progress was reset: start again", e);
+        } finally {
+          clearPending();
         }
       }
       status = status();
@@ -398,6 +401,9 @@ public final class Seal {
   }
 
   private void refreshLocked() {
+    if (ring == null) {
+      throw new IllegalStateException("the controller is sealed: stored records cannot be read or written until it is unsealed");
+    }
     boolean added = false;
     for (KeyRingStore.WrappedKey wrapped : store.wrappedKeys()) {
       if (dataKeys.containsKey(wrapped.keyId())) {
@@ -417,22 +423,28 @@ public final class Seal {
     }
   }
 
+  /**
+   * Adds the next data key. If another controller added that id first, its key is just as new:
+   * this one loads it and uses it instead of adding another.
+   */
   private int rotateLocked() throws SealException {
     requireUnsealed();
-    for (int attempt = 0; attempt < ROTATION_ATTEMPTS; attempt++) {
-      refreshLocked();
-      int keyId = ring.activeKeyId() + 1;
-      try (SecretBytes dataKey = SecretBytes.random(KEY_LENGTH)) {
-        Instant now = clock.instant();
-        if (store.addWrappedKey(new KeyRingStore.WrappedKey(keyId, DataKeyRing.wrap(keyEncryption, keyId, dataKey), now))) {
-          dataKeys.put(keyId, AesGcm.create(dataKey));
-          dataKeyCreated.put(keyId, now);
-          ring = new DataKeyRing(dataKeys);
-          return keyId;
-        }
+    refreshLocked();
+    int keyId = ring.activeKeyId() + 1;
+    try (SecretBytes dataKey = SecretBytes.random(KEY_LENGTH)) {
+      Instant now = clock.instant();
+      if (store.addWrappedKey(new KeyRingStore.WrappedKey(keyId, DataKeyRing.wrap(keyEncryption, keyId, dataKey), now))) {
+        dataKeys.put(keyId, AesGcm.create(dataKey));
+        dataKeyCreated.put(keyId, now);
+        ring = new DataKeyRing(dataKeys);
+        return keyId;
       }
     }
-    throw new SealException("could not add a data key: other controllers kept taking the next id");
+    refreshLocked();
+    if (ring.activeKeyId() < keyId) {
+      throw new SealException("could not add data key " + keyId + ": the id is taken but the key cannot be loaded");
+    }
+    return ring.activeKeyId();
   }
 
   private KeyRingStore.SealRecord requireSealed() throws SealException {
@@ -465,7 +477,13 @@ public final class Seal {
 
   private void notifyListeners() {
     Status status = status();
-    listeners.forEach(listener -> listener.accept(status));
+    for (Consumer<Status> listener : listeners) {
+      try {
+        listener.accept(status);
+      } catch (RuntimeException e) {
+        LOG.error("A seal listener failed on {}", status.state(), e);
+      }
+    }
   }
 
   private static void requireKeyLength(SecretBytes kek) throws SealException {

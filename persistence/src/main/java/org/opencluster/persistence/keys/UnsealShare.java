@@ -29,6 +29,8 @@ import org.opencluster.protocol.crypto.SecretBytes;
 public final class UnsealShare implements AutoCloseable {
 
   public static final int MAX_SHARES = 32;
+  /** A share is as long as the key it is part of. */
+  static final int VALUE_LENGTH = 32;
   private static final Pattern FORM =
       Pattern.compile("ocs1-([0-9a-f]{16})-([1-9][0-9]{0,2})-([A-Za-z0-9_-]{1,128})-([0-9a-f]{8})");
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -64,14 +66,20 @@ public final class UnsealShare implements AutoCloseable {
     }
   }
 
-  /** Rebuilds the key from {@code threshold} or more distinct shares of one set. */
-  static SecretBytes join(Collection<UnsealShare> shares, int totalShares, int threshold) {
+  /**
+   * Rebuilds the key from {@code threshold} or more distinct shares of one set.
+   *
+   * @throws SealException if the shares cannot be combined
+   */
+  static SecretBytes join(Collection<UnsealShare> shares, int totalShares, int threshold) throws SealException {
     Map<Integer, byte[]> parts = new HashMap<>();
     try {
       for (UnsealShare share : shares) {
         parts.put(share.index, share.value.copyBytes());
       }
       return SecretBytes.adopt(new Scheme(RANDOM, totalShares, threshold).join(parts));
+    } catch (IllegalArgumentException e) {
+      throw new SealException("the shares given cannot be combined");
     } finally {
       parts.values().forEach(p -> Arrays.fill(p, (byte) 0));
     }
@@ -105,6 +113,11 @@ public final class UnsealShare implements AutoCloseable {
     if (index > 255 || !MessageDigest.isEqual(check(setId, index, value), HexFormat.of().parseHex(m.group(4)))) {
       Arrays.fill(value, (byte) 0);
       throw new SealException("unseal share " + index + " is mistyped: its check does not match");
+    }
+    if (value.length != VALUE_LENGTH) {
+      Arrays.fill(value, (byte) 0);
+      throw new SealException("unseal share " + index + " is not a share of a cluster key: its value is "
+          + "the wrong length");
     }
     return new UnsealShare(setId, index, SecretBytes.adopt(value));
   }

@@ -38,7 +38,7 @@ class StorageTest {
         Statement statement = connection.createStatement();
         ResultSet row = statement.executeQuery("SELECT COUNT(*) FROM oc_schema_history WHERE success AND version IS NOT NULL")) {
       row.next();
-      assertThat(row.getInt(1)).isEqualTo(2);
+      assertThat(row.getInt(1)).isEqualTo(3);
     }
   }
 
@@ -53,7 +53,8 @@ class StorageTest {
       while (rows.next()) {
         tables.add(rows.getString(1));
       }
-      assertThat(tables).contains("event_journal", "event_tag", "snapshot", "durable_state", "oc_seal", "oc_data_key");
+      assertThat(tables).contains("event_journal", "event_tag", "snapshot", "durable_state", "oc_seal", "oc_data_key",
+          "oc_sealed_value");
     }
   }
 

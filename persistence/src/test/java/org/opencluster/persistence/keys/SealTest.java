@@ -174,6 +174,65 @@ class SealTest {
   }
 
   @Test
+  void whenAPeerRotatesAtTheSameMoment_itsNewKeyIsUsed_andNoSecondKeyIsAdded() throws Exception {
+    SecretBytes key = SecretBytes.random(32);
+    seal.initializeWithKey(key);
+    Seal peer = new Seal(storage.keyRingStore(), clock, Duration.ofMinutes(15));
+    peer.unsealWithKey(key);
+    KeyRingStore racing = new KeyRingStore() {
+      private boolean raced;
+
+      @Override
+      public java.util.Optional<SealRecord> sealRecord() {
+        return storage.keyRingStore().sealRecord();
+      }
+
+      @Override
+      public boolean initialize(SealRecord record, WrappedKey firstKey) {
+        return storage.keyRingStore().initialize(record, firstKey);
+      }
+
+      @Override
+      public List<WrappedKey> wrappedKeys() {
+        return storage.keyRingStore().wrappedKeys();
+      }
+
+      @Override
+      public boolean addWrappedKey(WrappedKey wrapped) {
+        if (!raced) {
+          raced = true;
+          try {
+            peer.rotateDataKey();
+          } catch (SealException e) {
+            throw new IllegalStateException(e);
+          }
+        }
+        return storage.keyRingStore().addWrappedKey(wrapped);
+      }
+    };
+    Seal racer = new Seal(racing, clock, Duration.ofMinutes(15));
+    racer.unsealWithKey(key);
+    key.close();
+
+    assertThat(racer.rotateDataKey()).as("the peer's key 2, not a key 3").isEqualTo(2);
+    assertThat(storage.keyRingStore().wrappedKeys()).hasSize(2);
+    byte[] written = racer.keyRing().encrypt(RECORD);
+    assertThat(peer.keyRing().decrypt(written).copyBytes()).isEqualTo(RECORD);
+  }
+
+  @Test
+  void aFailingListener_doesNotBreakTheSeal_orTheOtherListeners() throws Exception {
+    List<Seal.State> heard = new ArrayList<>();
+    seal.onChange(status -> {
+      throw new IllegalStateException("listener bug");
+    });
+    seal.onChange(status -> heard.add(status.state()));
+    unsealWithFreshKey();
+    assertThat(seal.isUnsealed()).isTrue();
+    assertThat(heard).endsWith(Seal.State.UNSEALED);
+  }
+
+  @Test
   void theKeyHandedToAPeer_unsealsOnlyThatPeer() throws Exception {
     unsealWithFreshKey();
     KeyPair joiner = EcKeys.generate();

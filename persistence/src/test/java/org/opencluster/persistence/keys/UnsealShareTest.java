@@ -54,6 +54,15 @@ class UnsealShareTest {
   }
 
   @Test
+  void aWellFormedShareOfAKeyOfTheWrongLength_isRefused() throws Exception {
+    try (SecretBytes shortKey = SecretBytes.random(16)) {
+      String share = UnsealShare.split(shortKey, 3, 2, SET).get(0);
+      assertThatThrownBy(() -> UnsealShare.decode(share))
+          .isInstanceOf(SealException.class).hasMessageContaining("wrong length");
+    }
+  }
+
+  @Test
   void somethingElse_isNotAShare() {
     for (String text : new String[] {"", "hello", "ocs2-0123456789abcdef-1-AAAA-00000000", "ocs1-XYZ-1-AAAA-00000000", null}) {
       assertThatThrownBy(() -> UnsealShare.decode(text)).isInstanceOf(SealException.class).hasMessageContaining("not an unseal share");

@@ -26,6 +26,7 @@ public final class ReloadingTlsContext {
   private final Consumer<Exception> reloadFailures;
 
   private SSLContext context;
+  private KeyMaterial material;
   private List<Object> loadedStamp;
   private Instant lastCheck;
 
@@ -46,27 +47,43 @@ public final class ReloadingTlsContext {
       Duration checkInterval, Consumer<Exception> reloadFailures) throws IOException, GeneralSecurityException {
     ReloadingTlsContext tls = new ReloadingTlsContext(certificateFile, keyFile, caFile, policy, checkInterval, reloadFailures);
     tls.loadedStamp = tls.stamp();
-    tls.context = TlsContexts.create(KeyMaterial.load(certificateFile, keyFile, caFile), policy);
+    tls.material = KeyMaterial.load(certificateFile, keyFile, caFile);
+    tls.context = TlsContexts.create(tls.material, policy);
     tls.lastCheck = policy.clock().instant();
     return tls;
   }
 
   /** The context for a new connection. */
   public synchronized SSLContext current() {
+    reloadIfChanged();
+    return context;
+  }
+
+  /**
+   * The certificate, key and trust anchors {@link #current()} uses: for signing as this identity
+   * outside TLS (the key never leaves memory).
+   */
+  public synchronized KeyMaterial keyMaterial() {
+    reloadIfChanged();
+    return material;
+  }
+
+  private void reloadIfChanged() {
     Instant now = policy.clock().instant();
     if (!now.isBefore(lastCheck.plus(checkInterval))) {
       lastCheck = now;
       try {
         List<Object> stamp = stamp();
         if (!stamp.equals(loadedStamp)) {
-          context = TlsContexts.create(KeyMaterial.load(certificateFile, keyFile, caFile), policy);
+          KeyMaterial loaded = KeyMaterial.load(certificateFile, keyFile, caFile);
+          context = TlsContexts.create(loaded, policy);
+          material = loaded;
           loadedStamp = stamp;
         }
       } catch (IOException | GeneralSecurityException e) {
         reloadFailures.accept(e);
       }
     }
-    return context;
   }
 
   public TlsPolicy policy() {

@@ -7,8 +7,11 @@ import picocli.CommandLine.Command;
     name = "operator",
     mixinStandardHelpOptions = true,
     description = "The controllers' seal: make the cluster key and split it into unseal shares (init), give shares "
-        + "to unseal (unseal), see where it stands (seal-status), add a data key (rotate-dek). Needs an operator "
-        + "certificate with the admin role (seal-status: any role), from OPENCLUSTER_CLIENT_CERT/KEY and OPENCLUSTER_CACERT.",
+        + "to unseal (unseal), see where it stands (seal-status), add a data key (rotate-dek), and say which "
+        + "controllers unseal from their peers (controllers, approve-controller, remove-controller). Needs an "
+        + "operator certificate with the admin role (seal-status, controllers: any role), from "
+        + "OPENCLUSTER_CLIENT_CERT/KEY and OPENCLUSTER_CACERT.",
     subcommands = {OperatorInitCommand.class, OperatorUnsealCommand.class, OperatorSealStatusCommand.class,
-        OperatorRotateDekCommand.class})
+        OperatorRotateDekCommand.class, OperatorControllersCommand.class, OperatorApproveControllerCommand.class,
+        OperatorRemoveControllerCommand.class})
 public final class OperatorCommand extends CommandGroup {}
