@@ -67,6 +67,15 @@ class OperatorApiIT {
   }
 
   @Test
+  void theOperatorRole_isNotAdmin() throws Exception {
+    ApiTestClient operator = new ApiTestClient(cluster.issueOperator("oscar", Role.OPERATOR));
+    assertThat(operator.get(controller.apiPort(), "/v1/sys/seal-status").status()).isEqualTo(200);
+    assertThat(operator.post(controller.apiPort(), "/v1/sys/rotate-dek", "{}").status()).isEqualTo(403);
+    assertThat(operator.put(controller.apiPort(), "/v1/sys/controllers/ctl-5").status()).isEqualTo(403);
+    assertThat(operator.post(controller.apiPort(), "/v1/sys/unseal", "{\"reset\":true}").status()).isEqualTo(403);
+  }
+
+  @Test
   void anAdmin_rotatesTheDataKey() throws Exception {
     int before = controller.seal().status().activeKeyId();
     ApiTestClient.Reply rotated = admin.post(controller.apiPort(), "/v1/sys/rotate-dek", "{}");

@@ -47,6 +47,9 @@ class SingleControllerIT {
 
       assertThat(admin.status(controller.healthPort(), "/alive")).isEqualTo(200);
       assertThat(admin.status(controller.healthPort(), "/ready")).isEqualTo(500);
+      assertThat(admin.status(controller.healthPort(), "/v1/sys/seal-status")).as("the health port serves health only")
+          .isEqualTo(404);
+      assertThat(admin.status(controller.healthPort(), "/cluster/members")).isEqualTo(404);
       assertThat(admin.get(controller.apiPort(), "/v1/sys/seal-status").body().path("state").asText()).isEqualTo("uninitialized");
 
       ApiTestClient.Reply init = admin.post(controller.apiPort(), "/v1/sys/init", "{\"shares\":3,\"threshold\":2}");

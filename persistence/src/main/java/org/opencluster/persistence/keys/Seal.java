@@ -218,8 +218,9 @@ public final class Seal {
 
   /** Drops the KEK and every data key from memory. Reading or writing stored records stops. */
   public void seal() {
+    DataKeyRing old;
     synchronized (this) {
-      DataKeyRing old = ring;
+      old = ring;
       ring = null;
       if (old != null) {
         dataKeys.values().forEach(AesGcm::close);
@@ -232,7 +233,9 @@ public final class Seal {
       }
       clearPending();
     }
-    notifyListeners();
+    if (old != null) {
+      notifyListeners();
+    }
   }
 
   /**
