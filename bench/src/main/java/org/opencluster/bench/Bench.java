@@ -3,8 +3,10 @@ package org.opencluster.bench;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.opencluster.bench.journal.JournalThroughput;
 import org.opencluster.bench.recovery.EntityRecovery;
@@ -43,24 +45,33 @@ public final class Bench {
 
   private Bench() {}
 
+  /** Each suite's flags, and whether each takes a value. */
+  private static final Map<String, Map<String, Boolean>> OPTIONS = Map.of(
+      "crypto", Map.of("--quick", false, "--out", true),
+      "journal", Map.of("--writers", true, "--events", true, "--out", true),
+      "recovery", Map.of("--nodes", true, "--database", true, "--out", true));
+
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
     String suite = arguments.isEmpty() ? "" : arguments.get(0);
-    BenchReport report;
-    switch (suite) {
-      case "crypto" -> report = crypto(arguments.contains("--quick"));
-      case "journal" -> report = JournalThroughput.run(option(arguments, "--writers", 32), option(arguments, "--events", 300));
-      case "recovery" -> report = EntityRecovery.run(option(arguments, "--nodes", 10_000),
-          arguments.contains("--database") ? arguments.get(arguments.indexOf("--database") + 1) : "postgresql");
-      default -> {
-        System.err.print(USAGE);
-        System.exit(2);
-        return;
-      }
+    if (arguments.contains("--help") || arguments.contains("-h")) {
+      System.out.print(USAGE);
+      System.exit(0);
     }
-    int outIndex = arguments.indexOf("--out");
-    Path out = outIndex >= 0 && outIndex + 1 < arguments.size()
-        ? Path.of(arguments.get(outIndex + 1)) : Path.of("bench", "results", suite + ".json");
+    Map<String, String> options = parse(suite, arguments);
+    BenchReport report = switch (suite) {
+      case "crypto" -> crypto(options.containsKey("--quick"));
+      case "journal" -> JournalThroughput.run(number(options, "--writers", 32), number(options, "--events", 300));
+      default -> {
+        String database = options.getOrDefault("--database", "postgresql");
+        if (!database.equals("postgresql") && !database.equals("h2")) {
+          yield usage("--database must be h2 or postgresql");
+        }
+        yield EntityRecovery.run(number(options, "--nodes", 10_000), database);
+      }
+    };
+    Path out = options.containsKey("--out")
+        ? Path.of(options.get("--out")) : Path.of("bench", "results", suite + ".json");
     report.print(System.out);
     report.write(out);
     System.out.println();
@@ -68,9 +79,50 @@ public final class Bench {
     System.exit(0);
   }
 
-  private static int option(List<String> arguments, String name, int fallback) {
-    int index = arguments.indexOf(name);
-    return index >= 0 && index + 1 < arguments.size() ? Integer.parseInt(arguments.get(index + 1)) : fallback;
+  /** The suite's options, or usage and exit 2 for an unknown suite, flag or missing value. */
+  private static Map<String, String> parse(String suite, List<String> arguments) {
+    Map<String, Boolean> known = OPTIONS.get(suite);
+    if (known == null) {
+      usage(suite.isEmpty() ? "name a suite" : "unknown suite '" + suite + "'");
+    }
+    Map<String, String> options = new HashMap<>();
+    for (int i = 1; i < arguments.size(); i++) {
+      String flag = arguments.get(i);
+      Boolean takesValue = known.get(flag);
+      if (takesValue == null) {
+        usage("unknown option '" + flag + "' for suite " + suite);
+      } else if (takesValue) {
+        if (i + 1 >= arguments.size()) {
+          usage(flag + " needs a value");
+        }
+        options.put(flag, arguments.get(++i));
+      } else {
+        options.put(flag, "");
+      }
+    }
+    return options;
+  }
+
+  private static int number(Map<String, String> options, String name, int fallback) {
+    if (!options.containsKey(name)) {
+      return fallback;
+    }
+    try {
+      int value = Integer.parseInt(options.get(name));
+      if (value <= 0) {
+        usage(name + " must be positive");
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      return usage(name + " must be a number");
+    }
+  }
+
+  private static <T> T usage(String problem) {
+    System.err.println("error: " + problem);
+    System.err.print(USAGE);
+    System.exit(2);
+    throw new IllegalStateException("unreachable");
   }
 
   static BenchReport crypto(boolean quick) throws RunnerException {

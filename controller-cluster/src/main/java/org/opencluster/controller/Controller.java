@@ -219,8 +219,8 @@ public final class Controller implements AutoCloseable {
       throw new IllegalStateException("a development key is refused on " + settings.storage().vendor()
           + ": dev mode runs on embedded H2 only");
     }
-    LOG.warn("INSECURE: unsealing with a development key given on the command line. Anyone who can read this "
-        + "process's arguments or the key file can decrypt everything this cluster stores. Never do this in production.");
+    LOG.warn("INSECURE: unsealing with a development key given at start. Anyone who can read it (the process's "
+        + "arguments or its key file) can decrypt everything this cluster stores. Never do this in production.");
     if (seal.status().state() == Seal.State.UNINITIALIZED) {
       seal.initializeWithKey(key);
     }

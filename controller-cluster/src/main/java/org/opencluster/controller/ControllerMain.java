@@ -3,11 +3,16 @@ package org.opencluster.controller;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.Base64;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.opencluster.persistence.jdbc.StorageException;
 import org.opencluster.protocol.crypto.SecretBytes;
@@ -34,8 +39,13 @@ public final class ControllerMain implements Callable<Integer> {
 
   @Option(names = "--dev-unseal-key", paramLabel = "BASE64",
       description = "DEVELOPMENT ONLY, INSECURE: initialize if needed and unseal with this 32-byte key. "
-          + "Anyone who sees it decrypts everything the cluster stores.")
+          + "Anyone who sees it decrypts everything the cluster stores. Needs opencluster.controller.dev-mode = on.")
   String devUnsealKey;
+
+  @Option(names = "--dev-unseal-key-file", paramLabel = "FILE",
+      description = "DEVELOPMENT ONLY, INSECURE: as --dev-unseal-key, the key read from FILE (base64, mode 0600), "
+          + "so it does not show in the process list.")
+  Path devUnsealKeyFile;
 
   public static void main(String[] args) {
     int code = new CommandLine(new ControllerMain()).execute(args);
@@ -59,6 +69,18 @@ public final class ControllerMain implements Callable<Integer> {
       System.err.println("error: " + configFile + ": " + e.getMessage());
       return 1;
     }
+    if (devUnsealKey != null && devUnsealKeyFile != null) {
+      System.err.println("error: give --dev-unseal-key or --dev-unseal-key-file, not both");
+      return 2;
+    }
+    if (devUnsealKeyFile != null) {
+      try {
+        devUnsealKey = readKeyFile(devUnsealKeyFile);
+      } catch (IOException e) {
+        System.err.println("error: --dev-unseal-key-file: " + e.getMessage());
+        return 1;
+      }
+    }
     SecretBytes devKey = null;
     if (devUnsealKey != null && !settings.devMode()) {
       System.err.println("error: --dev-unseal-key is refused unless the configuration says "
@@ -72,8 +94,9 @@ public final class ControllerMain implements Callable<Integer> {
         System.err.println("error: --dev-unseal-key must be base64");
         return 2;
       }
-      System.err.println("WARNING: --dev-unseal-key is for development only. It is INSECURE: the key is visible to "
-          + "anyone who can list this machine's processes.");
+      System.err.println("WARNING: a development unseal key is for development only. It is INSECURE: "
+          + (devUnsealKeyFile != null ? "anyone who can read " + devUnsealKeyFile
+              : "anyone who can list this machine's processes") + " can decrypt everything this cluster stores.");
     }
     Controller controller;
     try {
@@ -81,7 +104,7 @@ public final class ControllerMain implements Callable<Integer> {
     } catch (StorageException e) {
       System.err.println("error: " + e.getMessage());
       return 1;
-    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+    } catch (IOException | GeneralSecurityException e) {
       System.err.println("error: the controller's TLS files did not load: " + e.getMessage());
       return 1;
     }
@@ -101,6 +124,17 @@ public final class ControllerMain implements Callable<Integer> {
     System.out.flush();
     controller.system().getWhenTerminated().toCompletableFuture().get();
     return 0;
+  }
+
+  /** The key file's one line, refusing a file others may read. */
+  private static String readKeyFile(Path file) throws IOException {
+    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+    mode.retainAll(EnumSet.complementOf(EnumSet.of(
+        PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE)));
+    if (!mode.isEmpty()) {
+      throw new IOException(file + " is readable by others than its owner: chmod 600 it");
+    }
+    return Files.readString(file, StandardCharsets.US_ASCII).strip();
   }
 
   /** The build's version. */

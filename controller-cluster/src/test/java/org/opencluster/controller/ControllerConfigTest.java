@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The controller's configuration layers: the Pekko defaults it changes must win over every
@@ -64,6 +67,34 @@ class ControllerConfigTest {
     assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
             "opencluster.controller.cluster.seed-nodes = [\"nohostport\"]")))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("host:port");
+  }
+
+  @Test
+  void theCommentedExample_inDocs_isAValidConfiguration(@TempDir Path tmp) throws Exception {
+    Path password = Files.writeString(tmp.resolve("db-password"), "example");
+    Config example = ConfigFactory.parseFile(Path.of("..", "docs", "controller.example.conf").toFile());
+    assertThat(example.isEmpty()).as("docs/controller.example.conf is found and not empty").isFalse();
+    ControllerSettings settings = ControllerSettings.create(ControllerConfig.load(ConfigFactory.parseString(
+        "opencluster.storage.postgresql.password-file = \"" + password + "\"").withFallback(example)));
+    assertThat(settings.name()).isEqualTo("ctl-1");
+    assertThat(settings.devMode()).isFalse();
+    assertThat(settings.seedNodes()).hasSize(3);
+    assertThat(settings.seal().giveKeyTo()).isEqualTo(org.opencluster.controller.seal.KeyCustodian.Policy.APPROVED);
+    assertThat(settings.storage().vendor()).isEqualTo(org.opencluster.persistence.jdbc.StorageSettings.Vendor.POSTGRESQL);
+    assertThat(settings.nodes().heartbeatDeadline()).isEqualTo(java.time.Duration.ofSeconds(20));
+  }
+
+  @Test
+  void sealSettings_refuseWhatTheyCannotMean() {
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.seal.give-key-to = everyone")))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("approved, any-controller or none");
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.seal.key-request-max-skew = 0s")))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
+    ControllerSettings defaults = ControllerSettings.create(ControllerConfig.load(MINIMAL));
+    assertThat(defaults.devMode()).isFalse();
+    assertThat(defaults.seal().giveKeyTo()).isEqualTo(org.opencluster.controller.seal.KeyCustodian.Policy.APPROVED);
   }
 
   @Test

@@ -101,6 +101,19 @@ public final class ApiClient {
     }
   }
 
+  /** The HTTP status of a GET of {@code url} (a health endpoint), over this client's TLS. */
+  public int probe(URI url) throws OpsException {
+    try {
+      return http.send(HttpRequest.newBuilder(url).timeout(TIMEOUT).GET().build(), HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      throw new OpsException("request to " + url + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OpsException("interrupted", e);
+    }
+  }
+
   public JsonNode put(String path) throws OpsException {
     return send(HttpRequest.newBuilder(base.resolve(path)).PUT(HttpRequest.BodyPublishers.noBody()));
   }

@@ -2,6 +2,7 @@ package org.opencluster.ops.cli;
 
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.ca.CaCommand;
+import org.opencluster.ops.cli.dev.DevCommand;
 import org.opencluster.ops.cli.operator.OperatorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Octl.Version.class,
     description = "Operate an OpenCluster controller cluster.",
-    subcommands = {CaCommand.class, OperatorCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {CaCommand.class, OperatorCommand.class, DevCommand.class, CommandLine.HelpCommand.class})
 public final class Octl extends CommandGroup {
 
   public static final int FAILURE = 1;

@@ -133,6 +133,7 @@ class TlsHandshakeTest {
     movable.advance(Duration.ofSeconds(11));
     X509Certificate after = handshake(server.current(), client);
     assertThat(after.getSerialNumber()).isNotEqualTo(before.getSerialNumber());
+    assertThat(server.keyMaterial().chain().get(0)).as("signing outside TLS uses the renewed key too").isEqualTo(after);
   }
 
   @Test

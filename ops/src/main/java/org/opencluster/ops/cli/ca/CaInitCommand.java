@@ -70,10 +70,10 @@ final class CaInitCommand implements Callable<Integer> {
     CertificateView root = CertificateView.of("root CA", CaDirectory.ROOT_CERTIFICATE, ca.root(), context.clock().instant());
     CertificateView agent = CertificateView.of("agent CA", CaDirectory.AGENT_CERTIFICATE, ca.agent(), context.clock().instant());
     if (json) {
-      output.json(Map.of("directory", directory.toAbsolutePath().toString(), "certificates", List.of(root, agent)));
+      output.json(Map.of("directory", directory.toAbsolutePath().normalize().toString(), "certificates", List.of(root, agent)));
       return 0;
     }
-    output.line("Created the cluster CA in " + directory.toAbsolutePath());
+    output.line("Created the cluster CA in " + directory.toAbsolutePath().normalize());
     output.line("");
     root.print(output);
     output.line("");

@@ -86,7 +86,7 @@ final class CaIssueCommand extends CommandGroup {
     CertificateView view = CertificateView.of(identity.kind().name().toLowerCase(Locale.ROOT), CERTIFICATE,
         certificate, context.clock().instant());
     Output output = new Output(context.out());
-    Path out = options.out.toAbsolutePath();
+    Path out = options.out.toAbsolutePath().normalize();
     if (options.json) {
       Map<String, Object> result = new LinkedHashMap<>();
       result.put("certificate", view);

@@ -65,7 +65,7 @@ final class CaShowCommand implements Callable<Integer> {
     Output output = new Output(context.out());
     if (json) {
       Map<String, Object> result = new LinkedHashMap<>();
-      result.put("directory", directory.toAbsolutePath().toString());
+      result.put("directory", directory.toAbsolutePath().normalize().toString());
       result.put("certificates", views);
       if (verdict != null) {
         result.put("verdict", verdict);
@@ -73,7 +73,7 @@ final class CaShowCommand implements Callable<Integer> {
       output.json(result);
       return 0;
     }
-    output.line("CA in " + directory.toAbsolutePath());
+    output.line("CA in " + directory.toAbsolutePath().normalize());
     for (CertificateView view : views) {
       output.line("");
       view.print(output);

@@ -66,7 +66,7 @@ final class OperatorInitCommand implements Callable<Integer> {
       context.err().flush();
       return 1;
     }
-    Path absolute = out.toAbsolutePath();
+    Path absolute = out.toAbsolutePath().normalize();
     Output output = new Output(context.out());
     if (json) {
       Map<String, Object> body = new LinkedHashMap<>();

@@ -1,0 +1,43 @@
+package org.opencluster.ops.cli.dev;
+
+import java.nio.file.Path;
+
+/** Where the dev cluster keeps each of its files, under one directory. */
+record DevFiles(Path directory) {
+
+  Path ca() {
+    return directory.resolve("ca");
+  }
+
+  Path passphrases() {
+    return directory.resolve("ca-passphrases.env");
+  }
+
+  Path controller() {
+    return directory.resolve("controller");
+  }
+
+  Path admin() {
+    return directory.resolve("admin");
+  }
+
+  Path unsealKey() {
+    return directory.resolve("dev-unseal.key");
+  }
+
+  Path config() {
+    return directory.resolve("controller.conf");
+  }
+
+  Path ports() {
+    return directory.resolve("dev.properties");
+  }
+
+  Path data() {
+    return directory.resolve("data");
+  }
+
+  Path log() {
+    return directory.resolve("controller.log");
+  }
+}
