@@ -36,6 +36,7 @@ import org.opencluster.persistence.testing.TestSeals;
 public final class JournalThroughput {
 
   private static final int PAYLOAD_BYTES = 200;
+  private static final int ROUNDS = 5;
 
   private JournalThroughput() {}
 
@@ -54,11 +55,29 @@ public final class JournalThroughput {
               PAYLOAD_BYTES, settings.maxConnections(), BenchReport.machine().get("cores"));
           write(system, "warm-enc", writers, eventsPerWriter / 4, i -> new BenchEvent.Encrypted(payload));
           write(system, "warm-plain", writers, eventsPerWriter / 4, i -> new BenchEvent.Plain(payload));
-          double plain = write(system, "plain", writers, eventsPerWriter, i -> new BenchEvent.Plain(payload));
-          double encrypted = write(system, "enc", writers, eventsPerWriter, i -> new BenchEvent.Encrypted(payload));
-          report.add(database + ": plain events", "events/s", plain, Double.NaN, setup);
-          report.add(database + ": encrypted events", "events/s", encrypted, Double.NaN, setup);
-          report.add(database + ": encrypted / plain", "ratio", encrypted / plain, Double.NaN, setup);
+          List<Double> plain = new ArrayList<>();
+          List<Double> encrypted = new ArrayList<>();
+          List<Double> ratios = new ArrayList<>();
+          for (int round = 0; round < ROUNDS; round++) {
+            // Alternate which goes first, so neither always meets a warmer or fuller database.
+            double p;
+            double e;
+            if (round % 2 == 0) {
+              p = write(system, "plain-r" + round, writers, eventsPerWriter, i -> new BenchEvent.Plain(payload));
+              e = write(system, "enc-r" + round, writers, eventsPerWriter, i -> new BenchEvent.Encrypted(payload));
+            } else {
+              e = write(system, "enc-r" + round, writers, eventsPerWriter, i -> new BenchEvent.Encrypted(payload));
+              p = write(system, "plain-r" + round, writers, eventsPerWriter, i -> new BenchEvent.Plain(payload));
+            }
+            plain.add(p);
+            encrypted.add(e);
+            ratios.add(e / p);
+          }
+          String rounds = setup + "; median of " + ROUNDS + " alternating rounds, error = half the range";
+          report.add(database + ": plain events", "events/s", median(plain), halfRange(plain), rounds);
+          report.add(database + ": encrypted events", "events/s", median(encrypted), halfRange(encrypted), rounds);
+          report.add(database + ": encrypted / plain", "ratio", median(ratios), halfRange(ratios),
+              rounds + "; median of the per-round ratios");
           report.add(database + ": stored bytes per event, plain", "bytes", averagePayload(storage, "plain-%"), Double.NaN, setup);
           report.add(database + ": stored bytes per event, encrypted", "bytes", averagePayload(storage, "enc-%"), Double.NaN, setup);
         } finally {
@@ -68,6 +87,17 @@ public final class JournalThroughput {
       }
     }
     return report;
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
+  private static double halfRange(List<Double> values) {
+    return (values.stream().mapToDouble(Double::doubleValue).max().orElse(0)
+        - values.stream().mapToDouble(Double::doubleValue).min().orElse(0)) / 2;
   }
 
   /** Events per second for {@code writers} writers persisting {@code events} events each. */
