@@ -132,7 +132,7 @@ public final class Controller implements AutoCloseable {
         }
       });
       system.systemActorOf(
-          KeyCustodian.create(seal, approvals, clusterTls::keyMaterial, denyList,
+          KeyCustodian.supervised(seal, approvals, clusterTls::keyMaterial, denyList,
               new KeyCustodian.Settings(settings.name(), settings.seal().unsealFromPeers(), ASK_PEERS_EVERY,
                   settings.seal().giveKeyTo(), settings.seal().keyRequestMaxSkew()), custody, clock),
           "key-custodian", DispatcherSelector.blocking());
@@ -225,7 +225,11 @@ public final class Controller implements AutoCloseable {
       seal.initializeWithKey(key);
     }
     seal.unsealWithKey(key);
-    approvals.approveIfAbsent(settings.name(), "development key");
+    try {
+      approvals.approveIfAbsent(settings.name(), "development key");
+    } catch (RuntimeException e) {
+      LOG.warn("Controller {} is unsealed but could not record its own approval: {}", settings.name(), e.getMessage());
+    }
   }
 
   public ControllerSettings settings() {

@@ -139,6 +139,10 @@ public final class OperatorApi extends AllDirectives {
     try {
       issued = seal.initialize(shares, threshold);
     } catch (SealException e) {
+      if (seal.status().state() != Seal.State.UNINITIALIZED) {
+        return problem(409, "already-initialized", "Already initialized",
+            "another operator or controller initialized this cluster a moment ago: unseal with its shares");
+      }
       return problem(400, "invalid-init", "Cannot initialize", e.getMessage());
     }
     LOG.info("{} initialized the seal: {} shares, threshold {}", who, shares, threshold);

@@ -477,9 +477,11 @@ public final class NodeEntity
   }
 
   /**
-   * Stored records are encrypted and authenticated, but not bound to the entity they belong to:
-   * a database writer could copy another node's history here. The facts name the node they were
-   * registered for; a history that names another stops this entity's recovery, loudly.
+   * Stored records are encrypted and authenticated, but not bound to the entity or the position
+   * they were written at. The facts (in the registration event and every snapshot) name the node
+   * they were registered for, so a history copied here from another node stops this entity's
+   * recovery, loudly. Later events carry no node id: removing the newest events, or repeating one,
+   * is not detected here (docs/threat-model.md, known limits).
    */
   private void requireOwnHistory(State state) {
     factsOf(state).filter(facts -> !facts.nodeId().equals(nodeId)).ifPresent(facts -> {

@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,6 +28,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
@@ -64,8 +66,8 @@ import org.opencluster.protocol.tls.KeyMaterial;
  * </ol>
  *
  * The key travels over the mutual-TLS cluster link, sealed to a one-off key of the asker and bound
- * to its address, name and the request's nonce: a copied or replayed request earns a box only the
- * original asker can open.
+ * to its address, name and the request's nonce: a copied request earns a box only the original
+ * asker can open, and a replayed one is refused (nonces are remembered for twice the skew).
  */
 public final class KeyCustodian {
 
@@ -75,6 +77,7 @@ public final class KeyCustodian {
   static final String REQUEST_CONTEXT = "opencluster/kek-request/v1";
   private static final int NONCE_LENGTH = 16;
   private static final int OUTSTANDING_NONCES = 8;
+  private static final int MAX_SEEN_NONCES = 10_000;
   private static final Set<MemberStatus> UP = Set.of(MemberStatus.up(), MemberStatus.weaklyUp());
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -146,6 +149,7 @@ public final class KeyCustodian {
   private Set<ActorRef<Command>> peers = Set.of();
   private KeyPair ephemeral;
   private final LinkedHashSet<String> outstandingNonces = new LinkedHashSet<>();
+  private final LinkedHashMap<String, Instant> seenNonces = new LinkedHashMap<>();
 
   private KeyCustodian(ActorContext<Command> context, Seal seal, ControllerApprovals approvals,
       Supplier<KeyMaterial> keyMaterial, Predicate<X509Certificate> revoked, Settings settings, Observer observer,
@@ -185,6 +189,16 @@ public final class KeyCustodian {
     });
   }
 
+  /**
+   * As {@link #create}, restarted after any failure (a database that does not answer, a bug), so
+   * the controller never silently stops asking for or giving the key.
+   */
+  public static Behavior<Command> supervised(Seal seal, ControllerApprovals approvals, Supplier<KeyMaterial> keyMaterial,
+      Predicate<X509Certificate> revoked, Settings settings, Observer observer, Clock clock) {
+    return Behaviors.supervise(create(seal, approvals, keyMaterial, revoked, settings, observer, clock))
+        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2));
+  }
+
   private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
         .onMessage(Peers.class, this::onPeers)
@@ -202,7 +216,13 @@ public final class KeyCustodian {
   // ---- asking (sealed) ------------------------------------------------------------------------
 
   private Behavior<Command> onAskPeers(AskPeers message) {
-    if (seal.status().state() != Seal.State.SEALED || peers.size() < 2) {
+    Seal.State state = seal.status().state();
+    if (state == Seal.State.UNSEALED && ephemeral != null) {
+      // Unsealed some other way (operators, a peer's late answer): the one-off key has no use left.
+      ephemeral = null;
+      outstandingNonces.clear();
+    }
+    if (state != Seal.State.SEALED || peers.size() < 2) {
       return Behaviors.same();
     }
     RequestKey request;
@@ -251,17 +271,18 @@ public final class KeyCustodian {
     if (ephemeral == null || seal.isUnsealed()) {
       return Behaviors.same();
     }
+    String from = CertificateValidator.sanitize(offer.from());
     if (!outstandingNonces.contains(HexFormat.of().formatHex(offer.nonce()))) {
-      context.getLog().warn("Ignored a cluster key offer from {}: it answers no request of this controller", offer.from());
+      context.getLog().warn("Ignored a cluster key offer from {}: it answers no request of this controller", from);
       return Behaviors.same();
     }
     try {
       seal.unsealFromPeer(ephemeral, offer.sealedKey(), boundTo(selfAddress(), settings.name(), offer.nonce()));
       ephemeral = null;
       outstandingNonces.clear();
-      context.getLog().info("Unsealed with the cluster key from {}", offer.from());
+      context.getLog().info("Unsealed with the cluster key from {}", from);
     } catch (SealException e) {
-      context.getLog().warn("Refused the cluster key from {}: {}", offer.from(), e.getMessage());
+      context.getLog().warn("Refused the cluster key from {}: {}", from, e.getMessage());
     }
     return Behaviors.same();
   }
@@ -272,7 +293,13 @@ public final class KeyCustodian {
     if (!seal.isUnsealed()) {
       return Behaviors.same();
     }
-    Address sender = addressOf(request.replyTo());
+    Address sender = request.replyTo().path().address();
+    if (!sender.hasGlobalScope()) {
+      // Requests come over the cluster link, with a reply address there. A reference without
+      // host and port points into this controller itself: nobody here asks for the key.
+      refuse(sender, "the reply address is not a cluster member's");
+      return Behaviors.same();
+    }
     if (settings.policy() == Policy.NONE) {
       refuse(sender, "this controller gives it to nobody (opencluster.controller.seal.give-key-to = none)");
       return Behaviors.same();
@@ -287,6 +314,9 @@ public final class KeyCustodian {
       return Behaviors.same();
     } catch (InvalidProtocolBufferException e) {
       refuse(sender, "malformed request");
+      return Behaviors.same();
+    } catch (RuntimeException e) {
+      refuse(sender, "the request could not be checked (" + e.getClass().getSimpleName() + ")");
       return Behaviors.same();
     }
     try {
@@ -307,16 +337,11 @@ public final class KeyCustodian {
     observer.refused(sender, reason);
   }
 
-  /** A reference without host and port is this actor system's own. */
-  private Address addressOf(ActorRef<?> ref) {
-    Address address = ref.path().address();
-    return address.hasGlobalScope() ? address : cluster.selfMember().address();
-  }
-
   /** @return the asker's controller name, when every check passes */
   private String check(RequestKey request, KeyRequestBody body, Address sender) throws Refused {
     if (!body.getAddress().equals(sender.toString())) {
-      throw new Refused("the request names address " + body.getAddress() + " but came from " + sender);
+      throw new Refused("the request names address " + CertificateValidator.sanitize(body.getAddress())
+          + " but came from " + sender);
     }
     if (body.getNonce().size() != NONCE_LENGTH) {
       throw new Refused("malformed request (nonce)");
@@ -326,6 +351,11 @@ public final class KeyCustodian {
     if (Duration.between(issuedAt, now).abs().compareTo(settings.maxSkew()) > 0) {
       throw new Refused("the request was made at " + issuedAt + ", more than " + settings.maxSkew()
           + " from this controller's clock (" + now + ")");
+    }
+    String nonce = HexFormat.of().formatHex(body.getNonce().toByteArray());
+    forgetNoncesBefore(now.minus(settings.maxSkew().multipliedBy(2)));
+    if (seenNonces.containsKey(nonce)) {
+      throw new Refused("the request was already answered (a replay)");
     }
     KeyMaterial own = keyMaterial.get();
     List<X509Certificate> chain = decode(request.certificateChain());
@@ -352,7 +382,16 @@ public final class KeyCustodian {
       throw new Refused("controller " + identity.name() + " is not approved to receive the cluster key: unseal it "
           + "with operators' shares once, or run 'opencluster operator approve-controller " + identity.name() + "'");
     }
+    seenNonces.put(nonce, now);
     return identity.name();
+  }
+
+  /** Nonces are remembered for twice the skew window: a request older than that is refused as stale. */
+  private void forgetNoncesBefore(Instant cutoff) {
+    seenNonces.values().removeIf(at -> at.isBefore(cutoff));
+    while (seenNonces.size() > MAX_SEEN_NONCES) {
+      seenNonces.remove(seenNonces.keySet().iterator().next());
+    }
   }
 
   private boolean isApproved(String controller) throws Refused {

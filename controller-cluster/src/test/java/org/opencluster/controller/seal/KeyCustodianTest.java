@@ -20,6 +20,7 @@ import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
@@ -61,10 +62,11 @@ class KeyCustodianTest {
   private Seal seal;
   private ControllerApprovals approvals;
   private ActorTestKit kit;
+  private ActorTestKit askerKit;
   private KeyMaterial ownMaterial;
   private KeyMaterial askerMaterial;
   private DenyList denyList;
-  private String selfAddress;
+  private String askerAddress;
 
   @BeforeAll
   void start(@TempDir Path directory) throws Exception {
@@ -74,20 +76,42 @@ class KeyCustodianTest {
     storage = Storage.open(TestDatabases.freshH2());
     seal = TestSeals.unsealed(storage);
     approvals = new ControllerApprovals(new SealedValues(storage.dataSource(), seal, Clock.systemUTC()), Clock.systemUTC());
-    kit = ActorTestKit.create("custodian-test", ControllerConfig.load(ConfigFactory.parseString("""
+    kit = ActorTestKit.create("custodian-test", clusterConfig());
+    askerKit = ActorTestKit.create("custodian-test", clusterConfig());
+    Cluster cluster = Cluster.get(kit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    Cluster.get(askerKit.system()).manager().tell(Join.create(cluster.selfMember().address()));
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      List<MemberStatus> members = new ArrayList<>();
+      cluster.state().getMembers().forEach(m -> members.add(m.status()));
+      return members.size() == 2 && members.stream().allMatch(MemberStatus.up()::equals);
+    });
+    askerAddress = Cluster.get(askerKit.system()).selfMember().address().toString();
+  }
+
+  private static com.typesafe.config.Config clusterConfig() {
+    return ControllerConfig.load(ConfigFactory.parseString("""
         pekko.actor.provider = cluster
         pekko.remote.artery.canonical { hostname = "127.0.0.1", port = 0 }
         pekko.remote.artery.transport = tcp
         pekko.coordinated-shutdown.exit-jvm = off
-        """)));
-    Cluster cluster = Cluster.get(kit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    await().atMost(Duration.ofSeconds(30)).until(() -> cluster.selfMember().status().equals(MemberStatus.up()));
-    selfAddress = cluster.selfMember().address().toString();
+        pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+        """));
   }
+
+  /** A probe on the asking member, and how the custodian's system refers to it: over the cluster link. */
+  private Replies replies() {
+    TestProbe<KeyCustodian.Command> probe = askerKit.createTestProbe();
+    ActorRef<KeyCustodian.Command> remote = ActorRefResolver.get(kit.system()).resolveActorRef(
+        ActorRefResolver.get(askerKit.system()).toSerializationFormat(probe.getRef()));
+    return new Replies(probe, remote);
+  }
+
+  private record Replies(TestProbe<KeyCustodian.Command> probe, ActorRef<KeyCustodian.Command> ref) {}
 
   @AfterAll
   void stop() {
+    askerKit.shutdownTestKit();
     kit.shutdownTestKit();
     seal.seal();
     storage.close();
@@ -103,11 +127,13 @@ class KeyCustodianTest {
   void anApprovedController_getsTheKey_andItUnsealsAnotherSealOverTheSameStore() throws Exception {
     approvals.approve("ctl-2", "test");
     Asker asker = new Asker(askerMaterial);
-    TestProbe<KeyCustodian.Command> replies = kit.createTestProbe();
+    Replies replies = replies();
     CustodyLog log = new CustodyLog(Clock.systemUTC());
-    custodian(KeyCustodian.Policy.APPROVED, log).tell(asker.request(b -> b, replies.getRef()));
+    ActorRef<KeyCustodian.Command> custodian = custodian(KeyCustodian.Policy.APPROVED, log);
+    KeyCustodian.RequestKey request = asker.request(b -> b, replies.ref());
+    custodian.tell(request);
 
-    KeyCustodian.KeyOffer offer = replies.expectMessageClass(KeyCustodian.KeyOffer.class);
+    KeyCustodian.KeyOffer offer = replies.probe().expectMessageClass(KeyCustodian.KeyOffer.class, Duration.ofSeconds(10));
     await().atMost(Duration.ofSeconds(10)).until(() -> !log.entries().isEmpty());
     assertThat(log.entries()).singleElement().satisfies(e -> {
       assertThat(e.granted()).isTrue();
@@ -119,6 +145,22 @@ class KeyCustodianTest {
     joiner.unsealFromPeer(asker.ephemeral, offer.sealedKey(), bound("ctl-2", offer.nonce()));
     assertThat(joiner.isUnsealed()).isTrue();
     joiner.seal();
+
+    custodian.tell(request);
+    await().atMost(Duration.ofSeconds(10)).until(() -> log.entries().size() == 2);
+    assertThat(log.entries().get(1).granted()).isFalse();
+    assertThat(log.entries().get(1).detail()).as("the same request again").contains("a replay");
+  }
+
+  @Test
+  void aReplyAddressInsideTheCustodiansOwnSystem_isRefused() throws Exception {
+    approvals.approve("ctl-2", "test");
+    TestProbe<KeyCustodian.Command> local = kit.createTestProbe();
+    CustodyLog log = new CustodyLog(Clock.systemUTC());
+    custodian(KeyCustodian.Policy.ANY_CONTROLLER, log).tell(new Asker(askerMaterial).request(b -> b, local.getRef()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> !log.entries().isEmpty());
+    assertThat(log.entries().get(0).detail()).contains("not a cluster member's");
+    local.expectNoMessage(Duration.ofMillis(50));
   }
 
   @Test
@@ -128,10 +170,10 @@ class KeyCustodianTest {
 
   @Test
   void anyControllerPolicy_givesTheKeyWithoutApproval() throws Exception {
-    TestProbe<KeyCustodian.Command> replies = kit.createTestProbe();
+    Replies replies = replies();
     custodian(KeyCustodian.Policy.ANY_CONTROLLER, KeyCustodian.Observer.NONE)
-        .tell(new Asker(askerMaterial).request(b -> b, replies.getRef()));
-    replies.expectMessageClass(KeyCustodian.KeyOffer.class);
+        .tell(new Asker(askerMaterial).request(b -> b, replies.ref()));
+    replies.probe().expectMessageClass(KeyCustodian.KeyOffer.class, Duration.ofSeconds(10));
   }
 
   @Test
@@ -202,18 +244,16 @@ class KeyCustodianTest {
 
   @Test
   void aMalformedRequest_isRefused() throws Exception {
-    TestProbe<KeyCustodian.Command> replies = kit.createTestProbe();
-    KeyCustodian.RequestKey garbage = new KeyCustodian.RequestKey(new byte[] {1, 2, 3}, new byte[0], List.of(),
-        replies.getRef());
+    KeyCustodian.RequestKey garbage = new KeyCustodian.RequestKey(new byte[] {1, 2, 3}, new byte[0], List.of(), null);
     assertRefused(KeyCustodian.Policy.ANY_CONTROLLER, garbage, "malformed request");
   }
 
   // ---- helpers ------------------------------------------------------------------------------
 
   private void assertRefused(KeyCustodian.Policy policy, KeyCustodian.RequestKey request, String reason) {
-    TestProbe<KeyCustodian.Command> replies = kit.createTestProbe();
+    Replies replies = replies();
     KeyCustodian.RequestKey addressed = new KeyCustodian.RequestKey(request.body(), request.signature(),
-        request.certificateChain(), replies.getRef());
+        request.certificateChain(), replies.ref());
     CustodyLog log = new CustodyLog(Clock.systemUTC());
     custodian(policy, log).tell(addressed);
     await().atMost(Duration.ofSeconds(10)).until(() -> !log.entries().isEmpty());
@@ -221,7 +261,7 @@ class KeyCustodianTest {
       assertThat(e.granted()).isFalse();
       assertThat(e.detail()).contains(reason);
     });
-    replies.expectNoMessage(Duration.ofMillis(50));
+    replies.probe().expectNoMessage(Duration.ofMillis(200));
   }
 
   private ActorRef<KeyCustodian.Command> custodian(KeyCustodian.Policy policy, KeyCustodian.Observer observer) {
@@ -230,7 +270,7 @@ class KeyCustodianTest {
   }
 
   private byte[][] bound(String controller, byte[] nonce) {
-    return new byte[][] {selfAddress.getBytes(StandardCharsets.UTF_8), controller.getBytes(StandardCharsets.UTF_8), nonce};
+    return new byte[][] {askerAddress.getBytes(StandardCharsets.UTF_8), controller.getBytes(StandardCharsets.UTF_8), nonce};
   }
 
   private static KeyMaterial material(Path files) throws Exception {
@@ -253,7 +293,7 @@ class KeyCustodianTest {
       Identity identity = org.opencluster.protocol.pki.Certificates.identityOf(material.chain().get(0));
       byte[] body = change.apply(KeyRequestBody.newBuilder()
               .setEphemeralPublicKey(ByteString.copyFrom(EcKeys.encodePoint((ECPublicKey) ephemeral.getPublic())))
-              .setAddress(selfAddress)
+              .setAddress(askerAddress)
               .setController(identity.name())
               .setIssuedAtMillis(System.currentTimeMillis())
               .setNonce(ByteString.copyFrom(nonce)))

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -74,12 +75,34 @@ class DevCommandIT {
   }
 
   @Test
-  void aDirectoryFromAnInterruptedFirstRun_isReportedNotGuessedAt() throws Exception {
-    Files.createDirectories(tmp.resolve("dev"));
-    Files.writeString(tmp.resolve("dev/dev.properties"), "name=ctl-dev\n");
-    Result result = run(List.of(LAUNCHER.toString(), "dev", "--dir", tmp.resolve("dev").toString()));
+  void aDamagedDevDirectory_isReportedNotGuessedAt() throws Exception {
+    Path dev = Files.createDirectory(tmp.resolve("dev"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.writeString(dev.resolve("dev.properties"), "name=ctl-dev\n");
+    Result result = run(List.of(LAUNCHER.toString(), "dev", "--dir", dev.toString()));
     assertThat(result.code()).isEqualTo(1);
     assertThat(result.err()).contains("is incomplete").contains("delete the directory");
+  }
+
+  @Test
+  void aDevDirectoryOthersCanRead_isRefused() throws Exception {
+    Path dev = Files.createDirectory(tmp.resolve("dev"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    Result result = run(List.of(LAUNCHER.toString(), "dev", "--dir", dev.toString()));
+    assertThat(result.code()).isEqualTo(1);
+    assertThat(result.err()).contains("with mode 0700");
+  }
+
+  @Test
+  void aPortInUse_isReportedBeforeAnyControllerStarts() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      Result result = run(List.of(LAUNCHER.toString(), "dev", "--dir", tmp.resolve("dev").toString(),
+          "--api-port", Integer.toString(taken.getLocalPort()), "--health-port", Integer.toString(freePort()),
+          "--cluster-port", Integer.toString(freePort())));
+      assertThat(result.code()).isEqualTo(1);
+      assertThat(result.err()).contains("port " + taken.getLocalPort() + " on 127.0.0.1 is in use");
+      assertThat(tmp.resolve("dev/controller.log")).doesNotExist();
+    }
   }
 
   private Process start(List<String> command, Path out) throws IOException {

@@ -18,8 +18,9 @@ import org.opencluster.protocol.crypto.SecretBytes;
  * Small named values that only an unsealed controller can read or forge (table
  * {@code oc_sealed_value}): each is AES-256-GCM under the active data key, bound to its kind and
  * name, so a record copied to another name, altered, or written by someone without the key fails
- * authentication. Deleting a row or putting back an older record of the same name is not
- * detected here: the audit log records every change.
+ * authentication. Deleting a row, or putting back an older record of the same name (for example
+ * an approval since withdrawn), is not detected here: whoever can write the database can do that,
+ * and only an anchor outside it (the audit log of the operations issue) would tell.
  *
  * <p>Thread-safe. Every call needs the seal open.
  */

@@ -45,7 +45,7 @@ public final class Storage implements AutoCloseable {
     try {
       dataSource = new HikariDataSource(config);
     } catch (RuntimeException e) {
-      throw new StorageException("cannot connect to " + settings.jdbcUrl() + ": " + rootMessage(e), e);
+      throw new StorageException("cannot connect to " + settings.redactedUrl() + ": " + rootMessage(e), e);
     }
     try {
       Flyway.configure()
@@ -56,7 +56,7 @@ public final class Storage implements AutoCloseable {
           .migrate();
     } catch (FlywayException e) {
       dataSource.close();
-      throw new StorageException("cannot migrate the schema of " + settings.jdbcUrl() + ": " + rootMessage(e), e);
+      throw new StorageException("cannot migrate the schema of " + settings.redactedUrl() + ": " + rootMessage(e), e);
     }
     return new Storage(settings, dataSource);
   }

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Where the controllers store their journal (from {@code opencluster.storage}, see
@@ -14,6 +15,9 @@ import java.util.Locale;
  */
 public record StorageSettings(Vendor vendor, String jdbcUrl, String user, String password, int maxConnections,
     Duration connectionTimeout) {
+
+  private static final Pattern SECRET_PARAMETER = Pattern.compile(
+      "(?i)([?&;][^=&;?]*(?:password|secret|key|token)[^=&;?]*=)[^&;]*");
 
   /** The databases the schema and the Slick profile exist for. */
   public enum Vendor {
@@ -27,9 +31,10 @@ public record StorageSettings(Vendor vendor, String jdbcUrl, String user, String
 
   /**
    * Unquoted identifiers in lower case, as PostgreSQL folds them, so the same SQL runs on both;
-   * the database stays open until the pool closes it.
+   * the database stays open until the pool closes it; no {@code .trace.db} file next to it (its
+   * errors reach the caller, and the log, as exceptions; a trace file could quote SQL).
    */
-  private static final String H2_OPTIONS = ";DATABASE_TO_LOWER=TRUE;DB_CLOSE_ON_EXIT=FALSE";
+  private static final String H2_OPTIONS = ";DATABASE_TO_LOWER=TRUE;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=0";
 
   public StorageSettings {
     if (maxConnections < 1) {
@@ -86,6 +91,14 @@ public record StorageSettings(Vendor vendor, String jdbcUrl, String user, String
 
   @Override
   public String toString() {
-    return "StorageSettings[" + vendor + " " + jdbcUrl + " as " + user + ", password=[secret]]";
+    return "StorageSettings[" + vendor + " " + redactedUrl() + " as " + user + ", password=[secret]]";
+  }
+
+  /**
+   * The JDBC URL for messages and logs: the value of any parameter whose name mentions a
+   * password, secret or key (a URL may carry {@code password=...}) replaced by {@code [secret]}.
+   */
+  public String redactedUrl() {
+    return SECRET_PARAMETER.matcher(jdbcUrl).replaceAll("$1[secret]");
   }
 }

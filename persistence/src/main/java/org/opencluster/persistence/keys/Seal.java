@@ -391,6 +391,10 @@ public final class Seal {
       unwrapped.values().forEach(AesGcm::close);
       aead.close();
       throw new SealException("a stored data key failed authentication under this cluster's key: the key table was modified", e);
+    } catch (RuntimeException e) {
+      unwrapped.values().forEach(AesGcm::close);
+      aead.close();
+      throw e;
     }
     if (unwrapped.isEmpty()) {
       aead.close();

@@ -82,4 +82,14 @@ class StorageTest {
         "u", "p", 1, Duration.ofSeconds(1));
     assertThatThrownBy(() -> Storage.open(nowhere)).isInstanceOf(StorageException.class).hasMessageContaining("127.0.0.1:1");
   }
+
+  @Test
+  void aPasswordInTheJdbcUrl_neverReachesAMessage() {
+    StorageSettings leaky = new StorageSettings(StorageSettings.Vendor.POSTGRESQL,
+        "jdbc:postgresql://127.0.0.1:1/none?user=u&password=hunter2-db&sslmode=require&sslpassword=hunter3", "u", "", 1,
+        Duration.ofSeconds(1));
+    assertThat(leaky.toString()).doesNotContain("hunter").contains("sslmode=require");
+    assertThatThrownBy(() -> Storage.open(leaky)).isInstanceOf(StorageException.class)
+        .hasMessageContaining("127.0.0.1:1").hasMessageNotContaining("hunter");
+  }
 }

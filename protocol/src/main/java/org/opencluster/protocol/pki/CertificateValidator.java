@@ -333,10 +333,10 @@ public final class CertificateValidator {
   }
 
   /**
-   * Names in a certificate that is not yet trusted are attacker-chosen: keep them printable and
-   * short before they reach a message or a log.
+   * Names in a certificate that is not yet trusted, and any other text a peer chose, are
+   * attacker-chosen: keep them printable and short before they reach a message or a log.
    */
-  static String sanitize(String text) {
+  public static String sanitize(String text) {
     if (text == null) {
       return "";
     }

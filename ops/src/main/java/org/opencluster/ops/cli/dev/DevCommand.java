@@ -3,11 +3,20 @@ package org.opencluster.ops.cli.dev;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,12 +26,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.api.ApiClient;
 import org.opencluster.ops.cli.CliContext;
 import org.opencluster.ops.cli.Octl;
+import org.opencluster.ops.internal.NewDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -45,6 +57,7 @@ public final class DevCommand implements Callable<Integer> {
   private static final Duration READY_WITHIN = Duration.ofMinutes(5);
   private static final Duration STOP_WITHIN = Duration.ofSeconds(90);
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final int SIGTERM_EXIT = 143;
 
   private final CliContext context;
 
@@ -74,67 +87,129 @@ public final class DevCommand implements Callable<Integer> {
         "run 'opencluster dev' through bin/opencluster (" + HOME + " is not set)"));
     Path dir = directory.toAbsolutePath().normalize();
     DevFiles files = new DevFiles(dir);
-    if (!Files.exists(files.ports())) {
+    if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       create(files);
     } else {
+      requirePrivate(dir);
       context.out().println("Using the dev cluster in " + dir + " (delete the directory to start afresh).");
     }
     DevConfig config = DevConfig.read(files);
+    try (FileChannel lockFile = FileChannel.open(files.lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = lockFile.tryLock()) {
+      if (lock == null) {
+        throw new OpsException("another 'opencluster dev' is running on " + dir + "; stop it first (Ctrl-C)");
+      }
+      requireFreePorts(config);
+      return run(home, files, config);
+    }
+  }
 
-    Files.createDirectories(files.log().getParent());
+  private int run(Path home, DevFiles files, DevConfig config) throws Exception {
+    ApiClient admin = ApiClient.create(config.apiAddress(), files.admin().resolve("cert.pem"),
+        files.admin().resolve("key.pem"), files.admin().resolve("ca.pem"), context.clock());
     ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/opencluster").toString(), "controller",
         "--config", files.config().toString(), "--dev-unseal-key-file", files.unsealKey().toString())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(files.log().toFile()));
     Process controller = builder.start();
-    Thread stopper = new Thread(() -> stop(controller), "opencluster-dev-stop");
+    AtomicBoolean interrupted = new AtomicBoolean();
+    Thread stopper = new Thread(() -> {
+      interrupted.set(true);
+      stop(controller);
+    }, "opencluster-dev-stop");
     Runtime.getRuntime().addShutdownHook(stopper);
-
-    ApiClient admin = ApiClient.create(config.apiAddress(), files.admin().resolve("cert.pem"),
-        files.admin().resolve("key.pem"), files.admin().resolve("ca.pem"), context.clock());
-    context.out().println("Starting controller " + CONTROLLER + " (log: " + files.log() + ") ...");
-    context.out().flush();
-    if (!awaitReady(controller, admin, config)) {
-      context.err().println("error: the dev controller " + (controller.isAlive() ? "did not become ready within "
-          + READY_WITHIN.toMinutes() + " minutes" : "stopped with exit code " + controller.exitValue())
-          + "; the end of its log (" + files.log() + "):");
-      tail(files.log(), 20).forEach(line -> context.err().println("  " + line));
-      context.err().flush();
-      return Octl.FAILURE;
-    }
-    printWelcome(files, config);
-    int code = controller.waitFor();
     try {
-      Runtime.getRuntime().removeShutdownHook(stopper);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook is running: it stops the controller.
+      context.out().println("Starting controller " + config.name() + " (log: " + files.log() + ") ...");
+      context.out().flush();
+      if (!awaitReady(controller, admin, config)) {
+        if (interrupted.get()) {
+          return Octl.FAILURE;
+        }
+        context.err().println("error: the dev controller " + (controller.isAlive() ? "did not become ready within "
+            + READY_WITHIN.toMinutes() + " minutes" : "stopped with exit code " + controller.exitValue())
+            + "; the end of its log (" + files.log() + "):");
+        tail(files.log(), 20).forEach(line -> context.err().println("  " + line));
+        context.err().flush();
+        return Octl.FAILURE;
+      }
+      printWelcome(files, config);
+      int code = controller.waitFor();
+      context.out().println("The dev controller stopped (exit code " + code + ").");
+      return interrupted.get() || code == 0 || code == SIGTERM_EXIT ? 0 : Octl.FAILURE;
+    } finally {
+      stop(controller);
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopper);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is running: it stops the controller.
+      }
     }
-    context.out().println("The dev controller stopped (exit code " + code + ").");
-    return code == 0 || code == 143 || code == 130 ? 0 : Octl.FAILURE;
   }
 
-  /** First run: the CA, the controller's and the admin's certificates, the dev key and the configuration. */
+  /**
+   * First run: the CA, the controller's and the admin's certificates, the dev key and the
+   * configuration, made in a private staging directory and renamed into place, so an interrupted
+   * first run leaves no half-made dev cluster behind.
+   */
   private void create(DevFiles files) throws Exception {
-    Files.createDirectories(files.directory(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path parent = files.directory().getParent();
+    Files.createDirectories(parent);
+    Path staging = Files.createTempDirectory(parent, "." + files.directory().getFileName() + ".tmp-",
+        PosixFilePermissions.asFileAttribute(NewDirectory.PRIVATE_DIRECTORY));
     context.out().println("Creating a dev cluster in " + files.directory() + " ...");
-    String rootPassphrase = randomToken(24);
-    String agentPassphrase = randomToken(24);
-    writePrivate(files.passphrases(), "# 'opencluster dev' made these passphrases for its CA keys. INSECURE: dev only.\n"
-        + "OPENCLUSTER_CA_PASSPHRASE=" + rootPassphrase + "\n"
-        + "OPENCLUSTER_AGENT_CA_PASSPHRASE=" + agentPassphrase + "\n");
-    Map<String, String> environment = new HashMap<>();
-    environment.put("OPENCLUSTER_CA_PASSPHRASE", rootPassphrase);
-    environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", agentPassphrase);
-    octl(environment, "ca", "init", "--dir", files.ca().toString(), "--cluster-name", "opencluster-dev");
-    octl(environment, "ca", "issue", "controller", CONTROLLER, "--dir", files.ca().toString(),
-        "--out", files.controller().toString(), "--san-ip", "127.0.0.1", "--san-dns", "localhost");
-    octl(environment, "ca", "issue", "operator", ADMIN, "--role", "admin", "--dir", files.ca().toString(),
-        "--out", files.admin().toString());
-    byte[] key = new byte[32];
-    RANDOM.nextBytes(key);
-    writePrivate(files.unsealKey(), Base64.getEncoder().encodeToString(key) + "\n");
-    Arrays.fill(key, (byte) 0);
-    new DevConfig(CONTROLLER, files, clusterPort, healthPort, apiPort).write();
+    DevFiles staged = new DevFiles(staging);
+    try {
+      String rootPassphrase = randomToken(24);
+      String agentPassphrase = randomToken(24);
+      writePrivate(staged.passphrases(), "# 'opencluster dev' made these passphrases for its CA keys. INSECURE: dev only.\n"
+          + "OPENCLUSTER_CA_PASSPHRASE=" + rootPassphrase + "\n"
+          + "OPENCLUSTER_AGENT_CA_PASSPHRASE=" + agentPassphrase + "\n");
+      Map<String, String> environment = new HashMap<>();
+      environment.put("OPENCLUSTER_CA_PASSPHRASE", rootPassphrase);
+      environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", agentPassphrase);
+      octl(environment, "ca", "init", "--dir", staged.ca().toString(), "--cluster-name", "opencluster-dev");
+      octl(environment, "ca", "issue", "controller", CONTROLLER, "--dir", staged.ca().toString(),
+          "--out", staged.controller().toString(), "--san-ip", "127.0.0.1", "--san-dns", "localhost");
+      octl(environment, "ca", "issue", "operator", ADMIN, "--role", "admin", "--dir", staged.ca().toString(),
+          "--out", staged.admin().toString());
+      byte[] key = new byte[32];
+      RANDOM.nextBytes(key);
+      writePrivate(staged.unsealKey(), Base64.getEncoder().encodeToString(key) + "\n");
+      Arrays.fill(key, (byte) 0);
+      // The configuration names the files where they will be, not where they are made.
+      new DevConfig(CONTROLLER, files, clusterPort, healthPort, apiPort).writeTo(staged);
+      Files.move(staging, files.directory(), StandardCopyOption.ATOMIC_MOVE);
+    } catch (Exception e) {
+      throw new OpsException("could not create the dev cluster (" + e.getMessage() + "); " + staging
+          + " holds what was made, private keys included: delete it", e);
+    }
+  }
+
+  /** The dev directory and its files must be this user's alone: they hold every key of the dev cluster. */
+  private static void requirePrivate(Path dir) throws IOException, OpsException {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      throw new OpsException(dir + " exists and is not a directory");
+    }
+    Set<PosixFilePermission> mode = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
+    UserPrincipal owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS);
+    UserPrincipal me = dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(System.getProperty("user.name"));
+    if (!mode.equals(NewDirectory.PRIVATE_DIRECTORY) || !owner.equals(me)) {
+      throw new OpsException(dir + " must belong to " + me.getName() + " with mode 0700 (it holds the dev cluster's keys); "
+          + "it is " + PosixFilePermissions.toString(mode) + " owned by " + owner.getName());
+    }
+  }
+
+  /** A dev controller whose ports are taken would fail late, or worse, another would answer for it. */
+  private static void requireFreePorts(DevConfig config) throws OpsException {
+    for (int port : new int[] {config.apiPort(), config.healthPort(), config.clusterPort()}) {
+      try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        probe.setReuseAddress(true);
+      } catch (IOException e) {
+        throw new OpsException("port " + port + " on 127.0.0.1 is in use (an earlier dev controller still running? "
+            + "another program?); stop it, or start afresh with other --api-port/--health-port/--cluster-port "
+            + "and a new --dir");
+      }
+    }
   }
 
   private void octl(Map<String, String> environment, String... args) throws OpsException {
@@ -212,8 +287,8 @@ public final class DevCommand implements Callable<Integer> {
   }
 
   private static void writePrivate(Path file, String content) throws IOException {
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(file, content, StandardCharsets.US_ASCII);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(NewDirectory.PRIVATE_FILE));
+    Files.writeString(file, content, StandardCharsets.US_ASCII, LinkOption.NOFOLLOW_LINKS, StandardOpenOption.WRITE);
   }
 
   private static String randomToken(int bytes) {

@@ -19,36 +19,59 @@ record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, i
     return "https://127.0.0.1:" + healthPort;
   }
 
-  /** Writes controller.conf and dev.properties. */
-  void write() throws IOException {
-    Files.writeString(files.config(), """
+  /** Writes controller.conf and dev.properties into {@code where} (naming the files of this config's directory). */
+  void writeTo(DevFiles where) throws IOException {
+    Files.writeString(where.config(), """
         # Written by 'opencluster dev': a one-controller development cluster on this
         # machine. INSECURE: dev mode, unsealed with the key in dev-unseal.key.
         # docs/controller.example.conf explains every setting.
         opencluster.controller {
-          name = "%s"
+          name = %s
           dev-mode = on
-          data-dir = "%s"
+          data-dir = %s
           tls {
-            certificate = "%s"
-            key = "%s"
-            ca = "%s"
+            certificate = %s
+            key = %s
+            ca = %s
           }
           cluster { host = "127.0.0.1", port = %d }
           health { host = "127.0.0.1", port = %d }
           api { host = "127.0.0.1", port = %d }
         }
         opencluster.storage.type = h2
-        """.formatted(name, files.data(), files.controller().resolve("cert.pem"), files.controller().resolve("key.pem"),
-        files.controller().resolve("ca.pem"), clusterPort, healthPort, apiPort), StandardCharsets.UTF_8);
+        """.formatted(quote(name), quote(files.data()), quote(files.controller().resolve("cert.pem")),
+        quote(files.controller().resolve("key.pem")), quote(files.controller().resolve("ca.pem")), clusterPort, healthPort,
+        apiPort), StandardCharsets.UTF_8);
     Properties ports = new Properties();
     ports.setProperty("name", name);
     ports.setProperty("cluster-port", Integer.toString(clusterPort));
     ports.setProperty("health-port", Integer.toString(healthPort));
     ports.setProperty("api-port", Integer.toString(apiPort));
-    try (Writer out = Files.newBufferedWriter(files.ports(), StandardCharsets.UTF_8)) {
+    try (Writer out = Files.newBufferedWriter(where.ports(), StandardCharsets.UTF_8)) {
       ports.store(out, "opencluster dev: the ports controller.conf was written with");
     }
+  }
+
+  /** A HOCON quoted string: whatever the path holds, it stays one value. */
+  static String quote(Object value) {
+    StringBuilder quoted = new StringBuilder("\"");
+    for (char c : value.toString().toCharArray()) {
+      switch (c) {
+        case '"' -> quoted.append("\\\"");
+        case '\\' -> quoted.append("\\\\");
+        case '\n' -> quoted.append("\\n");
+        case '\r' -> quoted.append("\\r");
+        case '\t' -> quoted.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            quoted.append(String.format("\\u%04x", (int) c));
+          } else {
+            quoted.append(c);
+          }
+        }
+      }
+    }
+    return quoted.append('"').toString();
   }
 
   /** The configuration an earlier run wrote. */

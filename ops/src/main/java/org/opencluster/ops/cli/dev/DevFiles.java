@@ -37,6 +37,10 @@ record DevFiles(Path directory) {
     return directory.resolve("data");
   }
 
+  Path lock() {
+    return directory.resolve("dev.lock");
+  }
+
   Path log() {
     return directory.resolve("controller.log");
   }
