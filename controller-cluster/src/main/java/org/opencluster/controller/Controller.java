@@ -6,6 +6,8 @@ import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -13,18 +15,28 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.setup.ActorSystemSetup;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.controller.api.NodeRoutes;
 import org.opencluster.controller.api.OperatorApi;
+import org.opencluster.controller.edge.Edge;
 import org.opencluster.controller.health.Readiness;
 import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.controller.node.NodeEnvironment;
+import org.opencluster.controller.registration.AgentCa;
+import org.opencluster.controller.registration.NodeRegistrar;
+import org.opencluster.controller.revocation.ClusterRevocations;
+import org.opencluster.controller.revocation.DenyListSync;
 import org.opencluster.controller.seal.ControllerApprovals;
 import org.opencluster.controller.seal.CustodyLog;
 import org.opencluster.controller.seal.KeyCustodian;
@@ -57,6 +69,7 @@ public final class Controller implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
   private static final Duration ASK_PEERS_EVERY = Duration.ofSeconds(2);
   private static final Duration ROTATION_CHECK_EVERY = Duration.ofHours(1);
+  private static final Duration EDGE_ASK_TIMEOUT = Duration.ofSeconds(10);
 
   private final ControllerSettings settings;
   private final Storage storage;
@@ -67,13 +80,16 @@ public final class Controller implements AutoCloseable {
   private final DenyList denyList;
   private final TlsRefusals clusterRefusals;
   private final TlsRefusals apiRefusals;
+  private final TlsRefusals edgeRefusals;
+  private final AgentCa agentCa;
+  private final Edge edge;
   private final ActorSystem<Void> system;
   private final ServerBinding api;
   private final int healthPort;
 
   private Controller(ControllerSettings settings, Storage storage, Seal seal, ControllerApprovals approvals,
       CustodyLog custody, Readiness readiness, DenyList denyList, TlsRefusals clusterRefusals, TlsRefusals apiRefusals,
-      ActorSystem<Void> system, ServerBinding api, int healthPort) {
+      TlsRefusals edgeRefusals, AgentCa agentCa, Edge edge, ActorSystem<Void> system, ServerBinding api, int healthPort) {
     this.settings = settings;
     this.storage = storage;
     this.seal = seal;
@@ -83,6 +99,9 @@ public final class Controller implements AutoCloseable {
     this.denyList = denyList;
     this.clusterRefusals = clusterRefusals;
     this.apiRefusals = apiRefusals;
+    this.edgeRefusals = edgeRefusals;
+    this.agentCa = agentCa;
+    this.edge = edge;
     this.system = system;
     this.api = api;
     this.healthPort = healthPort;
@@ -100,18 +119,24 @@ public final class Controller implements AutoCloseable {
         refusal -> LOG.warn("Refused a cluster peer at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
     TlsRefusals apiRefusals = new TlsRefusals(
         refusal -> LOG.warn("Refused an API client at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
+    TlsRefusals edgeRefusals = new TlsRefusals(
+        refusal -> LOG.warn("Refused an agent at the edge's TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
     TlsPolicy clusterPolicy = TlsPolicy.controllers(denyList, clusterRefusals, clock);
     TlsPolicy operatorPolicy = new TlsPolicy(EnumSet.of(Identity.Kind.OPERATOR), CertificateProfile.Usage.TLS_CLIENT,
         CertificateProfile.Usage.TLS_SERVER, denyList, apiRefusals, clock);
     ReloadingTlsContext clusterTls = load(settings, clusterPolicy);
     ReloadingTlsContext operatorTls = load(settings, operatorPolicy);
+    ReloadingTlsContext edgeTls = load(settings, TlsPolicy.edge(denyList, edgeRefusals, clock));
 
     Storage storage = Storage.open(settings.storage());
     Seal seal = new Seal(storage.keyRingStore(), clock, settings.seal().unsealProgressTimeout());
     ActorSystem<Void> system = null;
+    Edge edge = null;
     try {
       Readiness readiness = new Readiness(seal, storage);
-      ControllerApprovals approvals = new ControllerApprovals(new SealedValues(storage.dataSource(), seal, clock), clock);
+      SealedValues sealedValues = new SealedValues(storage.dataSource(), seal, clock);
+      ControllerApprovals approvals = new ControllerApprovals(sealedValues, clock);
+      AgentCa agentCa = new AgentCa(sealedValues, () -> clusterTls.keyMaterial().trustAnchors(), clock);
       CustodyLog custody = new CustodyLog(clock);
       system = ActorSystem.create(Behaviors.empty(), ControllerSettings.SYSTEM_NAME,
           ActorSystemSetup.create(
@@ -125,10 +150,24 @@ public final class Controller implements AutoCloseable {
         storage.close();
       });
 
+      ExecutionContextExecutor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+      ActorRef<DenyListSync.Command> denyListSync = system.systemActorOf(DenyListSync.create(denyList), "deny-list",
+          Props.empty());
+      ClusterRevocations revocations = new ClusterRevocations(denyList, denyListSync, sealedValues, blocking);
+      NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations);
       seal.onChange(status -> {
         if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
-          NodeEntity.init(started, settings.nodes(), clock);
+          NodeEntity.init(started, nodeEnvironment);
           LOG.info("Unsealed: node entities are starting on {}", settings.name());
+          blocking.execute(() -> {
+            try {
+              LOG.info("Loaded {} stored certificate revocations into the deny list", revocations.loadStored());
+            } catch (RuntimeException e) {
+              LOG.error("Could not load the stored certificate revocations: {}", e.getMessage());
+            }
+          });
+        } else if (status.state() != Seal.State.UNSEALED) {
+          agentCa.forget();
         }
       });
       system.systemActorOf(
@@ -137,8 +176,17 @@ public final class Controller implements AutoCloseable {
                   settings.seal().giveKeyTo(), settings.seal().keyRequestMaxSkew()), custody, clock),
           "key-custodian", DispatcherSelector.blocking());
 
-      ExecutionContextExecutor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
       scheduleKeyMaintenance(system, seal, settings, blocking);
+
+      ClusterSharding sharding = ClusterSharding.get(system);
+      BooleanSupplier serving = () -> seal.isUnsealed() && readiness.shardingStarted();
+      edge = Edge.start(settings.edge().host(), settings.edge().port(), edgeTls, sharding, serving, EDGE_ASK_TIMEOUT,
+          settings.nodes().maxFramePayloadBytes());
+      Edge startedEdge = edge;
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
+          () -> CompletableFuture.runAsync(startedEdge::close).thenApply(stopped -> Done.getInstance()));
+      NodeRegistrar registrar = new NodeRegistrar(agentCa, sharding, clusterTls.keyMaterial().trustAnchors(),
+          settings.advertisedEdges(edge.port()), revocations);
 
       int healthPort = PekkoManagement.get(Adapter.toClassic(system))
           .start(s -> s.withHttpsConnectionContext(ConnectionContext.httpsServer(() ->
@@ -148,17 +196,21 @@ public final class Controller implements AutoCloseable {
       ServerBinding api = Http.get(system).newServerAt(settings.api().host(), settings.api().port())
           .enableHttps(ConnectionContext.httpsServer(() ->
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
-          .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking).routes())
+          .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
+              new NodeRoutes.Services(agentCa, registrar, sharding, serving)).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
           () -> api.unbind().thenApply(unbound -> Done.getInstance()));
 
-      LOG.info("Controller {} (version {}) started, sealed: cluster {}, operator API https://{}:{}, health https://{}:{}/ready",
-          settings.name(), BuildInfo.version(), settings.cluster(), settings.api().host(), api.localAddress().getPort(),
-          settings.health().host(), healthPort);
-      return new Controller(settings, storage, seal, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals, system,
-          api, healthPort);
+      LOG.info("Controller {} (version {}) started, sealed: cluster {}, edge {}:{}, operator API https://{}:{}, "
+          + "health https://{}:{}/ready", settings.name(), BuildInfo.version(), settings.cluster(), settings.edge().host(),
+          edge.port(), settings.api().host(), api.localAddress().getPort(), settings.health().host(), healthPort);
+      return new Controller(settings, storage, seal, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
+          edgeRefusals, agentCa, edge, system, api, healthPort);
     } catch (Exception e) {
+      if (edge != null) {
+        edge.close();
+      }
       if (system != null) {
         system.terminate();
         awaitTermination(system);
@@ -276,6 +328,21 @@ public final class Controller implements AutoCloseable {
     return apiRefusals;
   }
 
+  /** Agents refused at the edge's TLS handshake, by reason. */
+  public TlsRefusals edgeRefusals() {
+    return edgeRefusals;
+  }
+
+  /** The agent issuing CA the controllers hold. */
+  public AgentCa agentCa() {
+    return agentCa;
+  }
+
+  /** The edge agents reach this controller at. */
+  public Edge edge() {
+    return edge;
+  }
+
   public int apiPort() {
     return api.localAddress().getPort();
   }
@@ -305,6 +372,7 @@ public final class Controller implements AutoCloseable {
       LOG.warn("Controller {} left the cluster, but its actor system did not terminate in time (a stalled remoting "
           + "stream, apache/pekko#3247); continuing", settings.name());
     } finally {
+      edge.close();
       seal.seal();
       storage.close();
     }

@@ -18,7 +18,7 @@ import org.opencluster.protocol.pki.Identity;
  */
 public record ControllerSettings(String name, boolean devMode, Path dataDirectory, Path certificateFile, Path keyFile,
     Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
-    SealSettings seal, NodeSettings nodes, StorageSettings storage) {
+    Endpoint edge, List<Endpoint> edgeAddresses, SealSettings seal, NodeSettings nodes, StorageSettings storage) {
 
   /** {@code opencluster.controller.seal}. */
   public record SealSettings(Duration dataKeyRotationInterval, Duration keyRingRefreshInterval,
@@ -69,6 +69,11 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
     if (seeds.isEmpty()) {
       seeds.add(self);
     }
+    Endpoint edge = new Endpoint(c.getString("edge.host"), c.getInt("edge.port"));
+    List<Endpoint> edgeAddresses = new ArrayList<>();
+    for (String address : c.getStringList("edge.addresses")) {
+      edgeAddresses.add(Endpoint.parse(address, "opencluster.controller.edge.addresses"));
+    }
     SealSettings seal = new SealSettings(
         positive(c, "seal.data-key-rotation-interval"), positive(c, "seal.key-ring-refresh-interval"),
         config.getDuration("opencluster.persistence.unseal-progress-timeout"),
@@ -79,7 +84,7 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         self, List.copyOf(seeds),
         new Endpoint(c.getString("health.host"), c.getInt("health.port")),
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
-        seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory));
+        edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory));
   }
 
   private static KeyCustodian.Policy policy(String value) {
@@ -98,6 +103,17 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
       throw new IllegalArgumentException("opencluster.controller." + key + " must be positive; got " + value);
     }
     return value;
+  }
+
+  /**
+   * Where agents reach the cluster's edges, for their bootstrap bundles: the configured list, or
+   * this controller's own edge (with {@code boundPort} if it was configured as 0).
+   */
+  public List<String> advertisedEdges(int boundPort) {
+    if (!edgeAddresses.isEmpty()) {
+      return edgeAddresses.stream().map(Endpoint::toString).toList();
+    }
+    return List.of(edge.host() + ":" + boundPort);
   }
 
   /** The Pekko settings this controller's addresses and version imply, over {@code config}. */

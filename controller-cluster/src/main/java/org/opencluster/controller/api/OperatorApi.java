@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/sys/controllers   any role    controllers approved to unseal from a peer
  * PUT  /v1/sys/controllers/NAME   admin  approve controller NAME
  * DELETE /v1/sys/controllers/NAME admin  withdraw its approval
+ * PUT  /v1/sys/agent-ca      admin       import the agent CA (NodeRoutes)
+ * POST /v1/nodes             operator    register a node (NodeRoutes)
+ * GET  /v1/nodes/ID          any role    a node's status (NodeRoutes)
  * </pre>
  *
  * The management issue builds the rest of the API on this server.
@@ -59,7 +62,7 @@ import org.slf4j.LoggerFactory;
 public final class OperatorApi extends AllDirectives {
 
   private static final Logger LOG = LoggerFactory.getLogger(OperatorApi.class);
-  private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+  static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
   private static final ContentType.WithFixedCharset PROBLEM = ContentTypes.create(
       MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8));
   private static final int DEFAULT_SHARES = 5;
@@ -70,14 +73,20 @@ public final class OperatorApi extends AllDirectives {
   private final String controller;
   private final boolean devMode;
   private final Executor blocking;
+  private final NodeRoutes nodes;
 
-  /** @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one */
-  public OperatorApi(Seal seal, ControllerApprovals approvals, String controller, boolean devMode, Executor blocking) {
+  /**
+   * @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one
+   * @param nodes the node registration routes and the agent CA import
+   */
+  public OperatorApi(Seal seal, ControllerApprovals approvals, String controller, boolean devMode, Executor blocking,
+      NodeRoutes.Services nodes) {
     this.seal = seal;
     this.approvals = approvals;
     this.controller = controller;
     this.devMode = devMode;
     this.blocking = blocking;
+    this.nodes = new NodeRoutes(this, nodes);
   }
 
   /** The request body of {@code POST /v1/sys/init}. */
@@ -99,7 +108,7 @@ public final class OperatorApi extends AllDirectives {
             "an OpenCluster operator certificate is required"));
       }
       Identity who = caller.get();
-      return pathPrefix("v1", () -> pathPrefix("sys", () -> concat(
+      return pathPrefix("v1", () -> concat(nodes.routes(who), pathPrefix("sys", () -> concat(
           path("seal-status", () -> get(() -> respond(this::sealStatus))),
           path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
               body -> respond(() -> init(who, body)))))),
@@ -109,7 +118,7 @@ public final class OperatorApi extends AllDirectives {
           path("controllers", () -> get(() -> respond(this::listControllers))),
           path(segment("controllers").slash(segment()), name -> concat(
               put(() -> admin(who, () -> respond(() -> approveController(who, name)))),
-              delete(() -> admin(who, () -> respond(() -> revokeController(who, name)))))))));
+              delete(() -> admin(who, () -> respond(() -> revokeController(who, name))))))))));
     }));
   }
 
@@ -250,7 +259,7 @@ public final class OperatorApi extends AllDirectives {
 
   // ---- plumbing -----------------------------------------------------------------------------
 
-  private Route admin(Identity who, Supplier<Route> inner) {
+  Route admin(Identity who, Supplier<Route> inner) {
     if (who.role().filter(Role.ADMIN::equals).isEmpty()) {
       LOG.warn("{} was refused an admin operation", who);
       return complete(problem(403, "forbidden", "Forbidden", "this operation needs the admin role; "
@@ -259,7 +268,7 @@ public final class OperatorApi extends AllDirectives {
     return inner.get();
   }
 
-  private Route respond(Supplier<HttpResponse> handler) {
+  Route respond(Supplier<HttpResponse> handler) {
     return completeWithFuture(CompletableFuture.supplyAsync(() -> {
       try {
         return handler.get();
@@ -311,11 +320,11 @@ public final class OperatorApi extends AllDirectives {
     });
   }
 
-  private static HttpResponse malformed(String expected) {
+  static HttpResponse malformed(String expected) {
     return problem(400, "malformed-request", "Malformed request", expected);
   }
 
-  private static HttpResponse json(int status, Object body) {
+  static HttpResponse json(int status, Object body) {
     try {
       return HttpResponse.create().withStatus(status)
           .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsString(body)));

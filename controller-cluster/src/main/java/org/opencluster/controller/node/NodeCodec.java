@@ -1,5 +1,6 @@
 package org.opencluster.controller.node;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import java.io.NotSerializableException;
@@ -9,6 +10,13 @@ import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.opencluster.controller.node.NodeEntity.Active;
+import org.opencluster.controller.node.NodeEntity.AgentFrame;
+import org.opencluster.controller.node.NodeEntity.EdgeReply;
+import org.opencluster.controller.node.NodeEntity.Enrol;
+import org.opencluster.controller.node.NodeEntity.Session;
+import org.opencluster.controller.node.NodeEntity.SessionClosed;
+import org.opencluster.controller.node.NodeEntity.SessionInfo;
+import org.opencluster.controller.node.NodeEntity.SessionOpened;
 import org.opencluster.controller.node.NodeEntity.Command;
 import org.opencluster.controller.node.NodeEntity.CredentialRotationDue;
 import org.opencluster.controller.node.NodeEntity.Expired;
@@ -38,6 +46,7 @@ import org.opencluster.controller.node.NodeEntity.Stop;
 import org.opencluster.controller.node.NodeEntity.TimerFired;
 import org.opencluster.controller.node.NodeEntity.Unregistered;
 import org.opencluster.controller.proto.v1.NodeState;
+import org.opencluster.protocol.crypto.SecretBytes;
 
 /**
  * NodeEntity's records to and from protobuf ({@code opencluster/controller/v1/node.proto}). The
@@ -66,6 +75,16 @@ public final class NodeCodec {
       manifest = "node-release";
     } else if (o instanceof GetStatus) {
       manifest = "node-get-status";
+    } else if (o instanceof Enrol) {
+      manifest = "node-enrol";
+    } else if (o instanceof AgentFrame) {
+      manifest = "node-agent-frame";
+    } else if (o instanceof EdgeReply) {
+      manifest = "node-edge-reply";
+    } else if (o instanceof SessionOpened) {
+      manifest = "node-session-opened";
+    } else if (o instanceof SessionClosed) {
+      manifest = "node-session-closed";
     } else if (o instanceof TimerFired) {
       manifest = "node-timer";
     } else if (o instanceof Stop) {
@@ -101,7 +120,23 @@ public final class NodeCodec {
   private MessageLite toProto(Object o) {
     if (o instanceof Register c) {
       return org.opencluster.controller.proto.v1.Register.newBuilder().setName(c.name()).putAllLabels(c.labels())
-          .setLifetimeMillis(c.lifetime().toMillis()).setReplyTo(ref(c.replyTo())).build();
+          .setLifetimeMillis(c.lifetime().toMillis()).setReplyTo(ref(c.replyTo())).setCertificate(c.certificate())
+          .setBootstrap(bootstrap(c.bootstrap())).build();
+    } else if (o instanceof Enrol c) {
+      return org.opencluster.controller.proto.v1.Enrol.newBuilder().setSignedHello(c.signedHello())
+          .setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof AgentFrame c) {
+      return org.opencluster.controller.proto.v1.AgentFrame.newBuilder().setFrame(c.frame())
+          .setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof EdgeReply r) {
+      return org.opencluster.controller.proto.v1.EdgeReply.newBuilder()
+          .setKind(org.opencluster.controller.proto.v1.EdgeReply.Kind.valueOf(r.kind().name())).setMessage(r.message())
+          .build();
+    } else if (o instanceof SessionOpened e) {
+      return org.opencluster.controller.proto.v1.SessionOpened.newBuilder().setSession(session(e.session())).build();
+    } else if (o instanceof SessionClosed e) {
+      return org.opencluster.controller.proto.v1.SessionClosed.newBuilder().setReason(e.reason())
+          .setAtUnixMillis(e.at().toEpochMilli()).build();
     } else if (o instanceof Heartbeat c) {
       return org.opencluster.controller.proto.v1.Heartbeat.newBuilder().setReplyTo(ref(c.replyTo())).build();
     } else if (o instanceof Quarantine c) {
@@ -136,6 +171,8 @@ public final class NodeCodec {
           .setLeaseExpiresAtUnixMillis(millis(r.liveness().leaseExpiresAt()));
       r.facts().ifPresent(f -> b.setFacts(facts(f)));
       r.quarantineReason().ifPresent(q -> b.setQuarantineReason(reason(q)));
+      r.session().ifPresent(info -> b.setSessionBootId(info.bootId())
+          .setSessionOpenedAtUnixMillis(info.openedAt().toEpochMilli()));
       return b.build();
     } else if (o instanceof NodeRegistered e) {
       return org.opencluster.controller.proto.v1.NodeRegistered.newBuilder().setFacts(facts(e.facts())).build();
@@ -164,7 +201,26 @@ public final class NodeCodec {
       return switch (manifest) {
         case "node-register" -> {
           var p = org.opencluster.controller.proto.v1.Register.parseFrom(bytes);
-          yield new Register(p.getName(), p.getLabelsMap(), Duration.ofMillis(p.getLifetimeMillis()), resolve(p.getReplyTo()));
+          yield new Register(p.getName(), p.getLabelsMap(), Duration.ofMillis(p.getLifetimeMillis()), p.getCertificate(),
+              bootstrap(p.getBootstrap()), resolve(p.getReplyTo()));
+        }
+        case "node-enrol" -> {
+          var p = org.opencluster.controller.proto.v1.Enrol.parseFrom(bytes);
+          yield new Enrol(p.getSignedHello(), resolve(p.getReplyTo()));
+        }
+        case "node-agent-frame" -> {
+          var p = org.opencluster.controller.proto.v1.AgentFrame.parseFrom(bytes);
+          yield new AgentFrame(p.getFrame(), resolve(p.getReplyTo()));
+        }
+        case "node-edge-reply" -> {
+          var p = org.opencluster.controller.proto.v1.EdgeReply.parseFrom(bytes);
+          yield new EdgeReply(EdgeReply.Kind.valueOf(known(p.getKind().name(), manifest)), p.getMessage());
+        }
+        case "node-session-opened" -> new SessionOpened(session(
+            org.opencluster.controller.proto.v1.SessionOpened.parseFrom(bytes).getSession()));
+        case "node-session-closed" -> {
+          var p = org.opencluster.controller.proto.v1.SessionClosed.parseFrom(bytes);
+          yield new SessionClosed(p.getReason(), Instant.ofEpochMilli(p.getAtUnixMillis()));
         }
         case "node-heartbeat" -> new Heartbeat(resolve(org.opencluster.controller.proto.v1.Heartbeat.parseFrom(bytes).getReplyTo()));
         case "node-quarantine" -> {
@@ -234,18 +290,45 @@ public final class NodeCodec {
     } else if (state instanceof Retired r) {
       b.setFacts(facts(r.facts())).setDetail(r.by()).setSinceUnixMillis(r.at().toEpochMilli());
     }
+    NodeEntity.sessionOf(state).ifPresent(session -> b.setSession(session(session)));
     return b.build();
   }
 
   private static State state(NodeState p) {
     Instant since = Instant.ofEpochMilli(p.getSinceUnixMillis());
+    Optional<Session> session = p.hasSession() ? Optional.of(session(p.getSession())) : Optional.empty();
     return switch (Stage.valueOf(known(p.getStage().name(), "node-state"))) {
       case UNREGISTERED -> new Unregistered();
-      case REGISTERED -> new Registered(facts(p.getFacts()));
-      case ACTIVE -> new Active(facts(p.getFacts()), since);
-      case QUARANTINED -> new Quarantined(facts(p.getFacts()), reason(p.getQuarantineReason()), p.getDetail(), since);
-      case EXPIRED -> new Expired(facts(p.getFacts()), since);
+      case REGISTERED -> new Registered(facts(p.getFacts()), session);
+      case ACTIVE -> new Active(facts(p.getFacts()), since, session);
+      case QUARANTINED -> new Quarantined(facts(p.getFacts()), reason(p.getQuarantineReason()), p.getDetail(), since, session);
+      case EXPIRED -> new Expired(facts(p.getFacts()), since, session);
       case RETIRED -> new Retired(facts(p.getFacts()), since, p.getDetail());
+    };
+  }
+
+  private static org.opencluster.controller.proto.v1.Session session(Session s) {
+    return org.opencluster.controller.proto.v1.Session.newBuilder()
+        .setSessionId(s.sessionId()).setBootId(s.bootId()).setAgentKey(s.agentKey()).setHelloNonce(s.helloNonce())
+        .setFrameKey(ByteString.copyFrom(s.frameKey().copyBytes()))
+        .setOpenedAtUnixMillis(s.openedAt().toEpochMilli()).build();
+  }
+
+  private static Session session(org.opencluster.controller.proto.v1.Session p) {
+    return new Session(p.getSessionId(), p.getBootId(), p.getAgentKey(), p.getHelloNonce(),
+        SecretBytes.copyOf(p.getFrameKey().toByteArray()), Instant.ofEpochMilli(p.getOpenedAtUnixMillis()));
+  }
+
+  private static org.opencluster.controller.proto.v1.Bootstrap bootstrap(NodeEntity.Bootstrap bootstrap) {
+    return org.opencluster.controller.proto.v1.Bootstrap.valueOf(bootstrap.name());
+  }
+
+  /** Unset reads as REUSABLE: records written before the field existed. */
+  private static NodeEntity.Bootstrap bootstrap(org.opencluster.controller.proto.v1.Bootstrap bootstrap) {
+    return switch (bootstrap) {
+      case SINGLE_USE -> NodeEntity.Bootstrap.SINGLE_USE;
+      case REUSABLE, BOOTSTRAP_UNSPECIFIED -> NodeEntity.Bootstrap.REUSABLE;
+      default -> throw new IllegalArgumentException("bootstrap policy carries an unknown value");
     };
   }
 
@@ -256,19 +339,23 @@ public final class NodeCodec {
             ? Optional.empty() : Optional.of(reason(p.getQuarantineReason())),
         p.getDetail(), instant(p.getSinceUnixMillis()),
         new Liveness(instant(p.getLastHeartbeatAtUnixMillis()), instant(p.getHeartbeatDeadlineAtUnixMillis()),
-            instant(p.getLeaseExpiresAtUnixMillis())));
+            instant(p.getLeaseExpiresAtUnixMillis())),
+        p.getSessionOpenedAtUnixMillis() == 0 ? Optional.empty()
+            : Optional.of(new SessionInfo(p.getSessionBootId(), Instant.ofEpochMilli(p.getSessionOpenedAtUnixMillis()))));
   }
 
   private static org.opencluster.controller.proto.v1.NodeFacts facts(NodeFacts f) {
     return org.opencluster.controller.proto.v1.NodeFacts.newBuilder().setNodeId(f.nodeId()).setName(f.name())
         .putAllLabels(f.labels()).setRegisteredAtUnixMillis(f.registeredAt().toEpochMilli())
         .setLifetimeEndsAtUnixMillis(f.lifetimeEndsAt().toEpochMilli())
-        .setNextRotationAtUnixMillis(f.nextRotationAt().toEpochMilli()).build();
+        .setNextRotationAtUnixMillis(f.nextRotationAt().toEpochMilli())
+        .setCertificate(f.certificate()).setBootstrap(bootstrap(f.bootstrap())).build();
   }
 
   private static NodeFacts facts(org.opencluster.controller.proto.v1.NodeFacts p) {
     return new NodeFacts(p.getNodeId(), p.getName(), p.getLabelsMap(), Instant.ofEpochMilli(p.getRegisteredAtUnixMillis()),
-        Instant.ofEpochMilli(p.getLifetimeEndsAtUnixMillis()), Instant.ofEpochMilli(p.getNextRotationAtUnixMillis()));
+        Instant.ofEpochMilli(p.getLifetimeEndsAtUnixMillis()), Instant.ofEpochMilli(p.getNextRotationAtUnixMillis()),
+        p.getCertificate(), bootstrap(p.getBootstrap()));
   }
 
   private static org.opencluster.controller.proto.v1.QuarantineReason reason(QuarantineReason reason) {

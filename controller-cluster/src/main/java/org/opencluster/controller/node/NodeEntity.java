@@ -1,5 +1,7 @@
 package org.opencluster.controller.node;
 
+import com.google.protobuf.ByteString;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,15 +29,21 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.opencluster.protocol.agent.v1.AgentMessage;
+import org.opencluster.protocol.agent.v1.Alert;
+import org.opencluster.protocol.agent.v1.Frame;
+import org.opencluster.protocol.agent.v1.Refused;
+import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.session.FrameRefusedException;
 
 /**
  * One node of the fleet, as the controllers know it: sharded, remembered (so its timers run after
  * a rebalance), event-sourced, every event stored encrypted.
  *
  * <pre>
- * Unregistered --Register--> Registered --first Heartbeat--> Active
- *                               |                              | deadline missed / Quarantine
+ * Unregistered --Register--> Registered --first heartbeat--> Active
+ *                               |                              | deadline missed / clone / alert / Quarantine
  *                               |                              v
  *                               |                         Quarantined --Release/Retire--> Retired
  *                               `--lifetime ends--> Expired --Retire-----------------------^
@@ -44,7 +52,14 @@ import org.opencluster.protocol.pki.Identity;
  * It owns the node's finite lifetime (an absolute instant, persisted), its heartbeat deadline (a
  * timer re-armed by each heartbeat; heartbeats are not journaled; after recovery or hand-off the
  * deadline restarts from the recovery time, so a controller fail-over never quarantines a healthy
- * node), its config lease, and its credential-rotation schedule.
+ * node), its config lease, its credential-rotation schedule, and its agent's session.
+ *
+ * <p>The session: the agent enrols with a Hello signed by the node's key, checked against the
+ * node's registered certificate ({@link AgentLink}); the entity answers with a signed Welcome and
+ * keeps the session (id, boot id, the agent's one-off key and the frame key) in its encrypted
+ * journal, so the session survives a fail-over and the agent carries on through another
+ * controller without enrolling again. Every later frame is MAC'd and sequenced. Two live sessions
+ * for one node, or a second enrolment of a single-use node, is a cloned host: quarantine.
  */
 public final class NodeEntity
     extends EventSourcedBehaviorWithEnforcedReplies<NodeEntity.Command, NodeEntity.Event, NodeEntity.State> {
@@ -63,17 +78,39 @@ public final class NodeEntity
 
   /** What a node entity accepts. */
   public sealed interface Command
-      permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, TimerFired, Stop {}
+      permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, Enrol, AgentFrame, TimerFired, Stop {}
 
-  /** Registers the node; refused if it exists, or the name, labels or lifetime are invalid. */
-  public record Register(String name, Map<String, String> labels, Duration lifetime,
-      ActorRef<StatusReply<Registration>> replyTo) implements Command {
+  /** May an agent enrol again? */
+  public enum Bootstrap {
+    /** A restarted agent may enrol again once its previous session has gone silent. */
+    REUSABLE,
+    /** Secure mode: the node enrols once; a second enrolment is a compromise. */
+    SINGLE_USE
+  }
+
+  /**
+   * Registers the node; refused if it exists, or the name, labels or lifetime are invalid.
+   *
+   * @param certificate the node certificate (DER) the agent will prove itself with; empty for a
+   *     node that never enrols (tests, simulations)
+   */
+  public record Register(String name, Map<String, String> labels, Duration lifetime, ByteString certificate,
+      Bootstrap bootstrap, ActorRef<StatusReply<Registration>> replyTo) implements Command {
     public Register {
       labels = Map.copyOf(labels);
     }
+
+    /** A node without a certificate, reusable. */
+    public Register(String name, Map<String, String> labels, Duration lifetime,
+        ActorRef<StatusReply<Registration>> replyTo) {
+      this(name, labels, lifetime, ByteString.EMPTY, Bootstrap.REUSABLE, replyTo);
+    }
   }
 
-  /** The node is alive: re-arms the deadline and renews the lease. Activates a registered node. */
+  /**
+   * The node is alive: re-arms the deadline and renews the lease. Activates a registered node.
+   * Between controllers only; agents heartbeat in MAC'd frames ({@link AgentFrame}).
+   */
   public record Heartbeat(ActorRef<StatusReply<HeartbeatAccepted>> replyTo) implements Command {}
 
   /** Deems the node compromised. Idempotent. */
@@ -87,6 +124,12 @@ public final class NodeEntity
   public record Release(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   public record GetStatus(ActorRef<NodeStatus> replyTo) implements Command {}
+
+  /** From the edge: an agent's SignedHello, as it arrived. */
+  public record Enrol(ByteString signedHello, ActorRef<EdgeReply> replyTo) implements Command {}
+
+  /** From the edge: an agent's Frame, as it arrived. */
+  public record AgentFrame(ByteString frame, ActorRef<EdgeReply> replyTo) implements Command {}
 
   /** Sent by the entity's own timers. */
   public record TimerFired(Timer timer) implements Command {}
@@ -116,9 +159,45 @@ public final class NodeEntity
 
   public record HeartbeatAccepted(Instant leaseExpiresAt, Duration nextHeartbeatIn) {}
 
+  /**
+   * What the edge sends back to the agent: a SignedWelcome, a Refused or a Frame (agent.proto
+   * bytes), or nothing.
+   */
+  public record EdgeReply(Kind kind, ByteString message) {
+    public enum Kind {
+      WELCOME,
+      REFUSED,
+      FRAME,
+      NONE
+    }
+
+    static EdgeReply none() {
+      return new EdgeReply(Kind.NONE, ByteString.EMPTY);
+    }
+
+    static EdgeReply refused(Refused.Reason reason, String detail, boolean retryable) {
+      return new EdgeReply(Kind.REFUSED,
+          Refused.newBuilder().setReason(reason).setDetail(detail).setRetryable(retryable).build().toByteString());
+    }
+
+    static EdgeReply frame(Frame frame) {
+      return new EdgeReply(Kind.FRAME, frame.toByteString());
+    }
+  }
+
   /** Where a node stands. Liveness is what this incarnation of the entity has heard. */
   public record NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
-      String detail, Optional<Instant> since, Liveness liveness) {}
+      String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session) {
+
+    /** Without a session. */
+    public NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
+        String detail, Optional<Instant> since, Liveness liveness) {
+      this(stage, facts, quarantineReason, detail, since, liveness, Optional.empty());
+    }
+  }
+
+  /** The public face of a session: no key. */
+  public record SessionInfo(String bootId, Instant openedAt) {}
 
   /** Heartbeat facts, not journaled: they restart with each incarnation of the entity. */
   public record Liveness(Optional<Instant> lastHeartbeatAt, Optional<Instant> deadlineAt,
@@ -136,23 +215,55 @@ public final class NodeEntity
     RETIRED
   }
 
-  /** What is known of a registered node. Holds no secret. */
+  /**
+   * What is known of a registered node. Holds no secret.
+   *
+   * @param certificate the node certificate, DER; empty if none was registered
+   */
   public record NodeFacts(String nodeId, String name, Map<String, String> labels, Instant registeredAt,
-      Instant lifetimeEndsAt, Instant nextRotationAt) {
+      Instant lifetimeEndsAt, Instant nextRotationAt, ByteString certificate, Bootstrap bootstrap) {
     public NodeFacts {
       labels = Map.copyOf(labels);
     }
 
+    /** Without a certificate, reusable. */
+    public NodeFacts(String nodeId, String name, Map<String, String> labels, Instant registeredAt,
+        Instant lifetimeEndsAt, Instant nextRotationAt) {
+      this(nodeId, name, labels, registeredAt, lifetimeEndsAt, nextRotationAt, ByteString.EMPTY, Bootstrap.REUSABLE);
+    }
+
     NodeFacts withNextRotation(Instant next) {
-      return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next);
+      return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next, certificate, bootstrap);
+    }
+  }
+
+  /**
+   * An agent's session, as stored (encrypted) so it survives a fail-over.
+   *
+   * @param sessionId 16 random bytes naming it in every frame
+   * @param bootId the host's boot id from the Hello
+   * @param agentKey the agent's one-off P-256 key for this boot (public); secure files are sealed
+   *     to it
+   * @param helloNonce the nonce of the Hello that opened it: the same Hello again is a replay
+   * @param frameKey the session's frame MAC key; secret, never logged, stored only encrypted
+   */
+  public record Session(ByteString sessionId, String bootId, ByteString agentKey, ByteString helloNonce,
+      SecretBytes frameKey, Instant openedAt) {
+    SessionInfo info() {
+      return new SessionInfo(bootId, openedAt);
+    }
+
+    @Override
+    public String toString() {
+      return "Session[boot " + bootId + ", opened " + openedAt + ", key=[secret]]";
     }
   }
 
   // ---- events -------------------------------------------------------------------------------
 
   /** What happened to a node; stored encrypted. */
-  public sealed interface Event
-      permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired, CredentialRotationDue {}
+  public sealed interface Event permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired,
+      CredentialRotationDue, SessionOpened, SessionClosed {}
 
   public record NodeRegistered(NodeFacts facts) implements Event {}
 
@@ -166,6 +277,12 @@ public final class NodeEntity
 
   /** A rotation of the node's own credentials came due; the next one is scheduled. */
   public record CredentialRotationDue(Instant dueAt, Instant nextRotationAt) implements Event {}
+
+  /** An agent enrolled: its session, replacing any earlier one. */
+  public record SessionOpened(Session session) implements Event {}
+
+  /** The session ended without a new one (the agent is gone). */
+  public record SessionClosed(String reason, Instant at) implements Event {}
 
   // ---- state --------------------------------------------------------------------------------
 
@@ -181,44 +298,46 @@ public final class NodeEntity
     }
 
     Registered register(NodeRegistered event) {
-      return new Registered(event.facts());
+      return new Registered(event.facts(), Optional.empty());
     }
   }
 
-  public record Registered(NodeFacts facts) implements State {
+  public record Registered(NodeFacts facts, Optional<Session> session) implements State {
     @Override
     public Stage stage() {
       return Stage.REGISTERED;
     }
 
     Active activate(NodeActivated event) {
-      return new Active(facts, event.at());
+      return new Active(facts, event.at(), session);
     }
 
     Registered rotationDue(CredentialRotationDue event) {
-      return new Registered(facts.withNextRotation(event.nextRotationAt()));
+      return new Registered(facts.withNextRotation(event.nextRotationAt()), session);
     }
   }
 
-  public record Active(NodeFacts facts, Instant activatedAt) implements State {
+  public record Active(NodeFacts facts, Instant activatedAt, Optional<Session> session) implements State {
     @Override
     public Stage stage() {
       return Stage.ACTIVE;
     }
 
     Active rotationDue(CredentialRotationDue event) {
-      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt);
+      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt, session);
     }
   }
 
-  public record Quarantined(NodeFacts facts, QuarantineReason reason, String detail, Instant at) implements State {
+  /** Keeps the session, so the agent can be told, authenticated, that it is quarantined. */
+  public record Quarantined(NodeFacts facts, QuarantineReason reason, String detail, Instant at,
+      Optional<Session> session) implements State {
     @Override
     public Stage stage() {
       return Stage.QUARANTINED;
     }
   }
 
-  public record Expired(NodeFacts facts, Instant at) implements State {
+  public record Expired(NodeFacts facts, Instant at, Optional<Session> session) implements State {
     @Override
     public Stage stage() {
       return Stage.EXPIRED;
@@ -235,9 +354,9 @@ public final class NodeEntity
   // ---- construction -------------------------------------------------------------------------
 
   /** Starts the node entities' sharding on this controller. */
-  public static void init(ActorSystem<?> system, NodeSettings settings, Clock clock) {
+  public static void init(ActorSystem<?> system, NodeEnvironment environment) {
     ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, context -> create(context.getEntityId(), settings, clock, Optional.of(context.getShard())))
+        Entity.of(ENTITY_KEY, context -> create(context.getEntityId(), environment, Optional.of(context.getShard())))
             .withStopMessage(new Stop()));
   }
 
@@ -245,29 +364,33 @@ public final class NodeEntity
    * @param shard where to ask for passivation once the node is retired, so a retired node is no
    *     longer remembered; empty outside sharding (tests), where the entity stays
    */
-  public static Behavior<Command> create(String nodeId, NodeSettings settings, Clock clock,
+  public static Behavior<Command> create(String nodeId, NodeEnvironment environment,
       Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(context -> Behaviors.withTimers(
-        timers -> new NodeEntity(nodeId, settings, clock, context, timers, shard)));
+        timers -> new NodeEntity(nodeId, environment, context, timers, shard)));
   }
 
   private final String nodeId;
   private final NodeSettings settings;
+  private final NodeEnvironment environment;
   private final Clock clock;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+  private final AgentLink link;
   private Liveness liveness = Liveness.UNKNOWN;
 
-  private NodeEntity(String nodeId, NodeSettings settings, Clock clock, ActorContext<Command> context,
+  private NodeEntity(String nodeId, NodeEnvironment environment, ActorContext<Command> context,
       TimerScheduler<Command> timers, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     super(PersistenceId.of(ENTITY_KEY.name(), nodeId));
     this.nodeId = nodeId;
-    this.settings = settings;
-    this.clock = clock;
+    this.settings = environment.settings();
+    this.environment = environment;
+    this.clock = environment.clock();
     this.context = context;
     this.timers = timers;
     this.shard = shard;
+    this.link = new AgentLink(nodeId, environment, context.getLog());
   }
 
   @Override
@@ -298,14 +421,14 @@ public final class NodeEntity
         .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()));
     builder.forStateType(Registered.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
-        .onCommand(Heartbeat.class, this::activate)
-        .onCommand(Quarantine.class, this::quarantine)
+        .onCommand(Heartbeat.class, (state, c) -> activate(state, c.replyTo(), StatusReply::success))
+        .onCommand(Quarantine.class, (state, c) -> quarantine(state, c.reason(), c.detail(), c.replyTo()))
         .onCommand(Retire.class, this::retire)
         .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()));
     builder.forStateType(Active.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
-        .onCommand(Heartbeat.class, this::heartbeat)
-        .onCommand(Quarantine.class, this::quarantine)
+        .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.success(renewLease(clock.instant()))))
+        .onCommand(Quarantine.class, (state, c) -> quarantine(state, c.reason(), c.detail(), c.replyTo()))
         .onCommand(Retire.class, this::retire)
         .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()));
     builder.forStateType(Quarantined.class)
@@ -328,6 +451,8 @@ public final class NodeEntity
         .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.ack()));
     builder.forAnyState()
         .onCommand(GetStatus.class, (state, c) -> Effect().reply(c.replyTo(), status(state)))
+        .onCommand(Enrol.class, this::enrol)
+        .onCommand(AgentFrame.class, this::frame)
         .onCommand(TimerFired.class, this::timerFired)
         .onCommand(Stop.class, (state, c) -> Effect().stop().thenNoReply());
     return builder.build();
@@ -340,36 +465,149 @@ public final class NodeEntity
     }
     Instant now = clock.instant();
     NodeFacts facts = new NodeFacts(nodeId, command.name(), command.labels(), now, now.plus(command.lifetime()),
-        now.plus(settings.credentialRotationInterval()));
+        now.plus(settings.credentialRotationInterval()), command.certificate(), command.bootstrap());
     return Effect().persist(new NodeRegistered(facts))
         .thenRun(registered -> armLifeTimers(facts))
         .thenReply(command.replyTo(), registered -> StatusReply.success(new Registration(nodeId, facts.registeredAt(), facts.lifetimeEndsAt())));
   }
 
-  private ReplyEffect<Event, State> activate(Registered state, Heartbeat command) {
+  /** The first heartbeat: the node becomes active. */
+  private <R> ReplyEffect<Event, State> activate(Registered state, ActorRef<R> replyTo,
+      java.util.function.Function<HeartbeatAccepted, R> reply) {
     Instant now = clock.instant();
     return Effect().persist(new NodeActivated(now))
-        .thenReply(command.replyTo(), active -> StatusReply.success(renewLease(now)));
+        .thenReply(replyTo, active -> reply.apply(renewLease(now)));
   }
 
-  private ReplyEffect<Event, State> heartbeat(Active state, Heartbeat command) {
-    return Effect().none().thenReply(command.replyTo(), active -> StatusReply.success(renewLease(clock.instant())));
-  }
-
-  private ReplyEffect<Event, State> quarantine(State state, Quarantine command) {
-    return Effect().persist(new NodeQuarantined(command.reason(), command.detail(), clock.instant()))
-        .thenRun(quarantined -> cancelTimers())
-        .thenReply(command.replyTo(), quarantined -> StatusReply.ack());
+  private ReplyEffect<Event, State> quarantine(State state, QuarantineReason reason, String detail,
+      ActorRef<StatusReply<Done>> replyTo) {
+    return Effect().persist(new NodeQuarantined(reason, detail, clock.instant()))
+        .thenRun(this::afterQuarantine)
+        .thenReply(replyTo, quarantined -> StatusReply.ack());
   }
 
   private ReplyEffect<Event, State> retire(State state, Retire command) {
     return Effect().persist(new NodeRetired(clock.instant(), command.by()))
         .thenRun(retired -> {
           cancelTimers();
+          link.forget();
+          factsOf(retired).ifPresent(this::revoke);
           passivate();
         })
         .thenReply(command.replyTo(), retired -> StatusReply.ack());
   }
+
+  // ---- the agent's session ----------------------------------------------------------------------
+
+  private ReplyEffect<Event, State> enrol(State state, Enrol command) {
+    Instant now = clock.instant();
+    if (!(state instanceof Registered || state instanceof Active)) {
+      return Effect().reply(command.replyTo(),
+          EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE, "node " + nodeId + " is " + stageName(state), false));
+    }
+    NodeFacts facts = factsOf(state).orElseThrow();
+    if (!now.isBefore(facts.lifetimeEndsAt())) {
+      return Effect().reply(command.replyTo(),
+          EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE, "node " + nodeId + " reached the end of its lifetime", false));
+    }
+    Optional<Session> previous = sessionOf(state);
+    AgentLink.Checked checked = link.checkHello(facts, previous, command.signedHello(), now);
+    if (checked.refusal().isPresent()) {
+      return Effect().reply(command.replyTo(), checked.refusal().get());
+    }
+    Optional<String> clone = link.cloneIn(facts, previous, checked.hello(), now);
+    if (clone.isPresent()) {
+      context.getLog().warn("Node {}: {}; quarantined as a cloned host", nodeId, clone.get());
+      return Effect().persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, clone.get(), now))
+          .thenRun(this::afterQuarantine)
+          .thenReply(command.replyTo(), q -> EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE,
+              "node " + nodeId + " is quarantined: " + clone.get(), false));
+    }
+    AgentLink.Welcomed welcomed;
+    try {
+      welcomed = link.welcome(checked.hello(), facts, now.plus(settings.leaseDuration()));
+    } catch (RuntimeException e) {
+      context.getLog().error("Node {}: could not answer an enrolment", nodeId, e);
+      return Effect().reply(command.replyTo(),
+          EdgeReply.refused(Refused.Reason.UNAVAILABLE, "the controller could not answer; try another", true));
+    }
+    return Effect().persist(new SessionOpened(welcomed.session()))
+        .thenRun(opened -> {
+          link.opened(welcomed, previous, now);
+          if (opened instanceof Active) {
+            renewLease(now);
+          }
+          context.getLog().info("Node {} enrolled (boot {})", nodeId, welcomed.session().bootId());
+        })
+        .thenReply(command.replyTo(), opened -> welcomed.reply());
+  }
+
+  private ReplyEffect<Event, State> frame(State state, AgentFrame command) {
+    Instant now = clock.instant();
+    Frame frame;
+    try {
+      frame = Frame.parseFrom(command.frame());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return Effect().reply(command.replyTo(), EdgeReply.refused(Refused.Reason.MALFORMED, "not a frame", false));
+    }
+    Optional<Session> session = sessionOf(state);
+    if (session.isEmpty()) {
+      return Effect().reply(command.replyTo(), state instanceof Registered || state instanceof Active
+          ? EdgeReply.refused(Refused.Reason.UNKNOWN_SESSION, "no session: enrol", true)
+          : EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE, "node " + nodeId + " is " + stageName(state), false));
+    }
+    if (!session.get().sessionId().equals(frame.getSessionId())) {
+      if ((state instanceof Registered || state instanceof Active) && link.isReplacedSessionLive(frame.getSessionId(), now)) {
+        String detail = "a frame from a replaced session while the new one is live: two agents speak for this node";
+        context.getLog().warn("Node {}: {}; quarantined as a cloned host", nodeId, detail);
+        return Effect().persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, detail, now))
+            .thenRun(this::afterQuarantine)
+            .thenReply(command.replyTo(), q -> EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE,
+                "node " + nodeId + " is quarantined: " + detail, false));
+      }
+      return Effect().reply(command.replyTo(), EdgeReply.refused(Refused.Reason.UNKNOWN_SESSION,
+          "unknown session: enrol again", state instanceof Registered || state instanceof Active));
+    }
+    AgentMessage message;
+    try {
+      message = AgentMessage.parseFrom(link.open(session.get(), frame, now));
+    } catch (FrameRefusedException e) {
+      context.getLog().warn("Node {}: refused a frame ({}): {}", nodeId, e.reason(), e.getMessage());
+      return Effect().reply(command.replyTo(), EdgeReply.refused(
+          e.reason() == FrameRefusedException.Reason.BAD_MAC ? Refused.Reason.NOT_AUTHENTICATED : Refused.Reason.MALFORMED,
+          e.getMessage(), false));
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return Effect().reply(command.replyTo(), EdgeReply.refused(Refused.Reason.MALFORMED, "not an AgentMessage", false));
+    }
+    if (state instanceof Quarantined q) {
+      return Effect().reply(command.replyTo(), link.quarantined(session.get(), q.reason(), q.detail(), q.at()));
+    } else if (state instanceof Expired e) {
+      return Effect().reply(command.replyTo(), link.lifetimeEnded(session.get(), e.at()));
+    }
+    return switch (message.getBodyCase()) {
+      case HEARTBEAT -> state instanceof Registered registered
+          ? activate(registered, command.replyTo(), accepted -> link.heartbeatAck(session.get(), frame.getSequence(), accepted))
+          : Effect().reply(command.replyTo(), link.heartbeatAck(session.get(), frame.getSequence(), renewLease(now)));
+      case ACK -> Effect().reply(command.replyTo(), EdgeReply.none());
+      case ALERT -> alert(session.get(), message.getAlert(), command.replyTo(), now);
+      default -> Effect().reply(command.replyTo(), EdgeReply.refused(Refused.Reason.MALFORMED, "empty message", false));
+    };
+  }
+
+  private ReplyEffect<Event, State> alert(Session session, Alert alert, ActorRef<EdgeReply> replyTo, Instant now) {
+    String detail = "agent alert " + alert.getKind() + ": " + AgentLink.printable(alert.getSubject()) + " "
+        + AgentLink.printable(alert.getDetail());
+    if (alert.getSeverity() != Alert.Severity.CRITICAL) {
+      context.getLog().warn("Node {}: {}", nodeId, detail);
+      return Effect().reply(replyTo, EdgeReply.none());
+    }
+    context.getLog().warn("Node {}: critical {}; quarantined", nodeId, detail);
+    return Effect().persist(new NodeQuarantined(QuarantineReason.INTEGRITY_ALERT, detail, now))
+        .thenRun(this::afterQuarantine)
+        .thenReply(replyTo, q -> link.quarantined(session, QuarantineReason.INTEGRITY_ALERT, detail, now));
+  }
+
+  // ---- timers -------------------------------------------------------------------------------
 
   private ReplyEffect<Event, State> timerFired(State state, TimerFired command) {
     Instant now = clock.instant();
@@ -399,7 +637,7 @@ public final class NodeEntity
     }
     return Effect().persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED,
             "no heartbeat since " + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over"), now))
-        .thenRun(quarantined -> cancelTimers()).thenNoReply();
+        .thenRun(this::afterQuarantine).thenNoReply();
   }
 
   private ReplyEffect<Event, State> lifetimeEnded(State state, Instant now) {
@@ -438,13 +676,17 @@ public final class NodeEntity
     builder.forStateType(Registered.class)
         .onEvent(NodeActivated.class, Registered::activate)
         .onEvent(CredentialRotationDue.class, Registered::rotationDue)
-        .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at()))
-        .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at()))
+        .onEvent(SessionOpened.class, (state, e) -> new Registered(state.facts(), Optional.of(e.session())))
+        .onEvent(SessionClosed.class, (state, e) -> new Registered(state.facts(), Optional.empty()))
+        .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
+        .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
     builder.forStateType(Active.class)
         .onEvent(CredentialRotationDue.class, Active::rotationDue)
-        .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at()))
-        .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at()))
+        .onEvent(SessionOpened.class, (state, e) -> new Active(state.facts(), state.activatedAt(), Optional.of(e.session())))
+        .onEvent(SessionClosed.class, (state, e) -> new Active(state.facts(), state.activatedAt(), Optional.empty()))
+        .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
+        .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
     builder.forStateType(Quarantined.class)
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -457,19 +699,23 @@ public final class NodeEntity
 
   /**
    * After recovery (a restart, a rebalance, a fail-over) the timers are armed again. The heartbeat
-   * deadline starts from now: the node has had no chance to reach this controller yet.
+   * deadline starts from now: the node has had no chance to reach this controller yet. A kept
+   * session is taken over: frames made before now less the allowed clock skew are refused.
    */
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
       requireOwnHistory(state);
+      Instant now = clock.instant();
+      link.recovered(now);
       if (state instanceof Registered registered) {
         armLifeTimers(registered.facts());
       } else if (state instanceof Active active) {
         armLifeTimers(active.facts());
-        Instant now = clock.instant();
         liveness = new Liveness(Optional.empty(), Optional.of(now.plus(settings.heartbeatDeadline())), Optional.empty());
         timers.startSingleTimer(Timer.HEARTBEAT_DEADLINE, new TimerFired(Timer.HEARTBEAT_DEADLINE), settings.heartbeatDeadline());
+      } else if (state instanceof Quarantined) {
+        factsOf(state).ifPresent(this::revoke);
       } else if (state instanceof Retired) {
         passivate();
       }
@@ -500,6 +746,22 @@ public final class NodeEntity
     timers.startSingleTimer(Timer.HEARTBEAT_DEADLINE, new TimerFired(Timer.HEARTBEAT_DEADLINE), settings.heartbeatDeadline());
     timers.startSingleTimer(Timer.LEASE_LAPSE, new TimerFired(Timer.LEASE_LAPSE), settings.leaseDuration());
     return new HeartbeatAccepted(lease, settings.heartbeatInterval());
+  }
+
+  /** A quarantined node: no more timers, and its certificate is refused at every handshake. */
+  private void afterQuarantine(State quarantined) {
+    cancelTimers();
+    factsOf(quarantined).ifPresent(this::revoke);
+  }
+
+  private void revoke(NodeFacts facts) {
+    if (!facts.certificate().isEmpty()) {
+      try {
+        environment.revocations().revoke(AgentLink.certificate(facts));
+      } catch (RuntimeException | java.security.cert.CertificateException e) {
+        context.getLog().error("Node {}: could not put its certificate on the deny list", nodeId, e);
+      }
+    }
   }
 
   private void armLifeTimers(NodeFacts facts) {
@@ -544,10 +806,11 @@ public final class NodeEntity
       detail = "retired by " + r.by();
       since = Optional.of(r.at());
     }
-    return new NodeStatus(state.stage(), factsOf(state), reason, detail, since, liveness);
+    return new NodeStatus(state.stage(), factsOf(state), reason, detail, since, liveness,
+        sessionOf(state).map(Session::info));
   }
 
-  private static Optional<NodeFacts> factsOf(State state) {
+  static Optional<NodeFacts> factsOf(State state) {
     if (state instanceof Registered r) {
       return Optional.of(r.facts());
     } else if (state instanceof Active a) {
@@ -560,6 +823,23 @@ public final class NodeEntity
       return Optional.of(r.facts());
     }
     return Optional.empty();
+  }
+
+  static Optional<Session> sessionOf(State state) {
+    if (state instanceof Registered r) {
+      return r.session();
+    } else if (state instanceof Active a) {
+      return a.session();
+    } else if (state instanceof Quarantined q) {
+      return q.session();
+    } else if (state instanceof Expired e) {
+      return e.session();
+    }
+    return Optional.empty();
+  }
+
+  private static String stageName(State state) {
+    return state.stage().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   private Optional<String> invalid(Register command) {
@@ -582,6 +862,12 @@ public final class NodeEntity
     }
     if (command.lifetime().compareTo(settings.maxLifetime()) > 0) {
       return Optional.of("lifetime " + command.lifetime() + " exceeds the maximum of " + settings.maxLifetime());
+    }
+    if (!command.certificate().isEmpty()) {
+      Optional<String> certificate = AgentLink.checkCertificate(command.certificate(), nodeId);
+      if (certificate.isPresent()) {
+        return certificate;
+      }
     }
     return Optional.empty();
   }

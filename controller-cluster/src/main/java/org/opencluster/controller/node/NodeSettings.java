@@ -14,9 +14,15 @@ import java.time.Duration;
  * @param credentialRotationInterval how often the node's own credentials rotate
  * @param maxLifetime the longest lifetime a node may be registered with
  * @param snapshotEvery events between snapshots
+ * @param sessionSilence how long a session must have been silent before a reusable node may enrol
+ *     again; a new enrolment from another boot while the session is live is a clone
+ * @param helloMaxSkew how far an agent's clock may be from the controller's (its Hello is refused
+ *     otherwise; after a fail-over, frames made longer ago than this are refused)
+ * @param maxFramePayloadBytes the largest frame payload accepted from an agent
  */
 public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Duration deadlineGrace, Duration leaseDuration,
-    Duration credentialRotationInterval, Duration maxLifetime, int snapshotEvery) {
+    Duration credentialRotationInterval, Duration maxLifetime, int snapshotEvery, Duration sessionSilence,
+    Duration helloMaxSkew, int maxFramePayloadBytes) {
 
   public NodeSettings {
     if (allowedMisses < 1) {
@@ -28,13 +34,43 @@ public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Durati
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("opencluster.controller.node.snapshot-every must be at least 1");
     }
+    if (sessionSilence.compareTo(heartbeatInterval) <= 0
+        || sessionSilence.compareTo(heartbeatInterval.multipliedBy(allowedMisses).plus(deadlineGrace)) >= 0) {
+      throw new IllegalArgumentException("opencluster.controller.node.session-silence must be longer than the heartbeat "
+          + "interval and shorter than the heartbeat deadline (interval x allowed-misses + deadline-grace)");
+    }
+    if (helloMaxSkew.isNegative() || helloMaxSkew.isZero()) {
+      throw new IllegalArgumentException("opencluster.controller.node.hello-max-skew must be positive");
+    }
+    if (maxFramePayloadBytes < 1024) {
+      throw new IllegalArgumentException("opencluster.controller.node.max-frame-payload must be at least 1 KiB");
+    }
+  }
+
+  /** With the edge's defaults: silence of two heartbeats, 60 s of skew, 64 KiB frames. */
+  public NodeSettings(Duration heartbeatInterval, int allowedMisses, Duration deadlineGrace, Duration leaseDuration,
+      Duration credentialRotationInterval, Duration maxLifetime, int snapshotEvery) {
+    this(heartbeatInterval, allowedMisses, deadlineGrace, leaseDuration, credentialRotationInterval, maxLifetime,
+        snapshotEvery, defaultSilence(heartbeatInterval, heartbeatInterval.multipliedBy(allowedMisses).plus(deadlineGrace)),
+        Duration.ofSeconds(60), 64 * 1024);
+  }
+
+  /** Two heartbeats, or half way from one heartbeat to the deadline if that is sooner. */
+  private static Duration defaultSilence(Duration interval, Duration deadline) {
+    Duration twice = interval.multipliedBy(2);
+    return twice.compareTo(deadline) < 0 ? twice : interval.plus(deadline.minus(interval).dividedBy(2));
   }
 
   public static NodeSettings create(Config config) {
     Config node = config.getConfig("opencluster.controller.node");
-    return new NodeSettings(node.getDuration("heartbeat-interval"), node.getInt("allowed-misses"),
+    Duration interval = node.getDuration("heartbeat-interval");
+    Duration deadline = interval.multipliedBy(node.getInt("allowed-misses")).plus(node.getDuration("deadline-grace"));
+    Duration silence = "auto".equals(node.getString("session-silence"))
+        ? defaultSilence(interval, deadline) : node.getDuration("session-silence");
+    return new NodeSettings(interval, node.getInt("allowed-misses"),
         node.getDuration("deadline-grace"), node.getDuration("lease-duration"),
-        node.getDuration("credential-rotation-interval"), node.getDuration("max-lifetime"), node.getInt("snapshot-every"));
+        node.getDuration("credential-rotation-interval"), node.getDuration("max-lifetime"), node.getInt("snapshot-every"),
+        silence, node.getDuration("hello-max-skew"), Math.toIntExact(node.getBytes("max-frame-payload")));
   }
 
   /** How long a node may stay silent before it is deemed compromised. */

@@ -85,7 +85,7 @@ class NodeEntityTest {
   @BeforeEach
   void create() {
     clock = new MovableClock(START);
-    node = EventSourcedBehaviorTestKit.create(SYSTEM, NodeEntity.create("n-1", SETTINGS, clock, Optional.empty()));
+    node = EventSourcedBehaviorTestKit.create(SYSTEM, NodeEntity.create("n-1", environment(SETTINGS, clock), Optional.empty()));
     node.clear();
   }
 
@@ -194,7 +194,7 @@ class NodeEntityTest {
         Duration.ofHours(24), Duration.ofDays(365), 100);
     SteppedClock wall = new SteppedClock();
     var live = EventSourcedBehaviorTestKit.<Command, Event, State>create(SYSTEM,
-        NodeEntity.create("n-live", fast, wall, Optional.empty()));
+        NodeEntity.create("n-live", environment(fast, wall), Optional.empty()));
     live.<StatusReply<Registration>>runCommand(r -> new Register("web-2", Map.of(), Duration.ofHours(1), r));
     live.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
     Instant deadline = live.<NodeStatus>runCommand(GetStatus::new).reply().liveness().deadlineAt().orElseThrow();
@@ -213,7 +213,7 @@ class NodeEntityTest {
         START.plus(Duration.ofDays(1)));
     PersistenceTestKit.create(SYSTEM).persistForRecovery("node|n-victim", List.of(new NodeRegistered(foreign)));
     TestProbe<Object> watcher = KIT.createTestProbe();
-    var victim = KIT.spawn(NodeEntity.create("n-victim", SETTINGS, clock, Optional.empty()));
+    var victim = KIT.spawn(NodeEntity.create("n-victim", environment(SETTINGS, clock), Optional.empty()));
     watcher.expectTerminated(victim, Duration.ofSeconds(10));
   }
 
@@ -323,6 +323,13 @@ class NodeEntityTest {
     assertThat(status.facts()).map(NodeEntity.NodeFacts::name).contains("web-1");
     assertThat(status.since()).contains(START);
     assertThat(status.liveness().leaseExpiresAt()).contains(START.plus(SETTINGS.leaseDuration()));
+  }
+
+  /** No agent enrols in these tests: nothing signs a Welcome, nothing is revoked. */
+  private static NodeEnvironment environment(NodeSettings settings, java.time.Clock clock) {
+    return new NodeEnvironment(settings, clock, () -> {
+      throw new IllegalStateException("no controller key in this test");
+    }, NodeEnvironment.Revocations.NONE);
   }
 
   /** The system clock, stepped back by the test. */

@@ -105,6 +105,7 @@ public final class TestCluster implements AutoCloseable {
           cluster { host = "127.0.0.1", port = %d, seed-nodes = [%s] }
           health { host = "127.0.0.1", port = %d }
           api { host = "127.0.0.1", port = %d }
+          edge { host = "127.0.0.1", port = 0 }
           # Real timers far out: tests move time through the entities' timer commands.
           node { heartbeat-interval = 5m, deadline-grace = 1m, lease-duration = 20m }
         }

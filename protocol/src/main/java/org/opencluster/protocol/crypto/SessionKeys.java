@@ -26,10 +26,33 @@ public final class SessionKeys implements AutoCloseable {
 
   private static final byte[] INFO = Labels.encode("opencluster/session/v1");
 
+  private final SecretBytes frameKey;
   private final FrameMac frameMac;
 
-  private SessionKeys(FrameMac frameMac) {
-    this.frameMac = frameMac;
+  private SessionKeys(SecretBytes frameKey) {
+    this.frameKey = frameKey;
+    this.frameMac = FrameMac.create(frameKey);
+  }
+
+  /**
+   * The keys of a session whose frame key the controller kept (encrypted, in its journal) so the
+   * session survives a fail-over to another controller.
+   *
+   * @param frameKey from {@link #exportFrameKey()}; copied, the caller closes its own
+   */
+  public static SessionKeys restore(SecretBytes frameKey) {
+    if (frameKey.length() != FrameMac.KEY_LENGTH) {
+      throw new IllegalArgumentException("a session frame key is " + FrameMac.KEY_LENGTH + " bytes");
+    }
+    return new SessionKeys(frameKey.copy());
+  }
+
+  /**
+   * A copy of the frame key, for the controller to keep with the session in its encrypted journal.
+   * Never log it, never store it anywhere else; close it when it is written.
+   */
+  public SecretBytes exportFrameKey() {
+    return frameKey.copy();
   }
 
   /** The agent's side: its ephemeral pair for this boot and the controller's ephemeral key. */
@@ -52,9 +75,8 @@ public final class SessionKeys implements AutoCloseable {
       byte[] helloBytes, byte[] welcomeBytes) throws InvalidKeyException {
     byte[] transcript = Labels.lengthPrefixed(EcKeys.encodePoint(agentPoint), EcKeys.encodePoint(controllerPoint),
         helloBytes, welcomeBytes);
-    try (SecretBytes shared = Ecdh.agree(own.getPrivate(), peer);
-        SecretBytes frameKey = Hkdf.derive(shared, sha256(transcript), INFO, FrameMac.KEY_LENGTH)) {
-      return new SessionKeys(FrameMac.create(frameKey));
+    try (SecretBytes shared = Ecdh.agree(own.getPrivate(), peer)) {
+      return new SessionKeys(Hkdf.derive(shared, sha256(transcript), INFO, FrameMac.KEY_LENGTH));
     }
   }
 
@@ -66,6 +88,7 @@ public final class SessionKeys implements AutoCloseable {
   @Override
   public void close() {
     frameMac.close();
+    frameKey.close();
   }
 
   @Override

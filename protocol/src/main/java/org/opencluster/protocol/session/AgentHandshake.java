@@ -88,8 +88,9 @@ public final class AgentHandshake {
    * @throws HandshakeException if the Welcome is not from a valid controller, not signed by it,
    *     not an answer to this Hello, or malformed
    */
-  public AgentSession complete(SignedWelcome signed, CertificateValidator controllers, Instant now, int maxPayloadBytes)
+  public AgentSession complete(SignedWelcome signed, CertificateValidator controllers, Clock clock, int maxPayloadBytes)
       throws HandshakeException {
+    Instant now = clock.instant();
     byte[] welcomeBytes = signed.getWelcome().toByteArray();
     if (welcomeBytes.length > Handshake.MAX_MESSAGE_BYTES) {
       throw new HandshakeException(Refused.Reason.MALFORMED, "welcome refused: larger than " + Handshake.MAX_MESSAGE_BYTES + " bytes");
@@ -136,7 +137,7 @@ public final class AgentHandshake {
     }
     SessionTerms terms = new SessionTerms(Instant.ofEpochMilli(welcome.getLeaseExpiresAtUnixMillis()),
         Duration.ofMillis(welcome.getHeartbeatIntervalMillis()), Instant.ofEpochMilli(welcome.getNodeLifetimeEndsAtUnixMillis()));
-    SessionChannel channel = new SessionChannel(nodeId, welcome.getSessionId().toByteArray(), keys, true, maxPayloadBytes);
+    SessionChannel channel = new SessionChannel(nodeId, welcome.getSessionId().toByteArray(), keys, true, maxPayloadBytes, clock);
     return new AgentSession(controller, terms, welcome.getProtocolVersion(), channel, ephemeral);
   }
 

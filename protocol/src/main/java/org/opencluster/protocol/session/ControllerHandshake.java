@@ -11,6 +11,7 @@ import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -101,7 +102,8 @@ public final class ControllerHandshake {
    * @param controllerKey the private key of {@code controllerChain.get(0)}
    */
   public static Accepted welcome(VerifiedHello hello, PrivateKey controllerKey, List<X509Certificate> controllerChain,
-      SessionTerms terms, Instant now, int maxPayloadBytes) throws InvalidKeyException {
+      SessionTerms terms, Clock clock, int maxPayloadBytes) throws InvalidKeyException {
+    Instant now = clock.instant();
     KeyPair ephemeral = EcKeys.generate();
     byte[] sessionId = new byte[Handshake.SESSION_ID_LENGTH];
     RANDOM.nextBytes(sessionId);
@@ -128,6 +130,6 @@ public final class ControllerHandshake {
       }
     }
     SessionKeys keys = SessionKeys.forController(ephemeral, hello.agentEphemeralKey(), hello.helloBytes(), welcomeBytes);
-    return new Accepted(signed.build(), new SessionChannel(hello.nodeId(), sessionId, keys, false, maxPayloadBytes));
+    return new Accepted(signed.build(), new SessionChannel(hello.nodeId(), sessionId, keys, false, maxPayloadBytes, clock));
   }
 }

@@ -26,6 +26,11 @@ public final class FrameRefusedException extends GeneralSecurityException {
     this.reason = reason;
   }
 
+  /** A frame larger than the receiver accepts from this peer (checked before its MAC). */
+  public static FrameRefusedException oversized(int size, int limit) {
+    return new FrameRefusedException(Reason.OVERSIZED, "frame refused: payload of " + size + " bytes exceeds " + limit);
+  }
+
   public Reason reason() {
     return reason;
   }

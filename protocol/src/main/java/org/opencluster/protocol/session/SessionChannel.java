@@ -2,10 +2,13 @@ package org.opencluster.protocol.session;
 
 import com.google.protobuf.ByteString;
 import java.security.MessageDigest;
-import java.util.concurrent.atomic.AtomicLong;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import org.opencluster.protocol.agent.v1.Frame;
 import org.opencluster.protocol.crypto.FrameMac;
 import org.opencluster.protocol.crypto.FrameMacException;
+import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.crypto.SessionKeys;
 
 /**
@@ -13,6 +16,12 @@ import org.opencluster.protocol.crypto.SessionKeys;
  * sequence numbers, and opens incoming frames, refusing any for another node or session, any
  * oversized, any whose MAC fails, and any whose sequence number is not above the highest it has
  * accepted (a replay or a reordering).
+ *
+ * <p>Sequence numbers are clock-based: each frame takes the sender's clock in microseconds since
+ * the epoch, or the previous number plus one if that is higher. They still only increase, and
+ * they say when a frame was made, so a side that lost its count (a controller taking a session
+ * over after a fail-over) can refuse every frame made before a point in time ({@link
+ * #refuseUpTo}), and its own frames still come after everything the peer has seen.
  *
  * <p>Thread-safe. Close it when the session ends: the key is zeroed.
  */
@@ -24,16 +33,36 @@ public final class SessionChannel implements AutoCloseable {
   private final FrameMac.Direction outgoing;
   private final FrameMac.Direction incoming;
   private final int maxPayloadBytes;
-  private final AtomicLong nextOutgoing = new AtomicLong(1);
+  private final Clock clock;
+  private long lastOutgoing;
   private long highestIncoming;
 
-  SessionChannel(String nodeId, byte[] sessionId, SessionKeys keys, boolean agentSide, int maxPayloadBytes) {
+  SessionChannel(String nodeId, byte[] sessionId, SessionKeys keys, boolean agentSide, int maxPayloadBytes, Clock clock) {
     this.nodeId = nodeId;
     this.sessionId = sessionId.clone();
     this.keys = keys;
     this.outgoing = agentSide ? FrameMac.Direction.AGENT_TO_CONTROLLER : FrameMac.Direction.CONTROLLER_TO_AGENT;
     this.incoming = agentSide ? FrameMac.Direction.CONTROLLER_TO_AGENT : FrameMac.Direction.AGENT_TO_CONTROLLER;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.clock = clock;
+  }
+
+  /**
+   * The controller's side of a session it kept: the session id and frame key from {@link
+   * #exportFrameKey()}, stored encrypted. Frames the agent made before {@code refuseBefore} are
+   * refused, so nothing recorded before the fail-over can be replayed to the new controller.
+   */
+  public static SessionChannel restoreForController(String nodeId, byte[] sessionId, SecretBytes frameKey,
+      int maxPayloadBytes, Clock clock, Instant refuseBefore) {
+    SessionChannel channel = new SessionChannel(nodeId, sessionId, SessionKeys.restore(frameKey), false, maxPayloadBytes,
+        clock);
+    channel.refuseUpTo(sequenceAt(refuseBefore));
+    return channel;
+  }
+
+  /** The sequence number a frame made at {@code at} carries (at least). */
+  public static long sequenceAt(Instant at) {
+    return ChronoUnit.MICROS.between(Instant.EPOCH, at);
   }
 
   public String nodeId() {
@@ -44,12 +73,24 @@ public final class SessionChannel implements AutoCloseable {
     return sessionId.clone();
   }
 
+  /** A copy of the frame key, for the controller's encrypted journal only; close it when written. */
+  public SecretBytes exportFrameKey() {
+    return keys.exportFrameKey();
+  }
+
+  /** From now on, refuses every incoming frame numbered {@code sequence} or lower. */
+  public synchronized void refuseUpTo(long sequence) {
+    if (Long.compareUnsigned(sequence, highestIncoming) > 0) {
+      highestIncoming = sequence;
+    }
+  }
+
   /** A frame carrying {@code payload} (a serialized AgentMessage or ControllerMessage). */
   public Frame seal(byte[] payload) {
     if (payload.length > maxPayloadBytes) {
       throw new IllegalArgumentException("payload of " + payload.length + " bytes exceeds " + maxPayloadBytes);
     }
-    long sequence = nextOutgoing.getAndIncrement();
+    long sequence = nextOutgoing();
     byte[] mac = keys.frameMac().compute(outgoing, nodeId, sessionId, sequence, payload);
     return Frame.newBuilder()
         .setNodeId(nodeId)
@@ -86,7 +127,7 @@ public final class SessionChannel implements AutoCloseable {
       if (Long.compareUnsigned(frame.getSequence(), highestIncoming) <= 0) {
         throw new FrameRefusedException(FrameRefusedException.Reason.REPLAYED,
             "frame refused: sequence " + Long.toUnsignedString(frame.getSequence()) + " is not above "
-                + highestIncoming + " (replayed or reordered)");
+                + Long.toUnsignedString(highestIncoming) + " (replayed, reordered, or made before a fail-over)");
       }
       highestIncoming = frame.getSequence();
     }
@@ -101,5 +142,10 @@ public final class SessionChannel implements AutoCloseable {
   @Override
   public String toString() {
     return "SessionChannel[node=" + nodeId + ", key=[secret]]";
+  }
+
+  private synchronized long nextOutgoing() {
+    lastOutgoing = Math.max(lastOutgoing + 1, sequenceAt(clock.instant()));
+    return lastOutgoing;
   }
 }

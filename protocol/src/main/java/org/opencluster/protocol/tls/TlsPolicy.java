@@ -29,6 +29,23 @@ public record TlsPolicy(Set<Identity.Kind> acceptedPeers, CertificateProfile.Usa
     acceptedPeers = Set.copyOf(acceptedPeers);
   }
 
+  /**
+   * A controller's edge system facing agents: only node identities, in both directions. Artery
+   * connects back, so the edge is the TLS client of the agent's listener too; there the agent
+   * presents its node certificate (client-only by design), and it is checked as a client's.
+   */
+  public static TlsPolicy edge(Predicate<X509Certificate> revoked, Consumer<CertificateValidationException> refusals,
+      Clock clock) {
+    return new TlsPolicy(EnumSet.of(Identity.Kind.NODE), CertificateProfile.Usage.TLS_CLIENT,
+        CertificateProfile.Usage.TLS_CLIENT, revoked, refusals, clock);
+  }
+
+  /** An agent facing controllers' edge systems: only controller identities. */
+  public static TlsPolicy agent(Consumer<CertificateValidationException> refusals, Clock clock) {
+    return new TlsPolicy(EnumSet.of(Identity.Kind.CONTROLLER), CertificateProfile.Usage.TLS_CLIENT,
+        CertificateProfile.Usage.TLS_SERVER, certificate -> false, refusals, clock);
+  }
+
   /** Controllers talking to controllers: the cluster link. */
   public static TlsPolicy controllers(Predicate<X509Certificate> revoked, Consumer<CertificateValidationException> refusals,
       Clock clock) {

@@ -58,8 +58,8 @@ class HandshakeTest {
     AgentHandshake agent = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
     VerifiedHello hello = ControllerHandshake.verifyHello(agent.hello(), nodeCertificate, NOW, SKEW);
     ControllerHandshake.Accepted accepted = ControllerHandshake.welcome(hello, controllerKeys.getPrivate(),
-        List.of(controllerCertificate), TERMS, NOW, MAX_PAYLOAD);
-    try (AgentSession session = agent.complete(accepted.welcome(), controllers, NOW, MAX_PAYLOAD);
+        List.of(controllerCertificate), TERMS, CLOCK, MAX_PAYLOAD);
+    try (AgentSession session = agent.complete(accepted.welcome(), controllers, CLOCK, MAX_PAYLOAD);
         SessionChannel controller = accepted.channel()) {
       assertThat(session.controller()).isEqualTo(Identity.controller("ctl-1"));
       assertThat(session.terms()).isEqualTo(TERMS);
@@ -75,20 +75,20 @@ class HandshakeTest {
     AgentHandshake agent = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
     VerifiedHello hello = ControllerHandshake.verifyHello(agent.hello(), nodeCertificate, NOW, SKEW);
     ControllerHandshake.Accepted accepted = ControllerHandshake.welcome(hello, controllerKeys.getPrivate(),
-        List.of(controllerCertificate), TERMS, NOW, MAX_PAYLOAD);
+        List.of(controllerCertificate), TERMS, CLOCK, MAX_PAYLOAD);
     byte[] box;
     try (SecretBytes content = SecretBytes.copyOf("password=swordfish".getBytes(StandardCharsets.US_ASCII))) {
       box = SealedBox.seal(hello.agentEphemeralKey(), "opencluster/secure-file/v1", content, "n-1".getBytes(StandardCharsets.US_ASCII));
     }
-    try (AgentSession session = agent.complete(accepted.welcome(), controllers, NOW, MAX_PAYLOAD);
+    try (AgentSession session = agent.complete(accepted.welcome(), controllers, CLOCK, MAX_PAYLOAD);
         SecretBytes opened = session.open("opencluster/secure-file/v1", box, "n-1".getBytes(StandardCharsets.US_ASCII))) {
       assertThat(new String(opened.copyBytes(), StandardCharsets.US_ASCII)).isEqualTo("password=swordfish");
     }
     AgentHandshake nextBoot = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "boot-2", CLOCK);
     VerifiedHello nextHello = ControllerHandshake.verifyHello(nextBoot.hello(), nodeCertificate, NOW, SKEW);
     ControllerHandshake.Accepted nextAccepted = ControllerHandshake.welcome(nextHello, controllerKeys.getPrivate(),
-        List.of(controllerCertificate), TERMS, NOW, MAX_PAYLOAD);
-    try (AgentSession next = nextBoot.complete(nextAccepted.welcome(), controllers, NOW, MAX_PAYLOAD)) {
+        List.of(controllerCertificate), TERMS, CLOCK, MAX_PAYLOAD);
+    try (AgentSession next = nextBoot.complete(nextAccepted.welcome(), controllers, CLOCK, MAX_PAYLOAD)) {
       assertThatThrownBy(() -> next.open("opencluster/secure-file/v1", box, "n-1".getBytes(StandardCharsets.US_ASCII)))
           .isInstanceOf(org.opencluster.protocol.crypto.SealedBoxException.class);
     }
@@ -171,13 +171,13 @@ class HandshakeTest {
     AgentHandshake agent = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "b", CLOCK);
     VerifiedHello hello = ControllerHandshake.verifyHello(agent.hello(), nodeCertificate, NOW, SKEW);
     SignedWelcome genuine = ControllerHandshake.welcome(hello, controllerKeys.getPrivate(), List.of(controllerCertificate),
-        TERMS, NOW, MAX_PAYLOAD).welcome();
+        TERMS, CLOCK, MAX_PAYLOAD).welcome();
     Welcome attackerWelcome = Welcome.parseFrom(genuine.getWelcome()).toBuilder()
         .setControllerEphemeralPublicKey(ByteString.copyFrom(EcKeys.encodePoint(
             (java.security.interfaces.ECPublicKey) EcKeys.generate().getPublic())))
         .build();
     SignedWelcome forged = genuine.toBuilder().setWelcome(attackerWelcome.toByteString()).build();
-    assertThatThrownBy(() -> agent.complete(forged, controllers, NOW, MAX_PAYLOAD))
+    assertThatThrownBy(() -> agent.complete(forged, controllers, CLOCK, MAX_PAYLOAD))
         .isInstanceOfSatisfying(HandshakeException.class, e -> assertThat(e.reason()).isEqualTo(Refused.Reason.NOT_AUTHENTICATED))
         .hasMessageContaining("not signed by");
   }
@@ -187,11 +187,11 @@ class HandshakeTest {
     AgentHandshake agent = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "b", CLOCK);
     VerifiedHello hello = ControllerHandshake.verifyHello(agent.hello(), nodeCertificate, NOW, SKEW);
     SignedWelcome genuine = ControllerHandshake.welcome(hello, controllerKeys.getPrivate(), List.of(controllerCertificate),
-        TERMS, NOW, MAX_PAYLOAD).welcome();
+        TERMS, CLOCK, MAX_PAYLOAD).welcome();
     Welcome longer = Welcome.parseFrom(genuine.getWelcome()).toBuilder()
         .setLeaseExpiresAtUnixMillis(NOW.plus(Duration.ofDays(365)).toEpochMilli()).build();
     SignedWelcome forged = genuine.toBuilder().setWelcome(longer.toByteString()).build();
-    assertThatThrownBy(() -> agent.complete(forged, controllers, NOW, MAX_PAYLOAD)).isInstanceOf(HandshakeException.class);
+    assertThatThrownBy(() -> agent.complete(forged, controllers, CLOCK, MAX_PAYLOAD)).isInstanceOf(HandshakeException.class);
   }
 
   @Test
@@ -200,8 +200,8 @@ class HandshakeTest {
     AgentHandshake second = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "b", CLOCK);
     VerifiedHello hello = ControllerHandshake.verifyHello(first.hello(), nodeCertificate, NOW, SKEW);
     SignedWelcome welcome = ControllerHandshake.welcome(hello, controllerKeys.getPrivate(), List.of(controllerCertificate),
-        TERMS, NOW, MAX_PAYLOAD).welcome();
-    assertThatThrownBy(() -> second.complete(welcome, controllers, NOW, MAX_PAYLOAD))
+        TERMS, CLOCK, MAX_PAYLOAD).welcome();
+    assertThatThrownBy(() -> second.complete(welcome, controllers, CLOCK, MAX_PAYLOAD))
         .isInstanceOf(HandshakeException.class).hasMessageContaining("answers another hello");
   }
 
@@ -214,8 +214,8 @@ class HandshakeTest {
       throws Exception {
     AgentHandshake agent = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "b", CLOCK);
     VerifiedHello hello = ControllerHandshake.verifyHello(agent.hello(), nodeCertificate, NOW, SKEW);
-    SignedWelcome welcome = ControllerHandshake.welcome(hello, signer.getPrivate(), chain, TERMS, NOW, MAX_PAYLOAD).welcome();
-    assertThatThrownBy(() -> agent.complete(welcome, controllers, NOW, MAX_PAYLOAD))
+    SignedWelcome welcome = ControllerHandshake.welcome(hello, signer.getPrivate(), chain, TERMS, CLOCK, MAX_PAYLOAD).welcome();
+    assertThatThrownBy(() -> agent.complete(welcome, controllers, CLOCK, MAX_PAYLOAD))
         .isInstanceOfSatisfying(HandshakeException.class, e -> assertThat(e.reason()).isEqualTo(reason))
         .hasMessageContaining(message);
   }

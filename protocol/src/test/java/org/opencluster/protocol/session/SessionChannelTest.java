@@ -7,10 +7,16 @@ import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.interfaces.ECPublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.opencluster.protocol.agent.v1.Frame;
 import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.crypto.SessionKeys;
 
 class SessionChannelTest {
@@ -18,6 +24,7 @@ class SessionChannelTest {
   private static final byte[] SESSION = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] PAYLOAD = "heartbeat".getBytes(StandardCharsets.US_ASCII);
 
+  private final MovableClock agentClock = new MovableClock(Instant.parse("2026-06-01T12:00:00Z"));
   private final SessionChannel agent;
   private final SessionChannel controller;
 
@@ -26,8 +33,10 @@ class SessionChannelTest {
     KeyPair c = EcKeys.generate();
     byte[] hello = {1};
     byte[] welcome = {2};
-    agent = new SessionChannel("n-1", SESSION, SessionKeys.forAgent(a, (ECPublicKey) c.getPublic(), hello, welcome), true, 1024);
-    controller = new SessionChannel("n-1", SESSION, SessionKeys.forController(c, (ECPublicKey) a.getPublic(), hello, welcome), false, 1024);
+    agent = new SessionChannel("n-1", SESSION, SessionKeys.forAgent(a, (ECPublicKey) c.getPublic(), hello, welcome), true,
+        1024, agentClock);
+    controller = new SessionChannel("n-1", SESSION, SessionKeys.forController(c, (ECPublicKey) a.getPublic(), hello,
+        welcome), false, 1024, Clock.systemUTC());
   }
 
   @AfterEach
@@ -94,8 +103,67 @@ class SessionChannelTest {
   }
 
   @Test
+  void sequenceNumbers_sayWhenAFrameWasMade_andStillAlwaysIncrease() throws Exception {
+    Instant at = agentClock.instant();
+    Frame first = agent.seal(PAYLOAD);
+    Frame second = agent.seal(PAYLOAD);
+    assertThat(first.getSequence()).isEqualTo(SessionChannel.sequenceAt(at));
+    assertThat(second.getSequence()).as("same instant: the next number").isEqualTo(first.getSequence() + 1);
+    agentClock.advance(Duration.ofSeconds(5));
+    assertThat(agent.seal(PAYLOAD).getSequence()).isEqualTo(SessionChannel.sequenceAt(at.plusSeconds(5)));
+    agentClock.advance(Duration.ofSeconds(-60));
+    assertThat(agent.seal(PAYLOAD).getSequence()).as("a clock stepped back does not go back")
+        .isEqualTo(SessionChannel.sequenceAt(at.plusSeconds(5)) + 1);
+  }
+
+  @Test
+  void aSessionTakenOverByAnotherController_goesOn_andRefusesFramesMadeBeforeTheTakeOver() throws Exception {
+    Frame beforeTakeOver = agent.seal(PAYLOAD);
+    controller.open(beforeTakeOver);
+    agentClock.advance(Duration.ofSeconds(30));
+    Instant takeOver = agentClock.instant().minusSeconds(10);
+    try (SecretBytes kept = controller.exportFrameKey();
+        SessionChannel successor = SessionChannel.restoreForController("n-1", SESSION, kept, 1024, Clock.systemUTC(),
+            takeOver)) {
+      assertThatThrownBy(() -> successor.open(beforeTakeOver)).isInstanceOfSatisfying(FrameRefusedException.class,
+          e -> assertThat(e.reason()).isEqualTo(FrameRefusedException.Reason.REPLAYED));
+      assertThat(successor.open(agent.seal(PAYLOAD))).isEqualTo(PAYLOAD);
+      Frame toAgent = successor.seal(PAYLOAD);
+      assertThat(agent.open(toAgent)).as("the agent accepts the successor's frames").isEqualTo(PAYLOAD);
+    }
+  }
+
+  @Test
   void toString_hidesTheKey() {
     assertThat(agent.toString()).contains("[secret]");
+  }
+
+  /** A clock the test moves, either way. */
+  private static final class MovableClock extends Clock {
+    private Instant now;
+
+    MovableClock(Instant start) {
+      now = start;
+    }
+
+    void advance(Duration by) {
+      now = now.plus(by);
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
   }
 
   private void assertRefused(Frame frame, FrameRefusedException.Reason reason) {

@@ -1,0 +1,224 @@
+package org.opencluster.controller.api;
+
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.controller.registration.AgentCa;
+import org.opencluster.controller.registration.NodeRegistrar;
+import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.CertificateAuthority;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.Pem;
+import org.opencluster.protocol.pki.Role;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The nodes' part of the operator API: importing the agent CA, registering a node, reading a
+ * node's status. The management issue adds listing, searching and the rest.
+ *
+ * <pre>
+ * PUT  /v1/sys/agent-ca   admin              {"certificate": PEM, "key": PEM}
+ * POST /v1/nodes          admin or operator  {"id", "name", "labels", "lifetimeSeconds", "csr", "bootstrap"} -> 201 bundle
+ * GET  /v1/nodes/ID       any role           the node's stage, facts, liveness, session (no secret)
+ * </pre>
+ */
+public final class NodeRoutes extends AllDirectives {
+
+  private static final Logger LOG = LoggerFactory.getLogger(NodeRoutes.class);
+  private static final Set<Role> REGISTRARS = EnumSet.of(Role.ADMIN, Role.OPERATOR);
+  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
+
+  /** What the routes need from the controller. */
+  public record Services(AgentCa agentCa, NodeRegistrar registrar, ClusterSharding sharding, BooleanSupplier serving) {}
+
+  /** The body of {@code PUT /v1/sys/agent-ca}. */
+  public record AgentCaRequest(String certificate, String key) {
+    @Override
+    public String toString() {
+      return "AgentCaRequest[key=[secret]]";
+    }
+  }
+
+  /** The body of {@code POST /v1/nodes}. */
+  public record RegisterRequest(String id, String name, Map<String, String> labels, Long lifetimeSeconds, String csr,
+      String bootstrap) {}
+
+  private final OperatorApi api;
+  private final Services services;
+
+  NodeRoutes(OperatorApi api, Services services) {
+    this.api = api;
+    this.services = services;
+  }
+
+  Route routes(Identity who) {
+    return concat(
+        path(segment("sys").slash("agent-ca"), () -> put(() -> api.admin(who, () ->
+            entity(Unmarshaller.entityToString(), body -> api.respond(() -> importAgentCa(who, body)))))),
+        path("nodes", () -> post(() -> roles(who, REGISTRARS, () ->
+            entity(Unmarshaller.entityToString(), body -> api.respond(() -> register(who, body)))))),
+        path(segment("nodes").slash(segment()), id -> get(() -> api.respond(() -> status(id)))));
+  }
+
+  private HttpResponse importAgentCa(Identity who, String body) {
+    AgentCaRequest request;
+    try {
+      request = OperatorApi.JSON.readValue(body, AgentCaRequest.class);
+    } catch (JsonProcessingException e) {
+      request = null;
+    }
+    if (request == null || request.certificate() == null || request.key() == null) {
+      return OperatorApi.malformed("expected {\"certificate\": PEM, \"key\": PEM}");
+    }
+    X509Certificate certificate;
+    PrivateKey key;
+    try (SecretBytes keyPem = SecretBytes.copyOf(request.key().getBytes(StandardCharsets.US_ASCII))) {
+      List<X509Certificate> certificates = Pem.decodeCertificates(request.certificate());
+      certificate = certificates.get(0);
+      key = Pem.decodePrivateKey(keyPem);
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return OperatorApi.problem(400, "invalid-agent-ca", "Invalid agent CA",
+          "the certificate or the key is not readable PEM (the key unencrypted PKCS#8)");
+    }
+    CertificateAuthority ca;
+    try {
+      ca = services.agentCa().importCa(certificate, key);
+    } catch (IllegalArgumentException e) {
+      return OperatorApi.problem(400, "invalid-agent-ca", "Invalid agent CA", e.getMessage());
+    }
+    LOG.info("{} imported the agent CA (serial {})", who, ca.certificate().getSerialNumber().toString(16));
+    return OperatorApi.json(200, Map.of("subject", ca.certificate().getSubjectX500Principal().getName(),
+        "notAfter", ca.certificate().getNotAfter().toInstant().toString()));
+  }
+
+  private HttpResponse register(Identity who, String body) {
+    RegisterRequest request;
+    try {
+      request = OperatorApi.JSON.readValue(body, RegisterRequest.class);
+    } catch (JsonProcessingException e) {
+      request = null;
+    }
+    if (request == null || request.id() == null || request.name() == null || request.csr() == null
+        || request.lifetimeSeconds() == null) {
+      return OperatorApi.malformed(
+          "expected {\"id\", \"name\", \"labels\", \"lifetimeSeconds\", \"csr\", \"bootstrap\": \"reusable\"|\"single-use\"}");
+    }
+    NodeEntity.Bootstrap bootstrap;
+    String policy = request.bootstrap() == null ? "reusable" : request.bootstrap();
+    switch (policy) {
+      case "reusable" -> bootstrap = NodeEntity.Bootstrap.REUSABLE;
+      case "single-use" -> bootstrap = NodeEntity.Bootstrap.SINGLE_USE;
+      default -> {
+        return OperatorApi.problem(400, "invalid-node", "Invalid node", "bootstrap must be reusable or single-use");
+      }
+    }
+    if (request.lifetimeSeconds() <= 0) {
+      return OperatorApi.problem(400, "invalid-node", "Invalid node", "lifetimeSeconds must be positive");
+    }
+    if (!services.serving().getAsBoolean()) {
+      return OperatorApi.problem(503, "sealed", "Sealed", "this controller is not serving nodes yet (sealed or starting)");
+    }
+    NodeRegistrar.Registered registered;
+    try {
+      registered = services.registrar().register(new NodeRegistrar.Request(request.id(), request.name(),
+          request.labels() == null ? Map.of() : request.labels(), Duration.ofSeconds(request.lifetimeSeconds()),
+          request.csr(), bootstrap));
+    } catch (NodeRegistrar.Refused e) {
+      return OperatorApi.problem(e.status(), e.status() == 409 ? "conflict" : e.status() == 503 ? "unavailable"
+          : "invalid-node", "Registration refused", e.getMessage());
+    }
+    LOG.info("{} registered node {} ({}), lifetime until {}, bootstrap {}", who, registered.nodeId(), request.name(),
+        registered.lifetimeEndsAt(), policy);
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("id", registered.nodeId());
+    result.put("lifetimeEndsAt", registered.lifetimeEndsAt().toString());
+    result.put("certificate", Pem.encodeCertificates(registered.chain()));
+    result.put("ca", Pem.encodeCertificates(registered.roots()));
+    result.put("edges", registered.edges());
+    return OperatorApi.json(201, result);
+  }
+
+  private HttpResponse status(String id) {
+    if (!Identity.isValidName(id)) {
+      return OperatorApi.problem(400, "invalid-name", "Invalid node id", "1..63 characters of a-z, 0-9, '.', '_', '-'");
+    }
+    if (!services.serving().getAsBoolean()) {
+      return OperatorApi.problem(503, "sealed", "Sealed", "this controller is not serving nodes yet (sealed or starting)");
+    }
+    NodeEntity.NodeStatus status;
+    try {
+      status = services.sharding().entityRefFor(NodeEntity.ENTITY_KEY, id)
+          .ask(NodeEntity.GetStatus::new, ASK_TIMEOUT).toCompletableFuture()
+          .get(ASK_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return OperatorApi.problem(503, "unavailable", "Unavailable", "interrupted");
+    } catch (Exception e) {
+      return OperatorApi.problem(503, "unavailable", "Unavailable", "the node's entity did not answer in time; retry");
+    }
+    if (status.stage() == NodeEntity.Stage.UNREGISTERED) {
+      return OperatorApi.problem(404, "not-found", "No such node", "node " + id + " is not registered");
+    }
+    return OperatorApi.json(200, statusBody(id, status));
+  }
+
+  static Map<String, Object> statusBody(String id, NodeEntity.NodeStatus status) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("id", id);
+    body.put("stage", status.stage().name().toLowerCase(java.util.Locale.ROOT));
+    status.facts().ifPresent(facts -> {
+      body.put("name", facts.name());
+      body.put("labels", facts.labels());
+      body.put("registeredAt", facts.registeredAt().toString());
+      body.put("lifetimeEndsAt", facts.lifetimeEndsAt().toString());
+      body.put("bootstrap", facts.bootstrap() == NodeEntity.Bootstrap.SINGLE_USE ? "single-use" : "reusable");
+    });
+    status.since().ifPresent(since -> body.put("since", since.toString()));
+    status.quarantineReason().ifPresent(reason -> body.put("quarantineReason", reason.name().toLowerCase(java.util.Locale.ROOT)));
+    if (!status.detail().isEmpty()) {
+      body.put("detail", status.detail());
+    }
+    put(body, "lastHeartbeatAt", status.liveness().lastHeartbeatAt());
+    put(body, "heartbeatDeadlineAt", status.liveness().deadlineAt());
+    put(body, "leaseExpiresAt", status.liveness().leaseExpiresAt());
+    status.session().ifPresent(session -> body.put("session",
+        Map.of("bootId", session.bootId(), "openedAt", session.openedAt().toString())));
+    return body;
+  }
+
+  private static void put(Map<String, Object> body, String key, Optional<Instant> value) {
+    value.ifPresent(v -> body.put(key, v.toString()));
+  }
+
+  private Route roles(Identity who, Set<Role> allowed, Supplier<Route> inner) {
+    if (who.role().filter(allowed::contains).isEmpty()) {
+      LOG.warn("{} was refused an operation that needs one of the roles {}", who, allowed);
+      return complete(OperatorApi.problem(403, "forbidden", "Forbidden", "this operation needs the role "
+          + String.join(" or ", allowed.stream().map(Role::id).sorted().toList()) + "; " + who + " has the role "
+          + who.role().map(Role::id).orElse("none")));
+    }
+    return inner.get();
+  }
+}

@@ -1,0 +1,54 @@
+package org.opencluster.controller.edge;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What the edge gateway has seen, by outcome: for metrics, logs and tests. Thread-safe. */
+public final class EdgeCounters {
+
+  /** One outcome. */
+  public enum Outcome {
+    /** A Hello handed to its node entity. */
+    HELLO,
+    /** A frame handed to its node entity. */
+    FRAME,
+    /** Refused at the gateway: the wrong size or shape. */
+    MALFORMED,
+    /** Refused at the gateway: this controller cannot serve yet (sealed, starting). */
+    UNAVAILABLE,
+    /** The node entity did not answer in time. */
+    TIMED_OUT,
+    /** Something that is neither a Hello nor a Frame reached the gateway. */
+    UNKNOWN_MESSAGE,
+    /** A Welcome sent back. */
+    WELCOMED,
+    /** A Refused sent back (by the gateway or the entity). */
+    REFUSED
+  }
+
+  private final Map<Outcome, AtomicLong> counts = new EnumMap<>(Outcome.class);
+
+  public EdgeCounters() {
+    for (Outcome outcome : Outcome.values()) {
+      counts.put(outcome, new AtomicLong());
+    }
+  }
+
+  void count(Outcome outcome) {
+    counts.get(outcome).incrementAndGet();
+  }
+
+  public long count(Outcome outcome, Outcome... more) {
+    long total = counts.get(outcome).get();
+    for (Outcome other : more) {
+      total += counts.get(other).get();
+    }
+    return total;
+  }
+
+  @Override
+  public String toString() {
+    return "EdgeCounters" + counts;
+  }
+}

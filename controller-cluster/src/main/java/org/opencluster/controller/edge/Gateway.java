@@ -1,0 +1,162 @@
+package org.opencluster.controller.edge;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+import org.apache.pekko.actor.AbstractActor;
+import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.event.Logging;
+import org.apache.pekko.event.LoggingAdapter;
+import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.protocol.agent.v1.Frame;
+import org.opencluster.protocol.agent.v1.Hello;
+import org.opencluster.protocol.agent.v1.Refused;
+import org.opencluster.protocol.agent.v1.SignedHello;
+import org.opencluster.protocol.agent.v1.SignedWelcome;
+import org.opencluster.protocol.pki.Identity;
+
+/**
+ * The one actor agents may reach ({@code /user/gateway} in the edge system, the only trusted
+ * selection path). It checks each message's size and shape, hands it to the node's entity through
+ * the cluster system's sharding, in this process, and sends the entity's answer back to the agent.
+ * It keeps no per-agent state, so one bad agent costs it nothing but the refusal; the edge link's
+ * TLS already proved the sender is a node of this cluster (not which one: the entity checks that).
+ */
+final class Gateway extends AbstractActor {
+
+  /** A Hello is a few hundred bytes; anything larger is not one. */
+  static final int MAX_HELLO_BYTES = 8 * 1024;
+  private static final int SESSION_ID_LENGTH = 16;
+  private static final int MAC_LENGTH = 32;
+
+  private final ClusterSharding sharding;
+  private final BooleanSupplier serving;
+  private final EdgeCounters counters;
+  private final Duration askTimeout;
+  private final int maxFramePayloadBytes;
+  private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
+
+  private Gateway(ClusterSharding sharding, BooleanSupplier serving, EdgeCounters counters, Duration askTimeout,
+      int maxFramePayloadBytes) {
+    this.sharding = sharding;
+    this.serving = serving;
+    this.counters = counters;
+    this.askTimeout = askTimeout;
+    this.maxFramePayloadBytes = maxFramePayloadBytes;
+  }
+
+  /**
+   * @param serving whether node entities run on this controller (it is unsealed and sharding started)
+   */
+  static Props props(ClusterSharding sharding, BooleanSupplier serving, EdgeCounters counters, Duration askTimeout,
+      int maxFramePayloadBytes) {
+    return Props.create(Gateway.class, () -> new Gateway(sharding, serving, counters, askTimeout, maxFramePayloadBytes));
+  }
+
+  @Override
+  public Receive createReceive() {
+    return receiveBuilder()
+        .match(SignedHello.class, this::hello)
+        .match(Frame.class, this::frame)
+        .matchAny(this::unknown)
+        .build();
+  }
+
+  private void hello(SignedHello signed) {
+    ActorRef agent = getSender();
+    if (signed.getSerializedSize() > MAX_HELLO_BYTES) {
+      refuse(agent, Refused.Reason.MALFORMED, "hello refused: larger than " + MAX_HELLO_BYTES + " bytes", false);
+      return;
+    }
+    String nodeId;
+    try {
+      nodeId = Hello.parseFrom(signed.getHello()).getNodeId();
+    } catch (InvalidProtocolBufferException e) {
+      refuse(agent, Refused.Reason.MALFORMED, "hello refused: not a Hello message", false);
+      return;
+    }
+    if (!Identity.isValidName(nodeId)) {
+      refuse(agent, Refused.Reason.MALFORMED, "hello refused: not a node id", false);
+      return;
+    }
+    if (!serving.getAsBoolean()) {
+      unavailable(agent);
+      return;
+    }
+    counters.count(EdgeCounters.Outcome.HELLO);
+    sharding.entityRefFor(NodeEntity.ENTITY_KEY, nodeId)
+        .<NodeEntity.EdgeReply>ask(replyTo -> new NodeEntity.Enrol(signed.toByteString(), replyTo), askTimeout)
+        .whenComplete((reply, failure) -> deliver(agent, reply, failure));
+  }
+
+  private void frame(Frame frame) {
+    ActorRef agent = getSender();
+    if (!Identity.isValidName(frame.getNodeId()) || frame.getSessionId().size() != SESSION_ID_LENGTH
+        || frame.getMac().size() != MAC_LENGTH || frame.getSequence() == 0) {
+      refuse(agent, Refused.Reason.MALFORMED, "frame refused: malformed", false);
+      return;
+    }
+    if (frame.getPayload().size() > maxFramePayloadBytes) {
+      refuse(agent, Refused.Reason.MALFORMED, "frame refused: payload larger than " + maxFramePayloadBytes + " bytes", false);
+      return;
+    }
+    if (!serving.getAsBoolean()) {
+      unavailable(agent);
+      return;
+    }
+    counters.count(EdgeCounters.Outcome.FRAME);
+    sharding.entityRefFor(NodeEntity.ENTITY_KEY, frame.getNodeId())
+        .<NodeEntity.EdgeReply>ask(replyTo -> new NodeEntity.AgentFrame(frame.toByteString(), replyTo), askTimeout)
+        .whenComplete((reply, failure) -> deliver(agent, reply, failure));
+  }
+
+  private void unknown(Object message) {
+    counters.count(EdgeCounters.Outcome.UNKNOWN_MESSAGE);
+    log.warning("The edge gateway dropped a {} from {}: agents send only Hellos and Frames",
+        message.getClass().getSimpleName(), getSender().path().address());
+  }
+
+  /** Runs on whatever thread completed the ask: only immutable state and thread-safe refs here. */
+  private void deliver(ActorRef agent, NodeEntity.EdgeReply reply, Throwable failure) {
+    if (failure != null) {
+      counters.count(EdgeCounters.Outcome.TIMED_OUT);
+      refuse(agent, Refused.Reason.UNAVAILABLE, "the controller did not answer in time; try another", true);
+      return;
+    }
+    try {
+      switch (reply.kind()) {
+        case WELCOME -> {
+          counters.count(EdgeCounters.Outcome.WELCOMED);
+          agent.tell(SignedWelcome.parseFrom(reply.message()), ActorRef.noSender());
+        }
+        case REFUSED -> {
+          counters.count(EdgeCounters.Outcome.REFUSED);
+          agent.tell(Refused.parseFrom(reply.message()), ActorRef.noSender());
+        }
+        case FRAME -> agent.tell(Frame.parseFrom(reply.message()), ActorRef.noSender());
+        case NONE -> { }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      log.error("A node entity answered with a malformed {}; nothing sent", reply.kind());
+    }
+  }
+
+  private void unavailable(ActorRef agent) {
+    counters.count(EdgeCounters.Outcome.UNAVAILABLE);
+    agent.tell(Refused.newBuilder().setReason(Refused.Reason.UNAVAILABLE)
+        .setDetail("this controller is not serving nodes yet (sealed or starting); try another").setRetryable(true)
+        .build(), ActorRef.noSender());
+  }
+
+  private void refuse(ActorRef agent, Refused.Reason reason, String detail, boolean retryable) {
+    if (reason == Refused.Reason.MALFORMED) {
+      counters.count(EdgeCounters.Outcome.MALFORMED);
+      log.warning("The edge gateway refused a message from {}: {}", agent.path().address(), detail);
+    }
+    counters.count(EdgeCounters.Outcome.REFUSED);
+    agent.tell(Refused.newBuilder().setReason(reason).setDetail(detail).setRetryable(retryable).build(),
+        ActorRef.noSender());
+  }
+}

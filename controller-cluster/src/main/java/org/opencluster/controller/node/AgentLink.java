@@ -1,0 +1,257 @@
+package org.opencluster.controller.node;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.ByteArrayInputStream;
+import java.security.InvalidKeyException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+import org.opencluster.controller.node.NodeEntity.EdgeReply;
+import org.opencluster.controller.node.NodeEntity.HeartbeatAccepted;
+import org.opencluster.controller.node.NodeEntity.NodeFacts;
+import org.opencluster.controller.node.NodeEntity.QuarantineReason;
+import org.opencluster.controller.node.NodeEntity.Session;
+import org.opencluster.protocol.agent.v1.ControllerMessage;
+import org.opencluster.protocol.agent.v1.Frame;
+import org.opencluster.protocol.agent.v1.HeartbeatAck;
+import org.opencluster.protocol.agent.v1.Quarantined;
+import org.opencluster.protocol.agent.v1.Refused;
+import org.opencluster.protocol.agent.v1.SignedHello;
+import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.edge.EdgeSerializer;
+import org.opencluster.protocol.pki.CertificateValidator;
+import org.opencluster.protocol.pki.Certificates;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.session.ControllerHandshake;
+import org.opencluster.protocol.session.FrameRefusedException;
+import org.opencluster.protocol.session.HandshakeException;
+import org.opencluster.protocol.session.SessionChannel;
+import org.opencluster.protocol.session.SessionTerms;
+import org.opencluster.protocol.session.VerifiedHello;
+import org.opencluster.protocol.tls.KeyMaterial;
+import org.slf4j.Logger;
+
+/**
+ * The cryptography of one node's agent session, for its entity: checking a Hello, answering with
+ * a Welcome, opening and sealing frames, and what is only known in memory (the frame channel, when
+ * the agent was last heard, a session just replaced). One per incarnation of the entity; used
+ * only from the entity's thread.
+ */
+final class AgentLink {
+
+  /** Large enough for an InfoSet frame from the controller; what agents may send is smaller. */
+  private static final int CHANNEL_PAYLOAD_LIMIT = EdgeSerializer.MAX_MESSAGE_BYTES - 1024;
+  private static final int REMEMBERED_NONCES = 16;
+
+  /** A Hello that passed every check, or why it did not. */
+  record Checked(VerifiedHello hello, Optional<EdgeReply> refusal) {}
+
+  /** An accepted enrolment: the session to store, its channel, and the Welcome for the agent. */
+  record Welcomed(Session session, SessionChannel channel, EdgeReply reply) {}
+
+  private final String nodeId;
+  private final NodeEnvironment environment;
+  private final NodeSettings settings;
+  private final Logger log;
+  private final Deque<ByteString> recentNonces = new ArrayDeque<>();
+  private SessionChannel channel;
+  private ByteString channelSessionId;
+  private Instant lastFrameAt;
+  private ByteString replacedSessionId;
+  private Instant replacedAt;
+  private Instant recoveredAt;
+
+  AgentLink(String nodeId, NodeEnvironment environment, Logger log) {
+    this.nodeId = nodeId;
+    this.environment = environment;
+    this.settings = environment.settings();
+    this.log = log;
+  }
+
+  Checked checkHello(NodeFacts facts, Optional<Session> previous, ByteString signedHello, Instant now) {
+    if (facts.certificate().isEmpty()) {
+      return refused(Refused.Reason.NOT_AUTHENTICATED, "node " + nodeId + " has no registered certificate");
+    }
+    SignedHello signed;
+    try {
+      signed = SignedHello.parseFrom(signedHello);
+    } catch (InvalidProtocolBufferException e) {
+      return refused(Refused.Reason.MALFORMED, "not a SignedHello");
+    }
+    VerifiedHello hello;
+    try {
+      hello = ControllerHandshake.verifyHello(signed, certificate(facts), now, settings.helloMaxSkew());
+    } catch (HandshakeException e) {
+      log.warn("Node {}: refused an enrolment ({}): {}", nodeId, e.reason(), e.getMessage());
+      return new Checked(null, Optional.of(new EdgeReply(EdgeReply.Kind.REFUSED, e.toRefused().toByteString())));
+    } catch (CertificateException e) {
+      return refused(Refused.Reason.NOT_AUTHENTICATED, "node " + nodeId + "'s registered certificate is unreadable");
+    }
+    ByteString nonce = ByteString.copyFrom(hello.nonce());
+    if (recentNonces.contains(nonce) || previous.map(s -> s.helloNonce().equals(nonce)).orElse(false)) {
+      log.warn("Node {}: refused a replayed Hello", nodeId);
+      return refused(Refused.Reason.NOT_AUTHENTICATED, "this Hello was already answered (a replay)");
+    }
+    return new Checked(hello, Optional.empty());
+  }
+
+  /** Why this enrolment means a cloned host, if it does. */
+  Optional<String> cloneIn(NodeFacts facts, Optional<Session> previous, VerifiedHello hello, Instant now) {
+    if (previous.isEmpty()) {
+      return Optional.empty();
+    }
+    String bootId = printable(hello.bootId());
+    if (facts.bootstrap() == NodeEntity.Bootstrap.SINGLE_USE) {
+      return Optional.of("a second enrolment of single-use node " + nodeId + " (boot " + bootId + ")");
+    }
+    boolean live = lastFrameAt != null && Duration.between(lastFrameAt, now).compareTo(settings.sessionSilence()) < 0;
+    if (live && !previous.get().bootId().equals(hello.bootId())) {
+      return Optional.of("an agent of boot " + bootId + " enrolled while the session of boot "
+          + printable(previous.get().bootId()) + " is live");
+    }
+    return Optional.empty();
+  }
+
+  /** Signs the Welcome and derives the session. */
+  Welcomed welcome(VerifiedHello hello, NodeFacts facts, Instant leaseExpiresAt) {
+    KeyMaterial keys = environment.controllerKeys().get();
+    SessionTerms terms = new SessionTerms(leaseExpiresAt, settings.heartbeatInterval(), facts.lifetimeEndsAt());
+    ControllerHandshake.Accepted accepted;
+    try {
+      accepted = ControllerHandshake.welcome(hello, keys.key(), keys.chain(), terms, environment.clock(),
+          CHANNEL_PAYLOAD_LIMIT);
+    } catch (InvalidKeyException e) {
+      throw new IllegalStateException("this controller's key cannot sign a Welcome", e);
+    }
+    Session session = new Session(ByteString.copyFrom(accepted.channel().sessionId()), hello.bootId(),
+        ByteString.copyFrom(EcKeys.encodePoint(hello.agentEphemeralKey())), ByteString.copyFrom(hello.nonce()),
+        accepted.channel().exportFrameKey(), environment.clock().instant());
+    return new Welcomed(session, accepted.channel(),
+        new EdgeReply(EdgeReply.Kind.WELCOME, accepted.welcome().toByteString()));
+  }
+
+  /** The Welcome's session is stored: it is the one frames are checked against from now on. */
+  void opened(Welcomed welcomed, Optional<Session> previous, Instant now) {
+    if (previous.isPresent() && !previous.get().sessionId().equals(welcomed.session().sessionId())) {
+      replacedSessionId = previous.get().sessionId();
+      replacedAt = now;
+    }
+    forget();
+    channel = welcomed.channel();
+    channelSessionId = welcomed.session().sessionId();
+    lastFrameAt = now;
+    recentNonces.addLast(welcomed.session().helloNonce());
+    while (recentNonces.size() > REMEMBERED_NONCES) {
+      recentNonces.removeFirst();
+    }
+  }
+
+  /** Whether {@code sessionId} is the session just replaced, still within a deadline of it. */
+  boolean isReplacedSessionLive(ByteString sessionId, Instant now) {
+    return replacedSessionId != null && replacedSessionId.equals(sessionId)
+        && Duration.between(replacedAt, now).compareTo(settings.heartbeatDeadline()) < 0;
+  }
+
+  /**
+   * The payload of a frame of {@code session}.
+   *
+   * @throws FrameRefusedException if it is too large, not MAC'd with the session's key, or replayed
+   */
+  byte[] open(Session session, Frame frame, Instant now) throws FrameRefusedException {
+    if (frame.getPayload().size() > settings.maxFramePayloadBytes()) {
+      throw FrameRefusedException.oversized(frame.getPayload().size(), settings.maxFramePayloadBytes());
+    }
+    byte[] payload = channel(session, now).open(frame);
+    lastFrameAt = now;
+    return payload;
+  }
+
+  EdgeReply heartbeatAck(Session session, long ackedSequence, HeartbeatAccepted accepted) {
+    return seal(session, ControllerMessage.newBuilder().setHeartbeatAck(HeartbeatAck.newBuilder()
+        .setAckedSequence(ackedSequence)
+        .setLeaseExpiresAtUnixMillis(accepted.leaseExpiresAt().toEpochMilli())
+        .setNextHeartbeatMillis(Math.toIntExact(accepted.nextHeartbeatIn().toMillis()))).build());
+  }
+
+  EdgeReply quarantined(Session session, QuarantineReason reason, String detail, Instant at) {
+    return seal(session, ControllerMessage.newBuilder().setQuarantined(Quarantined.newBuilder()
+        .setReason(Quarantined.Reason.valueOf(reason.name())).setDetail(detail).setAtUnixMillis(at.toEpochMilli()))
+        .build());
+  }
+
+  EdgeReply lifetimeEnded(Session session, Instant at) {
+    return seal(session, ControllerMessage.newBuilder().setQuarantined(Quarantined.newBuilder()
+        .setReason(Quarantined.Reason.LIFETIME_ENDED).setDetail("the node's lifetime ended")
+        .setAtUnixMillis(at.toEpochMilli())).build());
+  }
+
+  /**
+   * This incarnation recovered a stored history: the agent may be mid-session with another
+   * controller's incarnation, so its session counts as live until it has been silent for a while.
+   */
+  void recovered(Instant now) {
+    recoveredAt = now;
+    lastFrameAt = now;
+  }
+
+  /** Drops the channel (and its key) held in memory. */
+  void forget() {
+    if (channel != null) {
+      channel.close();
+      channel = null;
+      channelSessionId = null;
+    }
+  }
+
+  private EdgeReply seal(Session session, ControllerMessage message) {
+    return EdgeReply.frame(channel(session, environment.clock().instant()).seal(message.toByteArray()));
+  }
+
+  /** The session's channel, restored from the stored session after a recovery or fail-over. */
+  private SessionChannel channel(Session session, Instant now) {
+    if (channel != null && session.sessionId().equals(channelSessionId)) {
+      return channel;
+    }
+    forget();
+    Instant takeOver = (recoveredAt == null ? now : recoveredAt).minus(settings.helloMaxSkew());
+    channel = SessionChannel.restoreForController(nodeId, session.sessionId().toByteArray(), session.frameKey(),
+        CHANNEL_PAYLOAD_LIMIT, environment.clock(), takeOver);
+    channelSessionId = session.sessionId();
+    return channel;
+  }
+
+  private static Checked refused(Refused.Reason reason, String detail) {
+    return new Checked(null, Optional.of(EdgeReply.refused(reason, detail, false)));
+  }
+
+  static X509Certificate certificate(NodeFacts facts) throws CertificateException {
+    return (X509Certificate) CertificateFactory.getInstance("X.509")
+        .generateCertificate(new ByteArrayInputStream(facts.certificate().toByteArray()));
+  }
+
+  /** Why {@code der} is not a certificate of node {@code nodeId}, if it is not. */
+  static Optional<String> checkCertificate(ByteString der, String nodeId) {
+    try {
+      X509Certificate certificate = (X509Certificate) CertificateFactory.getInstance("X.509")
+          .generateCertificate(new ByteArrayInputStream(der.toByteArray()));
+      Identity identity = Certificates.identityOf(certificate);
+      if (identity.kind() != Identity.Kind.NODE || !identity.name().equals(nodeId)) {
+        return Optional.of("the certificate is for " + identity + ", not node " + nodeId);
+      }
+      return Optional.empty();
+    } catch (CertificateException | ClassCastException e) {
+      return Optional.of("the certificate is not a readable X.509 node certificate");
+    }
+  }
+
+  /** Agent-chosen text, made safe for a log line or a message. */
+  static String printable(String text) {
+    return CertificateValidator.sanitize(text);
+  }
+}

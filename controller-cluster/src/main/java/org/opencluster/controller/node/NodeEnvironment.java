@@ -1,0 +1,26 @@
+package org.opencluster.controller.node;
+
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.function.Supplier;
+import org.opencluster.protocol.tls.KeyMaterial;
+
+/**
+ * What a node entity needs from the controller it runs on.
+ *
+ * @param controllerKeys this controller's certificate and key: Welcomes are signed with it
+ * @param revocations where a quarantined or retired node's certificate goes, so every edge refuses
+ *     it at the TLS handshake
+ */
+public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+    Revocations revocations) {
+
+  /** Puts certificates on the cluster's deny list. */
+  @FunctionalInterface
+  public interface Revocations {
+    void revoke(X509Certificate certificate);
+
+    /** For tests and tools that run entities without a cluster. */
+    Revocations NONE = certificate -> { };
+  }
+}
