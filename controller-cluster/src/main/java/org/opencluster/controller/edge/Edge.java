@@ -1,7 +1,6 @@
 package org.opencluster.controller.edge;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +12,7 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.protocol.edge.EdgeConfig;
 import org.opencluster.protocol.tls.ArteryTls;
 import org.opencluster.protocol.tls.ReloadingTlsContext;
 import org.slf4j.Logger;
@@ -49,17 +49,14 @@ public final class Edge implements AutoCloseable {
    */
   public static Edge start(String host, int port, ReloadingTlsContext tls, ClusterSharding sharding,
       BooleanSupplier serving, Duration askTimeout, int maxFramePayloadBytes) {
-    Config config = ConfigFactory.parseMap(Map.of(
-            "pekko.remote.artery.canonical.hostname", host,
-            "pekko.remote.artery.canonical.port", port,
-            "pekko.remote.artery.trusted-selection-paths", List.of(GATEWAY_PATH),
-            "pekko.coordinated-shutdown.exit-jvm", "off",
-            "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off",
-            "pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
-            "pekko.logging-filter", "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"))
-        .withFallback(ConfigFactory.parseResources(Edge.class.getClassLoader(), "opencluster-edge.conf"))
-        .withFallback(ConfigFactory.defaultReference(Edge.class.getClassLoader()))
-        .resolve();
+    Config config = EdgeConfig.create(Map.of(
+        "pekko.remote.artery.canonical.hostname", host,
+        "pekko.remote.artery.canonical.port", port,
+        "pekko.remote.artery.trusted-selection-paths", List.of(GATEWAY_PATH),
+        "pekko.coordinated-shutdown.exit-jvm", "off",
+        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off",
+        "pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
+        "pekko.logging-filter", "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"), Edge.class.getClassLoader());
     ActorSystem system = ActorSystem.create(SYSTEM_NAME, ActorSystemSetup.create(
         BootstrapSetup.create(config), SSLEngineProviderSetup.create(s -> new ArteryTls(tls))));
     EdgeCounters counters = new EdgeCounters();
@@ -87,7 +84,7 @@ public final class Edge implements AutoCloseable {
   public void close() {
     system.terminate();
     try {
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {

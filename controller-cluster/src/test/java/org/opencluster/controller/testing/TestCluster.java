@@ -38,6 +38,7 @@ public final class TestCluster implements AutoCloseable {
   private final Clock clock;
   private final CertificateAuthority root;
   private final CertificateAuthority agentCa;
+  private final KeyPair agentCaKeys = EcKeys.generate();
   private final List<Controller> started = new ArrayList<>();
 
   public TestCluster(Path directory) throws Exception {
@@ -48,7 +49,7 @@ public final class TestCluster implements AutoCloseable {
     this.directory = directory;
     this.clock = clock;
     this.root = CertificateAuthority.createRoot(EcKeys.generate(), "test-cluster", Duration.ofDays(30), Clock.systemUTC());
-    this.agentCa = root.createAgentCa(EcKeys.generate(), Duration.ofDays(20));
+    this.agentCa = root.createAgentCa(agentCaKeys, Duration.ofDays(20));
   }
 
   public CertificateAuthority root() {
@@ -57,6 +58,11 @@ public final class TestCluster implements AutoCloseable {
 
   public CertificateAuthority agentCa() {
     return agentCa;
+  }
+
+  /** The agent CA's key, to hand to controllers as 'operator import-agent-ca' does. */
+  public java.security.PrivateKey agentCaKey() {
+    return agentCaKeys.getPrivate();
   }
 
   /** cert.pem, key.pem (0600) and ca.pem for {@code identity}, issued by {@code issuer}. */

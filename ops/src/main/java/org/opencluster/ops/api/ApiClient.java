@@ -118,6 +118,16 @@ public final class ApiClient {
     return send(HttpRequest.newBuilder(base.resolve(path)).PUT(HttpRequest.BodyPublishers.noBody()));
   }
 
+  public JsonNode put(String path, Object body) throws OpsException {
+    try {
+      return send(HttpRequest.newBuilder(base.resolve(path))
+          .header("Content-Type", "application/json")
+          .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render a request", e);
+    }
+  }
+
   public JsonNode delete(String path) throws OpsException {
     return send(HttpRequest.newBuilder(base.resolve(path)).DELETE());
   }

@@ -107,6 +107,11 @@ public final class CaDirectory {
     return loadAuthority(List.of(root), readKey(ROOT_KEY, passphrase), clock, directory.resolve(ROOT_KEY));
   }
 
+  /** The agent CA's private key, to hand to the controllers ({@code operator import-agent-ca}). */
+  public PrivateKey agentKey(char[] passphrase) throws OpsException {
+    return readKey(AGENT_KEY, passphrase);
+  }
+
   public Path directory() {
     return directory;
   }

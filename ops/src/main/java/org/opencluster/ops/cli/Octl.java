@@ -3,6 +3,7 @@ package org.opencluster.ops.cli;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.ca.CaCommand;
 import org.opencluster.ops.cli.dev.DevCommand;
+import org.opencluster.ops.cli.node.NodeCommand;
 import org.opencluster.ops.cli.operator.OperatorCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Octl.Version.class,
     description = "Operate an OpenCluster controller cluster.",
-    subcommands = {CaCommand.class, OperatorCommand.class, DevCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {CaCommand.class, NodeCommand.class, OperatorCommand.class, DevCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Octl extends CommandGroup {
 
   public static final int FAILURE = 1;

@@ -11,7 +11,7 @@ import org.opencluster.ops.cli.CliContext;
  * root key and the agent CA key have separate passphrases, because the agent CA key is handed to
  * the controllers and the root key is not.
  */
-enum CaPassphrase {
+public enum CaPassphrase {
   ROOT("OPENCLUSTER_CA_PASSPHRASE", "root CA"),
   AGENT("OPENCLUSTER_AGENT_CA_PASSPHRASE", "agent CA");
 
@@ -53,7 +53,7 @@ enum CaPassphrase {
   }
 
   /** For an existing key. */
-  char[] forExistingKey(CliContext context) throws OpsException {
+  public char[] forExistingKey(CliContext context) throws OpsException {
     Optional<String> fromEnvironment = context.variable(variable);
     return fromEnvironment.isPresent() ? fromEnvironment.get().toCharArray() : ask(context, key + " passphrase: ");
   }

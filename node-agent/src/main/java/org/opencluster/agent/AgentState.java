@@ -1,0 +1,78 @@
+package org.opencluster.agent;
+
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What the agent's link is doing, for its log, its operator and tests. Holds no secret. Thread-safe. */
+public final class AgentState {
+
+  private volatile String controller;
+  private volatile Instant leaseExpiresAt;
+  private volatile boolean holdingSecrets;
+  private final AtomicLong heartbeatsSent = new AtomicLong();
+  private final AtomicLong acknowledgements = new AtomicLong();
+  private final AtomicLong failovers = new AtomicLong();
+  private final AtomicLong enrolments = new AtomicLong();
+
+  void established(String controller, Instant leaseExpiresAt) {
+    this.controller = controller;
+    this.leaseExpiresAt = leaseExpiresAt;
+    this.holdingSecrets = true;
+    enrolments.incrementAndGet();
+  }
+
+  void heartbeatSent() {
+    heartbeatsSent.incrementAndGet();
+  }
+
+  void acknowledged(Instant leaseExpiresAt) {
+    this.leaseExpiresAt = leaseExpiresAt;
+    acknowledgements.incrementAndGet();
+  }
+
+  void failedOver() {
+    failovers.incrementAndGet();
+  }
+
+  void wiped() {
+    holdingSecrets = false;
+  }
+
+  /** The controller that signed the current session's Welcome. */
+  public Optional<String> controller() {
+    return Optional.ofNullable(controller);
+  }
+
+  public Optional<Instant> leaseExpiresAt() {
+    return Optional.ofNullable(leaseExpiresAt);
+  }
+
+  /** Whether a session key (and, with the secure-files issue, files) is in memory. */
+  public boolean holdingSecrets() {
+    return holdingSecrets;
+  }
+
+  public long heartbeatsSent() {
+    return heartbeatsSent.get();
+  }
+
+  public long acknowledgements() {
+    return acknowledgements.get();
+  }
+
+  public long failovers() {
+    return failovers.get();
+  }
+
+  /** Sessions opened: 1 for an agent that never had to enrol again. */
+  public long enrolments() {
+    return enrolments.get();
+  }
+
+  @Override
+  public String toString() {
+    return "AgentState[controller=" + controller + ", lease until " + leaseExpiresAt + ", heartbeats "
+        + heartbeatsSent + ", acks " + acknowledgements + ", failovers " + failovers + ", enrolments " + enrolments + "]";
+  }
+}
