@@ -16,6 +16,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.BootstrapSetup;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
@@ -114,6 +115,8 @@ public final class Agent implements AutoCloseable {
         "pekko.logging-filter", "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"), Agent.class.getClassLoader());
     ActorSystem system = ActorSystem.create("opencluster-agent", ActorSystemSetup.create(
         BootstrapSetup.create(config), SSLEngineProviderSetup.create(s -> new ArteryTls(tls))));
+    // Loaded now, so its JVM shutdown hook is in place: SIGTERM stops the agent (and its link wipes).
+    CoordinatedShutdown.get(system);
     int port = ((ExtendedActorSystem) system).provider().getDefaultAddress().getPort().get().intValue();
     CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     AgentState state = new AgentState();
