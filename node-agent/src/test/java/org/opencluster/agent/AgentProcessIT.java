@@ -30,7 +30,7 @@ class AgentProcessIT {
 
   private static final Path LAUNCHER = Path.of(System.getProperty("opencluster.home", "..")).toAbsolutePath().normalize()
       .resolve("bin/opencluster");
-  private static final Pattern ENROLLED = Pattern.compile("Enrolled with opencluster://controller/(ctl-\\d)");
+  private static final Pattern ENROLLED = Pattern.compile("Enrolled with opencluster://controller/ctl-\\d at (\\S+):");
 
   @TempDir
   Path tmp;
@@ -52,7 +52,8 @@ class AgentProcessIT {
 
         Matcher enrolledWith = ENROLLED.matcher(Files.readString(log));
         assertThat(enrolledWith.find()).isTrue();
-        Controller talkingTo = enrolledWith.group(1).equals("ctl-1") ? first : second;
+        // the edge the agent talks to, not the controller whose entity answered (sharding may place the node anywhere)
+        Controller talkingTo = enrolledWith.group(1).equals(testbed.edgeOf(first)) ? first : second;
         Controller remaining = talkingTo == first ? second : first;
         Instant stoppedAt = Instant.now();
         testbed.cluster().stop(talkingTo);
