@@ -1,6 +1,7 @@
 package org.opencluster.bench;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.opencluster.bench.fleet.FleetBench;
 import org.opencluster.bench.journal.JournalThroughput;
 import org.opencluster.bench.recovery.EntityRecovery;
 import org.openjdk.jmh.annotations.Mode;
@@ -39,6 +41,11 @@ public final class Bench {
                    --writers N (default 32), --events N per writer (default 300)
         recovery   restart a controller with many active node entities: recovery time, heap per entity
                    --nodes N (default 10000), --database h2|postgresql (default postgresql)
+        fleet      simulated agents (own node key, session, 1 s heartbeat each) in a second JVM over TLS
+                   to one controller: heartbeats/s, ack latency, enrolments/s, controller heap,
+                   false quarantines. --agents N[,N...] (default 1000,10000), --seconds S measured
+                   (default 30), --systems K TLS links the fleet shares (default 8),
+                   --database h2|postgresql (default postgresql)
 
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
       """;
@@ -49,7 +56,8 @@ public final class Bench {
   private static final Map<String, Map<String, Boolean>> OPTIONS = Map.of(
       "crypto", Map.of("--quick", false, "--out", true),
       "journal", Map.of("--writers", true, "--events", true, "--out", true),
-      "recovery", Map.of("--nodes", true, "--database", true, "--out", true));
+      "recovery", Map.of("--nodes", true, "--database", true, "--out", true),
+      "fleet", Map.of("--agents", true, "--seconds", true, "--systems", true, "--database", true, "--out", true));
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
@@ -62,13 +70,9 @@ public final class Bench {
     BenchReport report = switch (suite) {
       case "crypto" -> crypto(options.containsKey("--quick"));
       case "journal" -> JournalThroughput.run(number(options, "--writers", 32), number(options, "--events", 300));
-      default -> {
-        String database = options.getOrDefault("--database", "postgresql");
-        if (!database.equals("postgresql") && !database.equals("h2")) {
-          yield usage("--database must be h2 or postgresql");
-        }
-        yield EntityRecovery.run(number(options, "--nodes", 10_000), database);
-      }
+      case "fleet" -> FleetBench.run(numbers(options, "--agents", List.of(1_000, 10_000)),
+          number(options, "--seconds", 30), database(options), number(options, "--systems", 8));
+      default -> EntityRecovery.run(number(options, "--nodes", 10_000), database(options));
     };
     Path out = options.containsKey("--out")
         ? Path.of(options.get("--out")) : Path.of("bench", "results", suite + ".json");
@@ -101,6 +105,26 @@ public final class Bench {
       }
     }
     return options;
+  }
+
+  private static String database(Map<String, String> options) {
+    String database = options.getOrDefault("--database", "postgresql");
+    if (!database.equals("postgresql") && !database.equals("h2")) {
+      usage("--database must be h2 or postgresql");
+    }
+    return database;
+  }
+
+  private static List<Integer> numbers(Map<String, String> options, String name, List<Integer> fallback) {
+    if (!options.containsKey(name)) {
+      return fallback;
+    }
+    List<Integer> values = new ArrayList<>();
+    for (String part : options.get(name).split(",", -1)) {
+      Map<String, String> one = Map.of(name, part.strip());
+      values.add(number(one, name, 0));
+    }
+    return values;
   }
 
   private static int number(Map<String, String> options, String name, int fallback) {

@@ -88,7 +88,7 @@ final class Gateway extends AbstractActor {
     counters.count(EdgeCounters.Outcome.HELLO);
     sharding.entityRefFor(NodeEntity.ENTITY_KEY, nodeId)
         .<NodeEntity.EdgeReply>ask(replyTo -> new NodeEntity.Enrol(signed.toByteString(), replyTo), askTimeout)
-        .whenComplete((reply, failure) -> deliver(agent, reply, failure));
+        .whenCompleteAsync((reply, failure) -> deliver(agent, reply, failure), getContext().getDispatcher());
   }
 
   private void frame(Frame frame) {
@@ -109,7 +109,7 @@ final class Gateway extends AbstractActor {
     counters.count(EdgeCounters.Outcome.FRAME);
     sharding.entityRefFor(NodeEntity.ENTITY_KEY, frame.getNodeId())
         .<NodeEntity.EdgeReply>ask(replyTo -> new NodeEntity.AgentFrame(frame.toByteString(), replyTo), askTimeout)
-        .whenComplete((reply, failure) -> deliver(agent, reply, failure));
+        .whenCompleteAsync((reply, failure) -> deliver(agent, reply, failure), getContext().getDispatcher());
   }
 
   private void unknown(Object message) {
@@ -118,7 +118,11 @@ final class Gateway extends AbstractActor {
         message.getClass().getSimpleName(), getSender().path().address());
   }
 
-  /** Runs on whatever thread completed the ask: only immutable state and thread-safe refs here. */
+  /**
+   * Runs on the gateway's dispatcher once the ask completes, not in the actor: only immutable state
+   * and thread-safe refs here. (Not plain whenComplete: the ask's future runs those on the common
+   * pool, which on a two-core machine starts a thread per callback.)
+   */
   private void deliver(ActorRef agent, NodeEntity.EdgeReply reply, Throwable failure) {
     if (failure != null) {
       counters.count(EdgeCounters.Outcome.TIMED_OUT);

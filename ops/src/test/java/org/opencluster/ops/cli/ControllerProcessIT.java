@@ -32,54 +32,26 @@ import org.opencluster.protocol.tls.TlsPolicy;
 /**
  * The README's path, as processes: make a CA, issue a controller and an operator, start
  * 'opencluster controller --config', and unseal it with 'opencluster operator'. It reports sealed
- * and not ready, then ready after the threshold of shares; SIGTERM stops it.
+ * and not ready, then ready after the threshold of shares; SIGTERM stops it. Then a node: the agent
+ * CA imported, the node registered into a bundle, and 'opencluster agent --bundle' enrolled.
  */
 class ControllerProcessIT {
 
   private static final Path LAUNCHER = Path.of(System.getProperty("opencluster.home", "..")).toAbsolutePath().normalize()
       .resolve("bin/opencluster");
   private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+  private static final String AGENT_CA_PASSPHRASE = "another long agent passphrase";
 
   @TempDir
   Path tmp;
 
   @Test
   void aControllerStartedByTheLauncher_reportsSealed_thenReadyAfterUnseal() throws Exception {
-    Map<String, String> ca = Map.of("OPENCLUSTER_CA_PASSPHRASE", "correct horse battery staple",
-        "OPENCLUSTER_AGENT_CA_PASSPHRASE", "another long agent passphrase");
-    assertThat(opencluster(ca, "ca", "init", "--dir", "ca").code()).isZero();
-    assertThat(opencluster(ca, "ca", "issue", "controller", "ctl-1", "--dir", "ca", "--out", "ctl-1", "--san-ip", "127.0.0.1").code()).isZero();
-    assertThat(opencluster(ca, "ca", "issue", "operator", "alice", "--role", "admin", "--dir", "ca", "--out", "alice").code()).isZero();
-
-    int api = freePort();
-    int health = freePort();
-    Path config = Files.writeString(tmp.resolve("ctl-1.conf"), """
-        opencluster.controller {
-          name = "ctl-1"
-          data-dir = "%s"
-          tls { certificate = "%s", key = "%s", ca = "%s" }
-          cluster { host = "127.0.0.1", port = %d }
-          health { host = "127.0.0.1", port = %d }
-          api { host = "127.0.0.1", port = %d }
-        }
-        """.formatted(tmp.resolve("data"), tmp.resolve("ctl-1/cert.pem"), tmp.resolve("ctl-1/key.pem"),
-        tmp.resolve("ctl-1/ca.pem"), freePort(), health, api));
-
-    Process controller = new ProcessBuilder(LAUNCHER.toString(), "controller", "--config", config.toString())
-        .directory(tmp.toFile())
-        .redirectOutput(tmp.resolve("controller.out").toFile())
-        .redirectError(tmp.resolve("controller.err").toFile())
-        .start();
+    Running running = startController();
+    Process controller = running.process();
+    int health = running.health();
+    Map<String, String> operator = running.operator();
     try {
-      await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() ->
-          Files.readString(tmp.resolve("controller.out")).contains("running") || !controller.isAlive());
-      assertThat(controller.isAlive()).as(Files.readString(tmp.resolve("controller.err"))).isTrue();
-
-      Map<String, String> operator = Map.of(
-          "OPENCLUSTER_ADDR", "https://127.0.0.1:" + api,
-          "OPENCLUSTER_CLIENT_CERT", tmp.resolve("alice/cert.pem").toString(),
-          "OPENCLUSTER_CLIENT_KEY", tmp.resolve("alice/key.pem").toString(),
-          "OPENCLUSTER_CACERT", tmp.resolve("alice/ca.pem").toString());
       Result status = opencluster(operator, "operator", "seal-status");
       assertThat(status.code()).as(status.err()).isZero();
       assertThat(status.out()).contains("not initialized");
@@ -120,6 +92,114 @@ class ControllerProcessIT {
       assertThat(controller.waitFor(90, TimeUnit.SECONDS)).as("the controller stops on SIGTERM").isTrue();
     }
     assertThat(Files.readString(tmp.resolve("controller.err"))).contains("Running CoordinatedShutdown");
+  }
+
+  /** The README's agent path: import the agent CA, register a node, run its agent from the bundle. */
+  @Test
+  void aNodeRegisteredWithTheCommandLine_runsItsAgentFromTheBundle() throws Exception {
+    Running running = startController();
+    Map<String, String> operator = running.operator();
+    Process agent = null;
+    try {
+      assertThat(opencluster(operator, "operator", "init", "--shares", "3", "--threshold", "2", "--out", "shares").code()).isZero();
+      assertThat(opencluster(operator, "operator", "unseal", "--share-file", "shares/share-1.txt").code()).isZero();
+      assertThat(opencluster(operator, "operator", "unseal", "--share-file", "shares/share-2.txt").code()).isZero();
+      await().atMost(Duration.ofSeconds(60)).until(() -> ready(running.health()) == 200);
+
+      Result noCa = opencluster(operator, "node", "register", "web-1", "--lifetime", "24h", "--out", "too-early");
+      assertThat(noCa.code()).isEqualTo(1);
+      assertThat(noCa.err()).contains("import-agent-ca");
+      assertThat(tmp.resolve("too-early")).doesNotExist();
+
+      Map<String, String> admin = new HashMap<>(operator);
+      admin.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", AGENT_CA_PASSPHRASE);
+      Result imported = opencluster(admin, "operator", "import-agent-ca", "--dir", "ca");
+      assertThat(imported.code()).as(imported.err()).isZero();
+      assertThat(imported.out()).contains("'opencluster node register' works now");
+
+      Result badLabel = opencluster(operator, "node", "register", "web-1", "--label", "role", "--lifetime", "24h", "--out", "bad");
+      assertThat(badLabel.code()).isEqualTo(2);
+      assertThat(badLabel.err()).contains("--label must be KEY=VALUE");
+
+      Result registered = opencluster(operator, "node", "register", "web-1", "--id", "web-1", "--label", "role=web",
+          "--lifetime", "24h", "--out", "web-1");
+      assertThat(registered.code()).as(registered.err()).isZero();
+      assertThat(registered.out()).contains("Registered node web-1").contains("opencluster agent --bundle");
+      Path bundle = tmp.resolve("web-1");
+      assertThat(Files.getPosixFilePermissions(bundle.resolve("node.key")))
+          .containsExactly(java.nio.file.attribute.PosixFilePermission.OWNER_READ);
+      assertThat(Files.readString(bundle.resolve("agent.conf"))).contains("\"127.0.0.1:" + running.edge() + "\"");
+      assertThat(opencluster(operator, "node", "status", "web-1").out()).containsPattern("stage\\s+registered");
+
+      Result twice = opencluster(operator, "node", "register", "web-1", "--id", "web-1", "--lifetime", "24h", "--out", "again");
+      assertThat(twice.code()).isEqualTo(1);
+      assertThat(twice.err()).contains("already registered");
+
+      agent = new ProcessBuilder(LAUNCHER.toString(), "agent", "--bundle", bundle.toString())
+          .directory(tmp.toFile())
+          .redirectErrorStream(true)
+          .redirectOutput(tmp.resolve("agent.log").toFile())
+          .start();
+      Process started = agent;
+      await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() ->
+          opencluster(operator, "node", "status", "web-1").out().contains("active") || !started.isAlive());
+      assertThat(agent.isAlive()).as(Files.readString(tmp.resolve("agent.log"))).isTrue();
+      String bootId = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+      assertThat(opencluster(operator, "node", "status", "web-1").out()).contains("boot " + bootId);
+      assertThat(Files.readString(tmp.resolve("agent.log"))).contains("Enrolled with opencluster://controller/ctl-1");
+
+      agent.destroy();
+      assertThat(agent.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(agent.exitValue()).as("stopped by SIGTERM").isEqualTo(143);
+    } finally {
+      if (agent != null && agent.isAlive()) {
+        agent.destroyForcibly();
+      }
+      running.process().destroy();
+      assertThat(running.process().waitFor(90, TimeUnit.SECONDS)).as("the controller stops on SIGTERM").isTrue();
+    }
+  }
+
+  private record Running(Process process, int api, int health, int edge, Map<String, String> operator) {}
+
+  /** Makes a CA, a controller and an admin operator, and starts the controller by the launcher: sealed, not initialized. */
+  private Running startController() throws Exception {
+    Map<String, String> ca = Map.of("OPENCLUSTER_CA_PASSPHRASE", "correct horse battery staple",
+        "OPENCLUSTER_AGENT_CA_PASSPHRASE", AGENT_CA_PASSPHRASE);
+    assertThat(opencluster(ca, "ca", "init", "--dir", "ca").code()).isZero();
+    assertThat(opencluster(ca, "ca", "issue", "controller", "ctl-1", "--dir", "ca", "--out", "ctl-1", "--san-ip", "127.0.0.1").code()).isZero();
+    assertThat(opencluster(ca, "ca", "issue", "operator", "alice", "--role", "admin", "--dir", "ca", "--out", "alice").code()).isZero();
+
+    int api = freePort();
+    int health = freePort();
+    int edge = freePort();
+    Path config = Files.writeString(tmp.resolve("ctl-1.conf"), """
+        opencluster.controller {
+          name = "ctl-1"
+          data-dir = "%s"
+          tls { certificate = "%s", key = "%s", ca = "%s" }
+          cluster { host = "127.0.0.1", port = %d }
+          health { host = "127.0.0.1", port = %d }
+          api { host = "127.0.0.1", port = %d }
+          edge { host = "127.0.0.1", port = %d }
+        }
+        """.formatted(tmp.resolve("data"), tmp.resolve("ctl-1/cert.pem"), tmp.resolve("ctl-1/key.pem"),
+        tmp.resolve("ctl-1/ca.pem"), freePort(), health, api, edge));
+
+    Process controller = new ProcessBuilder(LAUNCHER.toString(), "controller", "--config", config.toString())
+        .directory(tmp.toFile())
+        .redirectOutput(tmp.resolve("controller.out").toFile())
+        .redirectError(tmp.resolve("controller.err").toFile())
+        .start();
+    await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() ->
+        Files.readString(tmp.resolve("controller.out")).contains("running") || !controller.isAlive());
+    assertThat(controller.isAlive()).as(Files.readString(tmp.resolve("controller.err"))).isTrue();
+    Map<String, String> operator = Map.of(
+        "OPENCLUSTER_ADDR", "https://127.0.0.1:" + api,
+        "OPENCLUSTER_CLIENT_CERT", tmp.resolve("alice/cert.pem").toString(),
+        "OPENCLUSTER_CLIENT_KEY", tmp.resolve("alice/key.pem").toString(),
+        "OPENCLUSTER_CACERT", tmp.resolve("alice/ca.pem").toString());
+    return new Running(controller, api, health, edge, operator);
   }
 
   @Test

@@ -1,0 +1,257 @@
+package org.opencluster.bench.fleet;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.ActorRef;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.BootstrapSetup;
+import org.apache.pekko.actor.setup.ActorSystemSetup;
+import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.controller.testing.ApiTestClient;
+import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.edge.EdgeConfig;
+import org.opencluster.protocol.pki.CertificateRequest;
+import org.opencluster.protocol.pki.CertificateValidator;
+import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.Pem;
+import org.opencluster.protocol.tls.ArteryTls;
+import org.opencluster.protocol.tls.KeyMaterial;
+import org.opencluster.protocol.tls.ReloadingTlsContext;
+import org.opencluster.protocol.tls.TlsPolicy;
+
+/**
+ * The fleet: N simulated agents in this JVM, started by {@link FleetBench} in a process of its
+ * own so that the controller's heap is measured alone. It registers its nodes through the
+ * operator API (each key pair made here, only the CSR sent), opens a few agent actor systems over
+ * TLS, each presenting one node certificate and carrying a share of the agents, enrols every
+ * agent, lets the fleet settle, and measures for a while between the lines {@code MEASURING} and
+ * {@code MEASURED}. It then keeps
+ * the fleet beating until a line arrives on its standard input, writes its figures and exits.
+ *
+ * <pre>
+ * FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE
+ * </pre>
+ */
+public final class FleetSimulator {
+
+  static final String MEASURING = "MEASURING";
+  static final String MEASURED = "MEASURED";
+  static final String AGENT_PREFIX = "sim-";
+  private static final int REGISTER_THREADS = 16;
+  private static final Duration ENROL_LIMIT = Duration.ofMinutes(15);
+
+  private FleetSimulator() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 9) {
+      System.err.println("FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE");
+      System.exit(2);
+    }
+    int apiPort = Integer.parseInt(args[0]);
+    Path operator = Path.of(args[1]);
+    int agents = Integer.parseInt(args[2]);
+    int systems = Integer.parseInt(args[3]);
+    Duration warmup = Duration.ofSeconds(Long.parseLong(args[4]));
+    Duration measure = Duration.ofSeconds(Long.parseLong(args[5]));
+    int window = Integer.parseInt(args[6]);
+    Path work = Path.of(args[7]);
+    Path result = Path.of(args[8]);
+
+    Map<String, Object> figures = new LinkedHashMap<>();
+    ApiTestClient api = new ApiTestClient(operator);
+    ExecutorService pool = Executors.newFixedThreadPool(REGISTER_THREADS);
+    List<ActorSystem> started = new ArrayList<>();
+    try {
+      // ---- registration: one node per agent system (its TLS identity), one per simulated agent
+      List<Future<Registered>> links = new ArrayList<>();
+      for (int s = 0; s < systems; s++) {
+        String id = "fleet-link-" + s;
+        links.add(pool.submit(() -> register(api, apiPort, id)));
+      }
+      long registering = System.nanoTime();
+      List<Future<Registered>> pending = new ArrayList<>();
+      for (int i = 0; i < agents; i++) {
+        String id = String.format("%s%05d", AGENT_PREFIX, i);
+        pending.add(pool.submit(() -> register(api, apiPort, id)));
+      }
+      List<Registered> nodes = new ArrayList<>();
+      for (Future<Registered> node : pending) {
+        nodes.add(node.get(10, TimeUnit.MINUTES));
+      }
+      double registrationSeconds = (System.nanoTime() - registering) / 1e9;
+      figures.put("registrationSeconds", registrationSeconds);
+      say("registered %d nodes in %.1f s", agents, registrationSeconds);
+
+      // ---- agent systems
+      FleetStats stats = new FleetStats(window);
+      List<ActorSystem> agentSystems = new ArrayList<>();
+      CertificateValidator controllers = null;
+      String gatewayPath = null;
+      for (Future<Registered> link : links) {
+        Registered node = link.get(10, TimeUnit.MINUTES);
+        Path bundle = node.writeBundle(work);
+        KeyMaterial material = KeyMaterial.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
+            bundle.resolve("ca.pem"));
+        controllers = CertificateValidator.trusting(material.trustAnchors());
+        gatewayPath = "pekko://opencluster-edge@" + node.edges().get(0) + "/user/gateway";
+        ActorSystem system = agentSystem(bundle);
+        started.add(system);
+        agentSystems.add(system);
+      }
+      List<ActorRef> fleet = new ArrayList<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        Registered node = nodes.get(i);
+        fleet.add(agentSystems.get(i % systems).actorOf(
+            SimulatedAgent.props(node.id(), node.keys().getPrivate(), controllers, gatewayPath, stats), node.id()));
+      }
+
+      // ---- enrolment, at most WINDOW in flight
+      long enrolling = System.nanoTime();
+      for (ActorRef agent : fleet) {
+        if (!stats.enrolWindow.tryAcquire(ENROL_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw new IllegalStateException("the enrolment window did not drain within " + ENROL_LIMIT);
+        }
+        agent.tell(new SimulatedAgent.Enrol(), ActorRef.noSender());
+      }
+      long giveUpAt = System.nanoTime() + ENROL_LIMIT.toNanos();
+      while (stats.enrolled.get() < agents) {
+        if (System.nanoTime() > giveUpAt) {
+          throw new IllegalStateException(stats.enrolled.get() + " of " + agents + " agents enrolled within " + ENROL_LIMIT);
+        }
+        Thread.sleep(50);
+      }
+      double enrolSeconds = (System.nanoTime() - enrolling) / 1e9;
+      figures.put("enrolSeconds", enrolSeconds);
+      say("enrolled %d agents in %.1f s; settling for %d s", agents, enrolSeconds, warmup.toSeconds());
+
+      // ---- steady state
+      Thread.sleep(warmup.toMillis());
+      System.out.println(MEASURING);
+      System.out.flush();
+      stats.measuring = true;
+      long measuring = System.nanoTime();
+      Thread.sleep(measure.toMillis());
+      stats.measuring = false;
+      double measuredSeconds = (System.nanoTime() - measuring) / 1e9;
+
+      figures.put("agents", agents);
+      figures.put("systems", systems);
+      figures.put("enrolWindow", window);
+      figures.put("measuredSeconds", measuredSeconds);
+      figures.put("heartbeatsSent", stats.heartbeatsSent.sum());
+      figures.put("acks", stats.acks.sum());
+      figures.put("ackLatencyCount", stats.ackLatency.count());
+      figures.put("ackP50Micros", stats.ackLatency.quantile(0.50));
+      figures.put("ackP99Micros", stats.ackLatency.quantile(0.99));
+      figures.put("ackP999Micros", stats.ackLatency.quantile(0.999));
+      figures.put("enrolP50Micros", stats.enrolLatency.quantile(0.50));
+      figures.put("enrolP99Micros", stats.enrolLatency.quantile(0.99));
+      figures.put("enrolAttempts", stats.enrolAttempts.sum());
+      figures.put("enrolTimeouts", stats.enrolTimeouts.sum());
+      figures.put("reEnrolments", stats.reEnrolments.sum());
+      figures.put("quarantinedSeenByAgents", stats.quarantined.sum());
+      figures.put("badFrames", stats.badFrames.sum());
+      figures.put("refused", stats.refusedByReason());
+      figures.put("simulatorHeapMiB", ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024.0 * 1024));
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(result.toFile(), figures);
+
+      // ---- keep beating while the controller's side is measured
+      System.out.println(MEASURED);
+      System.out.flush();
+      new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      say("after the controller's measurement: quarantine frames seen %d, refusals %s", stats.quarantined.sum(),
+          stats.refusedByReason());
+    } finally {
+      pool.shutdownNow();
+      for (ActorSystem system : started) {
+        system.terminate();
+      }
+      for (ActorSystem system : started) {
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
+    }
+    System.exit(0);
+  }
+
+  /** A registered node: its key pair (made here) and what the controller answered. */
+  private record Registered(String id, KeyPair keys, String certificatePem, String caPem, List<String> edges) {
+
+    /** Writes this node's bundle (its key readable by this user only) for an agent system's TLS. */
+    Path writeBundle(Path work) throws Exception {
+      Path bundle = Files.createDirectory(work.resolve(id),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      Files.writeString(bundle.resolve("node.pem"), certificatePem);
+      Files.writeString(bundle.resolve("ca.pem"), caPem);
+      Path key = Files.createFile(bundle.resolve("node.key"),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      try (SecretBytes pem = Pem.encodePrivateKey(keys.getPrivate())) {
+        Files.write(key, pem.copyBytes());
+      }
+      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("r--------"));
+      return bundle;
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static Registered register(ApiTestClient api, int apiPort, String id) throws Exception {
+    KeyPair keys = EcKeys.generate();
+    String body = JSON.writeValueAsString(Map.of("id", id, "name", id, "labels", Map.of("fleet", "simulated"),
+        "lifetimeSeconds", 86_400, "bootstrap", "reusable",
+        "csr", Pem.encodeCertificateRequest(CertificateRequest.create(keys, Identity.node(id)))));
+    ApiTestClient.Reply reply = api.post(apiPort, "/v1/nodes", body);
+    if (reply.status() != 201) {
+      throw new IllegalStateException("registering " + id + ": HTTP " + reply.status() + " " + reply.body());
+    }
+    List<String> edges = new ArrayList<>();
+    reply.body().path("edges").forEach(edge -> edges.add(edge.asText()));
+    if (edges.isEmpty()) {
+      throw new IllegalStateException("the controller advertises no edge address");
+    }
+    return new Registered(id, keys, reply.body().path("certificate").asText(), reply.body().path("ca").asText(), edges);
+  }
+
+  private static ActorSystem agentSystem(Path bundle) throws Exception {
+    ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
+        bundle.resolve("ca.pem"), TlsPolicy.agent(refusal -> say("TLS refusal: %s", refusal.getMessage()),
+            Clock.systemUTC()), Duration.ofMinutes(10), failure -> { });
+    Map<String, Object> settings = new HashMap<>();
+    settings.put("pekko.remote.artery.canonical.hostname", "127.0.0.1");
+    settings.put("pekko.remote.artery.canonical.port", 0);
+    settings.put("pekko.remote.artery.trusted-selection-paths", List.of());
+    settings.put("pekko.coordinated-shutdown.exit-jvm", "off");
+    settings.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off");
+    settings.put("pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"));
+    settings.put("pekko.loglevel", "WARNING");
+    settings.put("pekko.actor.default-dispatcher.fork-join-executor.parallelism-max", 2);
+    Config config = EdgeConfig.create(settings, FleetSimulator.class.getClassLoader());
+    return ActorSystem.create("opencluster-agent", ActorSystemSetup.create(BootstrapSetup.create(config),
+        SSLEngineProviderSetup.create(s -> new ArteryTls(tls))));
+  }
+
+  private static void say(String format, Object... arguments) {
+    System.out.println("fleet: " + String.format(format, arguments));
+    System.out.flush();
+  }
+}

@@ -1,0 +1,42 @@
+package org.opencluster.bench.fleet;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/** What the simulated agents saw, shared by all of them. Counts of heartbeats and acks run only while measuring. */
+final class FleetStats {
+
+  /** Enrolments in flight at most: the fleet enrols as fast as the controller lets this window drain. */
+  final Semaphore enrolWindow;
+  final AtomicLong enrolled = new AtomicLong();
+  final LongAdder enrolAttempts = new LongAdder();
+  final LongAdder enrolTimeouts = new LongAdder();
+  final LongAdder reEnrolments = new LongAdder();
+  final LongAdder quarantined = new LongAdder();
+  final LongAdder badFrames = new LongAdder();
+  final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
+  final LatencyHistogram enrolLatency = new LatencyHistogram();
+
+  volatile boolean measuring;
+  final LongAdder heartbeatsSent = new LongAdder();
+  final LongAdder acks = new LongAdder();
+  final LatencyHistogram ackLatency = new LatencyHistogram();
+
+  FleetStats(int enrolWindow) {
+    this.enrolWindow = new Semaphore(enrolWindow);
+  }
+
+  void refused(String reason) {
+    refused.computeIfAbsent(reason, r -> new LongAdder()).increment();
+  }
+
+  Map<String, Long> refusedByReason() {
+    Map<String, Long> counts = new TreeMap<>();
+    refused.forEach((reason, count) -> counts.put(reason, count.sum()));
+    return counts;
+  }
+}

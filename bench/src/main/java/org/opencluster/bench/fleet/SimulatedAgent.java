@@ -1,0 +1,213 @@
+package org.opencluster.bench.fleet;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.security.InvalidKeyException;
+import java.security.PrivateKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.AbstractActorWithTimers;
+import org.apache.pekko.actor.ActorSelection;
+import org.apache.pekko.actor.Props;
+import org.opencluster.protocol.agent.v1.AgentMessage;
+import org.opencluster.protocol.agent.v1.ControllerMessage;
+import org.opencluster.protocol.agent.v1.Frame;
+import org.opencluster.protocol.agent.v1.Heartbeat;
+import org.opencluster.protocol.agent.v1.Refused;
+import org.opencluster.protocol.agent.v1.SignedWelcome;
+import org.opencluster.protocol.pki.CertificateValidator;
+import org.opencluster.protocol.session.AgentHandshake;
+import org.opencluster.protocol.session.AgentSession;
+import org.opencluster.protocol.session.FrameRefusedException;
+import org.opencluster.protocol.session.HandshakeException;
+
+/**
+ * One simulated node agent: its own node key, its own session and heartbeat schedule, speaking the
+ * agent protocol (signed Hello, verified Welcome, MAC'd frames) to an edge gateway like the real
+ * agent's link does; it keeps to one edge and records what it sees instead of failing over.
+ */
+final class SimulatedAgent extends AbstractActorWithTimers {
+
+  /** Begin enrolling (sent once the enrolment window has room for it). */
+  record Enrol() {}
+
+  private record EnrolTimedOut(int attempt) {}
+
+  private record Retry(int attempt) {}
+
+  private record Beat() {}
+
+  private static final Duration ENROL_TIMEOUT = Duration.ofSeconds(20);
+  private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+  private static final int MAX_PAYLOAD_BYTES = 240 * 1024;
+  private static final int TRACKED = 16;
+
+  private final String nodeId;
+  private final PrivateKey nodeKey;
+  private final CertificateValidator controllers;
+  private final ActorSelection gateway;
+  private final FleetStats stats;
+  private final Clock clock = Clock.systemUTC();
+  private final long[] sentSequence = new long[TRACKED];
+  private final long[] sentNanos = new long[TRACKED];
+
+  private AgentHandshake handshake;
+  private AgentSession session;
+  private int attempt;
+  private long enrolStartedNanos;
+  private boolean holdsPermit;
+  private boolean everEnrolled;
+
+  private SimulatedAgent(String nodeId, PrivateKey nodeKey, CertificateValidator controllers, String gatewayPath,
+      FleetStats stats) {
+    this.nodeId = nodeId;
+    this.nodeKey = nodeKey;
+    this.controllers = controllers;
+    this.gateway = getContext().actorSelection(gatewayPath);
+    this.stats = stats;
+  }
+
+  static Props props(String nodeId, PrivateKey nodeKey, CertificateValidator controllers, String gatewayPath,
+      FleetStats stats) {
+    return Props.create(SimulatedAgent.class, () -> new SimulatedAgent(nodeId, nodeKey, controllers, gatewayPath, stats));
+  }
+
+  @Override
+  public Receive createReceive() {
+    return receiveBuilder()
+        .match(Enrol.class, e -> enrol(true))
+        .match(EnrolTimedOut.class, this::enrolTimedOut)
+        .match(Retry.class, r -> {
+          if (r.attempt() == attempt && session == null) {
+            enrol(false);
+          }
+        })
+        .match(SignedWelcome.class, this::welcomed)
+        .match(Frame.class, this::frame)
+        .match(Refused.class, this::refused)
+        .match(Beat.class, b -> beat())
+        .build();
+  }
+
+  @Override
+  public void postStop() {
+    releasePermit();
+    if (session != null) {
+      session.close();
+    }
+  }
+
+  private void enrol(boolean withPermit) {
+    holdsPermit |= withPermit;
+    try {
+      handshake = AgentHandshake.begin(nodeId, nodeKey, "fleet-sim", "fleet-" + nodeId + "-" + attempt, clock);
+    } catch (InvalidKeyException e) {
+      throw new IllegalStateException("node key of " + nodeId + " cannot sign", e);
+    }
+    attempt++;
+    stats.enrolAttempts.increment();
+    enrolStartedNanos = System.nanoTime();
+    gateway.tell(handshake.hello(), getSelf());
+    getTimers().startSingleTimer("enrol", new EnrolTimedOut(attempt), ENROL_TIMEOUT);
+  }
+
+  private void enrolTimedOut(EnrolTimedOut timeout) {
+    if (timeout.attempt() == attempt && session == null) {
+      stats.enrolTimeouts.increment();
+      enrol(false);
+    }
+  }
+
+  private void welcomed(SignedWelcome welcome) {
+    if (handshake == null || session != null) {
+      return;
+    }
+    try {
+      session = handshake.complete(welcome, controllers, clock, MAX_PAYLOAD_BYTES);
+    } catch (HandshakeException e) {
+      stats.refused("welcome-refused: " + e.getMessage());
+      handshake = null;
+      return;
+    }
+    handshake = null;
+    getTimers().cancel("enrol");
+    stats.enrolLatency.record((System.nanoTime() - enrolStartedNanos) / 1_000);
+    if (everEnrolled) {
+      stats.reEnrolments.increment();
+    } else {
+      everEnrolled = true;
+      stats.enrolled.incrementAndGet();
+    }
+    releasePermit();
+    Duration interval = session.terms().heartbeatInterval();
+    Duration phase = Duration.ofMillis(ThreadLocalRandom.current().nextLong(Math.max(1, interval.toMillis())));
+    getTimers().startTimerAtFixedRate("beat", new Beat(), phase, interval);
+  }
+
+  private void beat() {
+    if (session == null) {
+      return;
+    }
+    Heartbeat heartbeat = Heartbeat.newBuilder().setSentAtUnixMillis(clock.millis()).build();
+    Frame frame = session.channel().seal(AgentMessage.newBuilder().setHeartbeat(heartbeat).build().toByteArray());
+    int slot = (int) (frame.getSequence() % TRACKED);
+    sentSequence[slot] = frame.getSequence();
+    sentNanos[slot] = System.nanoTime();
+    gateway.tell(frame, getSelf());
+    if (stats.measuring) {
+      stats.heartbeatsSent.increment();
+    }
+  }
+
+  private void frame(Frame frame) {
+    if (session == null) {
+      return;
+    }
+    ControllerMessage message;
+    try {
+      message = ControllerMessage.parseFrom(session.channel().open(frame));
+    } catch (FrameRefusedException | InvalidProtocolBufferException e) {
+      stats.badFrames.increment();
+      return;
+    }
+    switch (message.getBodyCase()) {
+      case HEARTBEAT_ACK -> {
+        long acked = message.getHeartbeatAck().getAckedSequence();
+        int slot = (int) (acked % TRACKED);
+        if (stats.measuring) {
+          stats.acks.increment();
+          if (sentSequence[slot] == acked) {
+            stats.ackLatency.record((System.nanoTime() - sentNanos[slot]) / 1_000);
+          }
+        }
+      }
+      case QUARANTINED -> {
+        stats.quarantined.increment();
+        getTimers().cancelAll();
+        session.close();
+        session = null;
+      }
+      default -> { }
+    }
+  }
+
+  private void refused(Refused refused) {
+    stats.refused(refused.getReason().name());
+    if (refused.getReason() == Refused.Reason.UNKNOWN_SESSION && session != null) {
+      getTimers().cancel("beat");
+      session.close();
+      session = null;
+      enrol(false);
+    } else if (session == null && handshake != null) {
+      // refused while enrolling (the edge busy or starting): try again shortly
+      getTimers().startSingleTimer("enrol", new Retry(attempt), RETRY_AFTER);
+    }
+  }
+
+  private void releasePermit() {
+    if (holdsPermit) {
+      holdsPermit = false;
+      stats.enrolWindow.release();
+    }
+  }
+}
