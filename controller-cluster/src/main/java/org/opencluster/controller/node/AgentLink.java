@@ -98,6 +98,13 @@ final class AgentLink {
       log.warn("Node {}: refused a replayed Hello", nodeId);
       return refused(Refused.Reason.NOT_AUTHENTICATED, "this Hello was already answered (a replay)");
     }
+    if (previous.isPresent() && !hello.sentAt().isAfter(previous.get().helloSentAt())) {
+      // An agent's every new Hello is later than the last; an earlier one is a replay (the nonces
+      // of replaced sessions are remembered only in memory, and forgotten when the entity moves).
+      log.warn("Node {}: refused a Hello made no later than the one that opened its session", nodeId);
+      return refused(Refused.Reason.NOT_AUTHENTICATED,
+          "this Hello is not newer than the one that opened the node's session (a replay, or the agent's clock went back)");
+    }
     return new Checked(hello, Optional.empty());
   }
 
@@ -131,7 +138,7 @@ final class AgentLink {
     }
     Session session = new Session(ByteString.copyFrom(accepted.channel().sessionId()), hello.bootId(),
         ByteString.copyFrom(EcKeys.encodePoint(hello.agentEphemeralKey())), ByteString.copyFrom(hello.nonce()),
-        accepted.channel().exportFrameKey(), environment.clock().instant());
+        hello.sentAt(), accepted.channel().exportFrameKey(), environment.clock().instant());
     return new Welcomed(session, accepted.channel(),
         new EdgeReply(EdgeReply.Kind.WELCOME, accepted.welcome().toByteString()));
   }

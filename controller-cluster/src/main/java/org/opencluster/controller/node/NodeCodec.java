@@ -310,13 +310,14 @@ public final class NodeCodec {
   private static org.opencluster.controller.proto.v1.Session session(Session s) {
     return org.opencluster.controller.proto.v1.Session.newBuilder()
         .setSessionId(s.sessionId()).setBootId(s.bootId()).setAgentKey(s.agentKey()).setHelloNonce(s.helloNonce())
+        .setHelloSentAtUnixMillis(s.helloSentAt().toEpochMilli())
         .setFrameKey(ByteString.copyFrom(s.frameKey().copyBytes()))
         .setOpenedAtUnixMillis(s.openedAt().toEpochMilli()).build();
   }
 
   private static Session session(org.opencluster.controller.proto.v1.Session p) {
     return new Session(p.getSessionId(), p.getBootId(), p.getAgentKey(), p.getHelloNonce(),
-        SecretBytes.copyOf(p.getFrameKey().toByteArray()), Instant.ofEpochMilli(p.getOpenedAtUnixMillis()));
+        Instant.ofEpochMilli(p.getHelloSentAtUnixMillis()), SecretBytes.copyOf(p.getFrameKey().toByteArray()), Instant.ofEpochMilli(p.getOpenedAtUnixMillis()));
   }
 
   private static org.opencluster.controller.proto.v1.Bootstrap bootstrap(NodeEntity.Bootstrap bootstrap) {

@@ -245,10 +245,12 @@ public final class NodeEntity
    * @param agentKey the agent's one-off P-256 key for this boot (public); secure files are sealed
    *     to it
    * @param helloNonce the nonce of the Hello that opened it: the same Hello again is a replay
+   * @param helloSentAt when the agent made that Hello: a Hello not newer than it is refused, so an
+   *     earlier Hello replayed after the entity moved cannot displace the session
    * @param frameKey the session's frame MAC key; secret, never logged, stored only encrypted
    */
   public record Session(ByteString sessionId, String bootId, ByteString agentKey, ByteString helloNonce,
-      SecretBytes frameKey, Instant openedAt) {
+      Instant helloSentAt, SecretBytes frameKey, Instant openedAt) {
     SessionInfo info() {
       return new SessionInfo(bootId, openedAt);
     }

@@ -145,6 +145,22 @@ class NodeSessionTest {
   }
 
   @Test
+  void anEarlierHelloReplayedAfterTheEntityMoved_isRefused_andTheSessionGoesOn() throws Exception {
+    register(Bootstrap.REUSABLE);
+    ByteString captured = new Agent(PKI.nodeKeys, "boot-a").hello();
+    clock.advance(Duration.ofSeconds(1));
+    Agent agent = new Agent(PKI.nodeKeys, "boot-a");
+    agent.complete(node.<EdgeReply>runCommand(r -> new Enrol(agent.hello(), r)).reply());
+    node.restart(); // another controller takes the entity over: the nonces it had seen are gone
+
+    var replayed = node.<EdgeReply>runCommand(r -> new Enrol(captured, r));
+    assertRefused(replayed.reply(), Refused.Reason.NOT_AUTHENTICATED);
+    assertThat(replayed.hasNoEvents()).isTrue();
+    var after = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(agent.open(after.reply()).hasHeartbeatAck()).as("the agent's session is untouched").isTrue();
+  }
+
+  @Test
   void aHelloOutsideTheClockSkew_isRefused() throws Exception {
     register(Bootstrap.REUSABLE);
     Agent agent = new Agent(PKI.nodeKeys, "boot-a");
@@ -212,6 +228,7 @@ class NodeSessionTest {
   @Test
   void anotherBootEnrollingWhileTheSessionIsLive_isAClone_andQuarantinesTheNode() throws Exception {
     enrolledAgent();
+    clock.advance(Duration.ofSeconds(1));
     Agent clone = new Agent(PKI.nodeKeys, "boot-clone");
     var reply = node.<EdgeReply>runCommand(r -> new Enrol(clone.hello(), r));
     assertRefused(reply.reply(), Refused.Reason.NODE_NOT_ACTIVE);
@@ -222,6 +239,7 @@ class NodeSessionTest {
   @Test
   void theSameBootEnrollingAgain_replacesTheSession_butTheOldSessionSpeakingAgainIsAClone() throws Exception {
     Agent first = enrolledAgent();
+    clock.advance(Duration.ofSeconds(1));
     Agent restarted = new Agent(PKI.nodeKeys, "boot-a");
     var replaced = node.<EdgeReply>runCommand(r -> new Enrol(restarted.hello(), r));
     assertThat(replaced.reply().kind()).isEqualTo(EdgeReply.Kind.WELCOME);
@@ -315,7 +333,8 @@ class NodeSessionTest {
 
   /** The agent side, with the real protocol code and its own clock. */
   private final class Agent {
-    final MovableClock clock = new MovableClock(START);
+    /** The agent's clock, starting where the controller's is when the agent starts. */
+    final MovableClock clock = new MovableClock(NodeSessionTest.this.clock.instant());
     private final KeyPair nodeKeys;
     private final String bootId;
     private AgentHandshake handshake;
