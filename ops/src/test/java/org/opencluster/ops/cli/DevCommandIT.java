@@ -34,9 +34,10 @@ class DevCommandIT {
 
   @Test
   void oneCommand_startsAReadyDevController_andTheNextRunResumesIt() throws Exception {
+    int edge = freePort();
     List<String> command = List.of(LAUNCHER.toString(), "dev", "--dir", tmp.resolve("dev").toString(),
         "--api-port", Integer.toString(freePort()), "--health-port", Integer.toString(freePort()),
-        "--cluster-port", Integer.toString(freePort()));
+        "--cluster-port", Integer.toString(freePort()), "--edge-port", Integer.toString(edge));
 
     Path firstOut = tmp.resolve("first.out");
     Process first = start(command, firstOut);
@@ -49,6 +50,10 @@ class DevCommandIT {
       Result status = octl(operator, "operator", "seal-status", "--json");
       assertThat(status.out()).contains("\"state\" : \"unsealed\"").contains("\"devMode\" : true");
       assertThat(octl(operator, "operator", "approve-controller", "ctl-later").code()).isZero();
+      Result registered = octl(operator, "node", "register", "web-1", "--lifetime", "1h", "--out",
+          tmp.resolve("web-1").toString());
+      assertThat(registered.code()).as("dev imported the agent CA: " + registered.err()).isZero();
+      assertThat(Files.readString(tmp.resolve("web-1/agent.conf"))).contains("\"127.0.0.1:" + edge + "\"");
     } finally {
       first.destroy();
       assertThat(first.waitFor(2, TimeUnit.MINUTES)).as("dev stops on SIGTERM").isTrue();

@@ -77,6 +77,10 @@ public final class DevCommand implements Callable<Integer> {
       description = "The cluster port (first run only). Default: ${DEFAULT-VALUE}.")
   int clusterPort;
 
+  @Option(names = "--edge-port", defaultValue = "25530", paramLabel = "PORT",
+      description = "The port agents connect to (first run only). Default: ${DEFAULT-VALUE}.")
+  int edgePort;
+
   DevCommand(CliContext context) {
     this.context = context;
   }
@@ -132,6 +136,7 @@ public final class DevCommand implements Callable<Integer> {
         context.err().flush();
         return Octl.FAILURE;
       }
+      importAgentCa(files, config);
       printWelcome(files, config);
       int code = controller.waitFor();
       context.out().println("The dev controller stopped (exit code " + code + ").");
@@ -177,7 +182,7 @@ public final class DevCommand implements Callable<Integer> {
       writePrivate(staged.unsealKey(), Base64.getEncoder().encodeToString(key) + "\n");
       Arrays.fill(key, (byte) 0);
       // The configuration names the files where they will be, not where they are made.
-      new DevConfig(CONTROLLER, files, clusterPort, healthPort, apiPort).writeTo(staged);
+      new DevConfig(CONTROLLER, files, clusterPort, healthPort, apiPort, edgePort).writeTo(staged);
       Files.move(staging, files.directory(), StandardCopyOption.ATOMIC_MOVE);
     } catch (Exception e) {
       throw new OpsException("could not create the dev cluster (" + e.getMessage() + "); " + staging
@@ -201,12 +206,12 @@ public final class DevCommand implements Callable<Integer> {
 
   /** A dev controller whose ports are taken would fail late, or worse, another would answer for it. */
   private static void requireFreePorts(DevConfig config) throws OpsException {
-    for (int port : new int[] {config.apiPort(), config.healthPort(), config.clusterPort()}) {
+    for (int port : new int[] {config.apiPort(), config.healthPort(), config.clusterPort(), config.edgePort()}) {
       try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
         probe.setReuseAddress(true);
       } catch (IOException e) {
         throw new OpsException("port " + port + " on 127.0.0.1 is in use (an earlier dev controller still running? "
-            + "another program?); stop it, or start afresh with other --api-port/--health-port/--cluster-port "
+            + "another program?); stop it, or start afresh with other --api-port/--health-port/--cluster-port/--edge-port "
             + "and a new --dir");
       }
     }
@@ -242,6 +247,28 @@ public final class DevCommand implements Callable<Integer> {
     return false;
   }
 
+  /**
+   * Hands the dev agent CA to the controller (again, at every start: an import replaces the
+   * previous one), so 'node register' works at once, as 'operator import-agent-ca' would.
+   */
+  private void importAgentCa(DevFiles files, DevConfig config) throws IOException, OpsException {
+    Map<String, String> environment = new HashMap<>(operatorEnvironment(files, config));
+    String prefix = "OPENCLUSTER_AGENT_CA_PASSPHRASE=";
+    String passphrase = Files.readAllLines(files.passphrases(), StandardCharsets.UTF_8).stream()
+        .filter(line -> line.startsWith(prefix)).map(line -> line.substring(prefix.length())).findFirst()
+        .orElseThrow(() -> new OpsException(files.passphrases() + " names no agent CA passphrase; delete "
+            + files.directory() + " to start afresh"));
+    environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", passphrase);
+    octl(environment, "operator", "import-agent-ca", "--dir", files.ca().toString());
+  }
+
+  private static Map<String, String> operatorEnvironment(DevFiles files, DevConfig config) {
+    return Map.of("OPENCLUSTER_ADDR", config.apiAddress(),
+        "OPENCLUSTER_CLIENT_CERT", files.admin().resolve("cert.pem").toString(),
+        "OPENCLUSTER_CLIENT_KEY", files.admin().resolve("key.pem").toString(),
+        "OPENCLUSTER_CACERT", files.admin().resolve("ca.pem").toString());
+  }
+
   private void printWelcome(DevFiles files, DevConfig config) {
     PrintWriter out = context.out();
     out.println();
@@ -250,14 +277,17 @@ public final class DevCommand implements Callable<Integer> {
     out.println("  controller    " + CONTROLLER + ", embedded H2 in " + files.data());
     out.println("  operator API  " + config.apiAddress());
     out.println("  readiness     " + config.healthAddress() + "/ready");
+    out.println("  agents' edge  127.0.0.1:" + config.edgePort());
     out.println("  log           " + files.log());
     out.println();
     out.println("In another shell, act as the admin operator '" + ADMIN + "':");
-    out.println("  export OPENCLUSTER_ADDR=" + config.apiAddress());
-    out.println("  export OPENCLUSTER_CLIENT_CERT=" + files.admin().resolve("cert.pem"));
-    out.println("  export OPENCLUSTER_CLIENT_KEY=" + files.admin().resolve("key.pem"));
-    out.println("  export OPENCLUSTER_CACERT=" + files.admin().resolve("ca.pem"));
+    operatorEnvironment(files, config).entrySet().stream().sorted(Map.Entry.comparingByKey())
+        .forEach(variable -> out.println("  export " + variable.getKey() + "=" + variable.getValue()));
     out.println("  bin/opencluster operator seal-status");
+    out.println();
+    out.println("Register a node and run its agent (the agent CA is imported):");
+    out.println("  bin/opencluster node register web-1 --label role=web --lifetime 24h --out ./web-1");
+    out.println("  bin/opencluster agent --bundle ./web-1");
     out.println();
     out.println("Ctrl-C stops the controller; the next 'opencluster dev' starts it again with its data.");
     out.flush();

@@ -9,7 +9,10 @@ import java.util.Properties;
 import org.opencluster.ops.OpsException;
 
 /** The dev controller's configuration file, and the ports it was written with. */
-record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, int apiPort) {
+record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, int apiPort, int edgePort) {
+
+  /** The edge port of dev clusters made before it was configurable: the controller's default. */
+  static final int DEFAULT_EDGE_PORT = 25530;
 
   String apiAddress() {
     return "https://127.0.0.1:" + apiPort;
@@ -37,16 +40,18 @@ record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, i
           cluster { host = "127.0.0.1", port = %d }
           health { host = "127.0.0.1", port = %d }
           api { host = "127.0.0.1", port = %d }
+          edge { host = "127.0.0.1", port = %d }
         }
         opencluster.storage.type = h2
         """.formatted(quote(name), quote(files.data()), quote(files.controller().resolve("cert.pem")),
         quote(files.controller().resolve("key.pem")), quote(files.controller().resolve("ca.pem")), clusterPort, healthPort,
-        apiPort), StandardCharsets.UTF_8);
+        apiPort, edgePort), StandardCharsets.UTF_8);
     Properties ports = new Properties();
     ports.setProperty("name", name);
     ports.setProperty("cluster-port", Integer.toString(clusterPort));
     ports.setProperty("health-port", Integer.toString(healthPort));
     ports.setProperty("api-port", Integer.toString(apiPort));
+    ports.setProperty("edge-port", Integer.toString(edgePort));
     try (Writer out = Files.newBufferedWriter(where.ports(), StandardCharsets.UTF_8)) {
       ports.store(out, "opencluster dev: the ports controller.conf was written with");
     }
@@ -80,7 +85,8 @@ record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, i
     try (Reader in = Files.newBufferedReader(files.ports(), StandardCharsets.UTF_8)) {
       ports.load(in);
       return new DevConfig(ports.getProperty("name"), files, Integer.parseInt(ports.getProperty("cluster-port")),
-          Integer.parseInt(ports.getProperty("health-port")), Integer.parseInt(ports.getProperty("api-port")));
+          Integer.parseInt(ports.getProperty("health-port")), Integer.parseInt(ports.getProperty("api-port")),
+          Integer.parseInt(ports.getProperty("edge-port", Integer.toString(DEFAULT_EDGE_PORT))));
     } catch (IOException | RuntimeException e) {
       throw new OpsException("the dev cluster in " + files.directory() + " is incomplete (" + files.ports()
           + "): delete the directory to start afresh");
