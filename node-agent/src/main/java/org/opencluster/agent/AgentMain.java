@@ -14,8 +14,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code opencluster agent --bundle DIR [--config FILE]}: runs a node's agent until it is told to
- * stop. Exit codes: 1 could not start, 2 usage, 10 quarantined, 11 lease lapsed, 12 refused by the
+ * {@code opencluster agent --bundle DIR [--config FILE]} or {@code opencluster agent --config FILE}
+ * (the file naming the bundle in {@code opencluster.agent.bundle}): runs a node's agent until it is
+ * told to stop. Exit codes: 1 could not start, 2 usage, 10 quarantined, 11 lease lapsed, 12 refused by the
  * controllers, 13 lifetime ended; SIGTERM ends it with the signal's 143. On 10 to 13 the agent has
  * wiped what it held: the host should be wiped and provisioned anew.
  */
@@ -27,13 +28,19 @@ import picocli.CommandLine.Option;
         + "13 lifetime ended; 143 after SIGTERM.")
 public final class AgentMain implements Callable<Integer> {
 
-  @Option(names = "--bundle", required = true, paramLabel = "DIR",
-      description = "The node's bootstrap bundle from 'opencluster node register'.")
+  @Option(names = "--bundle", paramLabel = "DIR",
+      description = "The node's bootstrap bundle from 'opencluster node register' (or opencluster.agent.bundle in "
+          + "the --config file).")
   Path bundle;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "Settings over the bundle's agent.conf (opencluster.agent.*: listen address, timeouts).")
+      description = "Settings over the bundle's agent.conf (opencluster.agent.*: bundle, listen address, timeouts).")
   Path configFile;
+
+  /** The exit code of a usage error. */
+  static final int USAGE = 2;
+
+  private static final String BUNDLE_SETTING = "opencluster.agent.bundle";
 
   public static void main(String[] args) {
     System.exit(new CommandLine(new AgentMain()).execute(args));
@@ -50,6 +57,15 @@ public final class AgentMain implements Callable<Integer> {
           return 1;
         }
         overrides = ConfigFactory.parseFile(configFile.toFile());
+      }
+      if (bundle == null) {
+        String named = overrides.hasPath(BUNDLE_SETTING) ? overrides.getString(BUNDLE_SETTING) : "";
+        if (named.isBlank()) {
+          System.err.println("error: name the node's bundle: --bundle DIR, or " + BUNDLE_SETTING
+              + " in the --config file");
+          return USAGE;
+        }
+        bundle = Path.of(named);
       }
       settings = AgentSettings.load(overrides, bundle);
     } catch (IllegalArgumentException | ConfigException e) {

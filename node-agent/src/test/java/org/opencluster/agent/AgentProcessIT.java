@@ -107,17 +107,18 @@ class AgentProcessIT {
     }
   }
 
+  /** Started as a service would be: one configuration file, naming the bundle. */
   private Process startAgent(Path bundle, Path log, String bootId) throws IOException {
     Path bootIdFile = Files.writeString(tmp.resolve(bootId + ".id"), bootId + "\n");
     Path config = Files.writeString(tmp.resolve(bootId + ".conf"), """
         opencluster.agent {
+          bundle = "%s"
           boot-id-file = "%s"
           enrol-timeout = 2s
           backoff { min = 100ms, max = 1s }
         }
-        """.formatted(bootIdFile));
-    ProcessBuilder builder = new ProcessBuilder(LAUNCHER.toString(), "agent", "--bundle", bundle.toString(),
-        "--config", config.toString())
+        """.formatted(bundle, bootIdFile));
+    ProcessBuilder builder = new ProcessBuilder(LAUNCHER.toString(), "agent", "--config", config.toString())
         .redirectErrorStream(true)
         .redirectOutput(log.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("OPENCLUSTER_"));
