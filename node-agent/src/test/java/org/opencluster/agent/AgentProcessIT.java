@@ -131,7 +131,8 @@ class AgentProcessIT {
 
   /** kill -SIGNAL on the agent's JVM (the launcher execs java, so the process is the JVM). */
   private static void signal(String signal, Process process) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start();
+    // bash's own kill: /bin/kill (procps) is not on every fresh machine, bash is.
+    Process kill = new ProcessBuilder("bash", "-c", "kill -" + signal + " " + process.pid()).start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
   }

@@ -7,13 +7,13 @@ import com.google.protobuf.ByteString;
 import com.typesafe.config.ConfigFactory;
 import java.io.NotSerializableException;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.AbstractActor;
@@ -25,6 +25,7 @@ import org.apache.pekko.actor.Props;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.remote.RemoteScope;
+import org.apache.pekko.serialization.JSerializer;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -172,11 +173,14 @@ class EdgeSecurityIT {
   void aJavaSerializedPayload_isRefusedBeforeTheGateway() throws Exception {
     Path bundle = testbed.register(controller, "java-1");
     long unknown = counters().count(EdgeCounters.Outcome.UNKNOWN_MESSAGE);
+    // Nothing here switches Java serialization on: the rogue's "java" serializer is replaced by one
+    // that sends a Java serialization stream, made by hand, under the Java serializer's id (1):
+    // byte for byte what Pekko's JavaSerializer would send.
     try (RogueAgent rogue = new RogueAgent(bundle, ConfigFactory.parseString("""
-        pekko.actor.allow-java-serialization = on
-        pekko.actor.warn-about-java-serializer-usage = off
+        pekko.actor.serializers.java = "org.opencluster.agent.EdgeSecurityIT$JavaWireSerializer"
+        pekko.actor.serialization-bindings { "org.opencluster.agent.EdgeSecurityIT$JavaWire" = java }
         """))) {
-      rogue.send(edge, "/user/gateway", new ArrayList<>(List.of("a Java-serialized list")));
+      rogue.send(edge, "/user/gateway", new JavaWire(javaSerializedString("a Java-serialized string")));
       assertThat(rogue.next(SILENCE)).isNull();
     }
     assertThat(counters().count(EdgeCounters.Outcome.UNKNOWN_MESSAGE)).as("it never reached the gateway").isEqualTo(unknown);
@@ -204,8 +208,6 @@ class EdgeSecurityIT {
     Path bundle = testbed.register(controller, "deploy-1");
     // The attacker's own system allows remote deployment, so the attempt really leaves it.
     try (RogueAgent rogue = new RogueAgent(bundle, ConfigFactory.parseString("""
-        pekko.actor.allow-java-serialization = on
-        pekko.actor.warn-about-java-serializer-usage = off
         pekko.remote.use-unsafe-remote-features-outside-cluster = on
         """))) {
       Address edgeAddress = AddressFromURIString.parse("pekko://opencluster-edge@" + edge);
@@ -341,6 +343,44 @@ class EdgeSecurityIT {
     public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
       return new Raw(manifest, bytes);
     }
+  }
+
+  /** Bytes as they go on the wire under the Java serializer's id. */
+  public record JavaWire(byte[] stream) {}
+
+  /** Claims Pekko's Java serializer id (1) and writes the bytes it is given; never reads. */
+  public static final class JavaWireSerializer extends JSerializer {
+    public JavaWireSerializer(ExtendedActorSystem system) {}
+
+    @Override
+    public int identifier() {
+      return 1;
+    }
+
+    @Override
+    public boolean includeManifest() {
+      return false;
+    }
+
+    @Override
+    public byte[] toBinary(Object o) {
+      return ((JavaWire) o).stream();
+    }
+
+    @Override
+    public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
+      throw new UnsupportedOperationException("the rogue never reads Java serialization");
+    }
+  }
+
+  /**
+   * What {@code ObjectOutputStream.writeObject(text)} writes for a short ASCII string, built by hand:
+   * stream magic 0xACED, version 5, TC_STRING (0x74), a two-byte length, the bytes.
+   */
+  private static byte[] javaSerializedString(String text) {
+    byte[] chars = text.getBytes(StandardCharsets.US_ASCII);
+    return java.nio.ByteBuffer.allocate(7 + chars.length).putShort((short) 0xACED).putShort((short) 5)
+        .put((byte) 0x74).putShort((short) chars.length).put(chars).array();
   }
 
   /** If the edge ever created it, the test would know. */
