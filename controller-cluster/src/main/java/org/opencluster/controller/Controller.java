@@ -184,9 +184,9 @@ public final class Controller implements AutoCloseable {
           settings.nodes().maxFramePayloadBytes());
       Edge startedEdge = edge;
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
-          () -> CompletableFuture.runAsync(startedEdge::close).thenApply(stopped -> Done.getInstance()));
+          () -> CompletableFuture.runAsync(startedEdge::close, blocking).thenApply(stopped -> Done.getInstance()));
       NodeRegistrar registrar = new NodeRegistrar(agentCa, sharding, clusterTls.keyMaterial().trustAnchors(),
-          settings.advertisedEdges(edge.port()), revocations);
+          settings.advertisedEdges(edge.port()), revocations, settings.nodes().maxLifetime());
 
       int healthPort = PekkoManagement.get(Adapter.toClassic(system))
           .start(s -> s.withHttpsConnectionContext(ConnectionContext.httpsServer(() ->

@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.PrivateKey;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,14 +25,19 @@ import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.controller.testing.TestCluster;
 import org.opencluster.persistence.testing.TestDatabases;
+import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.CertificateRequest;
 import org.opencluster.protocol.pki.CertificateValidationException;
 import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.Pem;
 import org.opencluster.protocol.pki.Role;
 
 /** The operator API's gate: who reaches it, with which role, and how it answers what it refuses. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class OperatorApiIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private Path tmp;
 
@@ -73,6 +82,65 @@ class OperatorApiIT {
     assertThat(operator.post(controller.apiPort(), "/v1/sys/rotate-dek", "{}").status()).isEqualTo(403);
     assertThat(operator.put(controller.apiPort(), "/v1/sys/controllers/ctl-5").status()).isEqualTo(403);
     assertThat(operator.post(controller.apiPort(), "/v1/sys/unseal", "{\"reset\":true}").status()).isEqualTo(403);
+  }
+
+  @Test
+  void theNodeRoutes_refuseWhatTheyMust_andSignNothingTheyRefuse() throws Exception {
+    int api = controller.apiPort();
+    await().atMost(Duration.ofSeconds(60)).until(() -> controller.readiness().shardingStarted());
+    ApiTestClient operator = new ApiTestClient(cluster.issueOperator("olga", Role.OPERATOR));
+
+    ApiTestClient.Reply noCa = operator.post(api, "/v1/nodes", registration("early-1", "reusable", 3600, Map.of()));
+    assertThat(noCa.status()).isEqualTo(409);
+    assertThat(noCa.body().path("detail").asText()).contains("import-agent-ca");
+
+    String agentCa = agentCaBody(Pem.encodeCertificates(List.of(cluster.agentCa().certificate())), cluster.agentCaKey());
+    assertThat(auditor.put(api, "/v1/sys/agent-ca", agentCa).status()).isEqualTo(403);
+    assertThat(operator.put(api, "/v1/sys/agent-ca", agentCa).status()).isEqualTo(403);
+    ApiTestClient.Reply theRoot = admin.put(api, "/v1/sys/agent-ca",
+        agentCaBody(Pem.encodeCertificates(List.of(cluster.root().certificate())), cluster.agentCaKey()));
+    assertThat(theRoot.status()).isEqualTo(400);
+    assertThat(theRoot.body().path("detail").asText()).contains("not the agent CA");
+    ApiTestClient.Reply otherKey = admin.put(api, "/v1/sys/agent-ca",
+        agentCaBody(Pem.encodeCertificates(List.of(cluster.agentCa().certificate())), EcKeys.generate().getPrivate()));
+    assertThat(otherKey.status()).isEqualTo(400);
+    assertThat(admin.put(api, "/v1/sys/agent-ca", "{not json").status()).isEqualTo(400);
+    assertThat(controller.agentCa().current()).as("nothing refused was kept").isEmpty();
+    assertThat(admin.put(api, "/v1/sys/agent-ca", agentCa).status()).isEqualTo(200);
+
+    int revoked = controller.denyList().size();
+    assertThat(auditor.post(api, "/v1/nodes", registration("web-a", "reusable", 3600, Map.of())).status()).isEqualTo(403);
+    assertThat(operator.post(api, "/v1/nodes", registration("web-a", "sometimes", 3600, Map.of())).status()).isEqualTo(400);
+    assertThat(operator.post(api, "/v1/nodes", registration("web-a", "reusable", 0, Map.of())).status()).isEqualTo(400);
+    assertThat(operator.post(api, "/v1/nodes", registration("web-a", "reusable", 3600, Map.of("Bad Key", "x"))).status())
+        .isEqualTo(400);
+    assertThat(operator.post(api, "/v1/nodes", registration("Web A", "reusable", 3600, Map.of())).status()).isEqualTo(400);
+    assertThat(operator.post(api, "/v1/nodes", "{\"id\": \"web-a\", \"name\": \"web-a\", \"lifetimeSeconds\": 60, "
+        + "\"csr\": \"not a request\"}").status()).isEqualTo(400);
+    assertThat(operator.post(api, "/v1/nodes", registration("web-a", "reusable", 3600, Map.of())).status()).isEqualTo(201);
+    ApiTestClient.Reply twice = operator.post(api, "/v1/nodes", registration("web-a", "reusable", 3600, Map.of()));
+    assertThat(twice.status()).isEqualTo(409);
+    assertThat(twice.body().path("detail").asText()).contains("already registered");
+    assertThat(controller.denyList().size()).as("refused before any certificate was signed: nothing to revoke")
+        .isEqualTo(revoked);
+
+    assertThat(auditor.get(api, "/v1/nodes/web-a").body().path("stage").asText()).isEqualTo("registered");
+    assertThat(auditor.get(api, "/v1/nodes/nobody-1").status()).isEqualTo(404);
+    assertThat(auditor.get(api, "/v1/nodes/Not%20An%20Id").status()).isEqualTo(400);
+  }
+
+  private static String registration(String id, String bootstrap, long lifetimeSeconds, Map<String, String> labels)
+      throws Exception {
+    return JSON.writeValueAsString(Map.of("id", id, "name", id, "labels", labels, "lifetimeSeconds", lifetimeSeconds,
+        "bootstrap", bootstrap, "csr", Pem.encodeCertificateRequest(CertificateRequest.create(EcKeys.generate(),
+            Identity.node(Identity.isValidName(id) ? id : "placeholder")))));
+  }
+
+  private static String agentCaBody(String certificatePem, PrivateKey key) throws Exception {
+    try (SecretBytes keyPem = Pem.encodePrivateKey(key)) {
+      return JSON.writeValueAsString(Map.of("certificate", certificatePem,
+          "key", new String(keyPem.copyBytes(), StandardCharsets.US_ASCII)));
+    }
   }
 
   @Test

@@ -1,6 +1,6 @@
 package org.opencluster.agent;
 
-import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,21 +10,14 @@ import java.security.cert.CertificateException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ActorSystem;
-import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.CoordinatedShutdown;
-import org.apache.pekko.actor.ExtendedActorSystem;
-import org.apache.pekko.actor.setup.ActorSystemSetup;
-import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
-import org.opencluster.protocol.edge.EdgeConfig;
+import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.pki.CertificateValidator;
 import org.opencluster.protocol.pki.Certificates;
 import org.opencluster.protocol.pki.Identity;
-import org.opencluster.protocol.tls.ArteryTls;
 import org.opencluster.protocol.tls.KeyMaterial;
 import org.opencluster.protocol.tls.ReloadingTlsContext;
 import org.opencluster.protocol.tls.TlsPolicy;
@@ -88,7 +81,13 @@ public final class Agent implements AutoCloseable {
    *     others may read included)
    */
   public static Agent start(AgentSettings settings, Clock clock) throws IOException, GeneralSecurityException {
-    KeyMaterial material = KeyMaterial.load(settings.certificateFile(), settings.keyFile(), settings.caFile());
+    TlsRefusals refusals = new TlsRefusals(refusal -> LOG.warn("Refused a peer at the TLS handshake ({}): {}",
+        refusal.reason(), refusal.getMessage()));
+    // One load of the bundle: TLS and the Hello's signature use the same key and certificate.
+    ReloadingTlsContext tls = ReloadingTlsContext.load(settings.certificateFile(), settings.keyFile(),
+        settings.caFile(), TlsPolicy.agent(refusals, clock), Duration.ofMinutes(1),
+        failure -> LOG.warn("The bundle's files changed but do not load; keeping the previous: {}", failure.getMessage()));
+    KeyMaterial material = tls.keyMaterial();
     Identity identity;
     try {
       identity = Certificates.identityOf(material.chain().get(0));
@@ -99,25 +98,13 @@ public final class Agent implements AutoCloseable {
       throw new GeneralSecurityException(settings.certificateFile() + " is for " + identity + ", not node "
           + settings.nodeId());
     }
-    TlsRefusals refusals = new TlsRefusals(refusal -> LOG.warn("Refused a peer at the TLS handshake ({}): {}",
-        refusal.reason(), refusal.getMessage()));
-    ReloadingTlsContext tls = ReloadingTlsContext.load(settings.certificateFile(), settings.keyFile(),
-        settings.caFile(), TlsPolicy.agent(refusals, clock), Duration.ofMinutes(1),
-        failure -> LOG.warn("The bundle's files changed but do not load; keeping the previous: {}", failure.getMessage()));
     String bootId = bootId(settings);
 
-    Config config = EdgeConfig.create(Map.of(
-        "pekko.remote.artery.canonical.hostname", settings.listenHost(),
-        "pekko.remote.artery.canonical.port", settings.listenPort(),
-        "pekko.remote.artery.trusted-selection-paths", List.of(),
-        "pekko.coordinated-shutdown.exit-jvm", "off",
-        "pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
-        "pekko.logging-filter", "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"), Agent.class.getClassLoader());
-    ActorSystem system = ActorSystem.create("opencluster-agent", ActorSystemSetup.create(
-        BootstrapSetup.create(config), SSLEngineProviderSetup.create(s -> new ArteryTls(tls))));
+    ActorSystem system = EdgeSystem.start("opencluster-agent", settings.listenHost(), settings.listenPort(), List.of(),
+        true, tls, ConfigFactory.empty(), Agent.class.getClassLoader());
     // Loaded now, so its JVM shutdown hook is in place: SIGTERM stops the agent (and its link wipes).
     CoordinatedShutdown.get(system);
-    int port = ((ExtendedActorSystem) system).provider().getDefaultAddress().getPort().get().intValue();
+    int port = EdgeSystem.port(system);
     CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     AgentState state = new AgentState();
     system.actorOf(Link.props(settings, material.key(), CertificateValidator.trusting(material.trustAnchors()), bootId,
@@ -149,12 +136,7 @@ public final class Agent implements AutoCloseable {
 
   @Override
   public void close() {
-    system.terminate();
-    try {
-      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    if (!EdgeSystem.terminate(system, Duration.ofSeconds(10))) {
       LOG.warn("The agent's actor system did not terminate in time (apache/pekko#3247); continuing");
     }
   }

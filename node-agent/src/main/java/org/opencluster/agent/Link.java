@@ -240,7 +240,7 @@ final class Link extends AbstractActorWithTimers {
       case UNKNOWN_SESSION -> {
         log.warning("{} does not know this agent's session; enrolling again", edge());
         getTimers().cancel("beat");
-        session = null;
+        wipe();
         getSelf().tell(new Enrol(), getSelf());
       }
       case NODE_NOT_ACTIVE -> finish(Agent.Outcome.REFUSED, "the controllers refuse this node: " + refused.getDetail());

@@ -42,6 +42,7 @@ import org.opencluster.protocol.agent.v1.ControllerMessage;
 import org.opencluster.protocol.agent.v1.Frame;
 import org.opencluster.protocol.agent.v1.Heartbeat;
 import org.opencluster.protocol.agent.v1.Refused;
+import org.opencluster.protocol.agent.v1.SignedHello;
 import org.opencluster.protocol.agent.v1.SignedWelcome;
 import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SecretBytes;
@@ -151,6 +152,33 @@ class EdgeSecurityIT {
       assertRefused(rogue, Refused.Reason.MALFORMED);
       assertThat(counters().count(EdgeCounters.Outcome.MALFORMED)).isGreaterThan(malformed);
     }
+  }
+
+  @Test
+  void framesAndHellosOfTheWrongShape_areRefusedAtTheGateway_beforeAnyEntity() throws Exception {
+    Path bundle = testbed.register(controller, "shape-1");
+    long handedOn = counters().count(EdgeCounters.Outcome.FRAME, EdgeCounters.Outcome.HELLO);
+    long malformed = counters().count(EdgeCounters.Outcome.MALFORMED);
+    try (RogueAgent rogue = new RogueAgent(bundle)) {
+      AgentSession session = enrol(rogue, "shape-1", nodeKey(bundle));
+      handedOn = counters().count(EdgeCounters.Outcome.FRAME, EdgeCounters.Outcome.HELLO);
+      Frame good = heartbeat(session);
+      List<Frame> misshapen = List.of(
+          good.toBuilder().setSessionId(ByteString.copyFrom(new byte[15])).build(),
+          good.toBuilder().setMac(ByteString.copyFrom(new byte[31])).build(),
+          good.toBuilder().setSequence(0).build(),
+          good.toBuilder().setNodeId("Not A Node").build());
+      for (Frame frame : misshapen) {
+        rogue.send(edge, "/user/gateway", frame);
+        assertRefused(rogue, Refused.Reason.MALFORMED);
+      }
+      SignedHello hello = AgentHandshake.begin("shape-1", nodeKey(bundle), "x", "b", Clock.systemUTC()).hello();
+      rogue.send(edge, "/user/gateway", hello.toBuilder().setSignature(ByteString.copyFrom(new byte[9 * 1024])).build());
+      assertRefused(rogue, Refused.Reason.MALFORMED);
+    }
+    assertThat(counters().count(EdgeCounters.Outcome.FRAME, EdgeCounters.Outcome.HELLO))
+        .as("none reached a node entity").isEqualTo(handedOn);
+    assertThat(counters().count(EdgeCounters.Outcome.MALFORMED)).isEqualTo(malformed + 5);
   }
 
   @Test

@@ -5,9 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -15,12 +13,8 @@ import org.apache.pekko.actor.AbstractActor;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.ActorSystem;
-import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.Props;
-import org.apache.pekko.actor.setup.ActorSystemSetup;
-import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
-import org.opencluster.protocol.edge.EdgeConfig;
-import org.opencluster.protocol.tls.ArteryTls;
+import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.tls.ReloadingTlsContext;
 import org.opencluster.protocol.tls.TlsPolicy;
 
@@ -42,16 +36,8 @@ final class RogueAgent implements AutoCloseable {
   RogueAgent(Path bundle, Config extra) throws Exception {
     ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
         bundle.resolve("ca.pem"), TlsPolicy.agent(refusal -> { }, Clock.systemUTC()), Duration.ofMinutes(1), e -> { });
-    Map<String, Object> settings = new HashMap<>();
-    settings.put("pekko.remote.artery.canonical.hostname", "127.0.0.1");
-    settings.put("pekko.remote.artery.canonical.port", 0);
-    settings.put("pekko.remote.artery.trusted-selection-paths", List.of());
-    settings.put("pekko.coordinated-shutdown.exit-jvm", "off");
-    settings.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off");
-    settings.put("pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"));
-    Config config = extra.withFallback(EdgeConfig.create(settings, RogueAgent.class.getClassLoader()));
-    system = ActorSystem.create("opencluster-agent", ActorSystemSetup.create(BootstrapSetup.create(config),
-        SSLEngineProviderSetup.create(s -> new ArteryTls(tls))));
+    system = EdgeSystem.start("opencluster-agent", "127.0.0.1", 0, List.of(), false, tls, extra,
+        RogueAgent.class.getClassLoader());
     inbox = system.actorOf(Props.create(Inbox.class, () -> new Inbox(received)), "inbox");
   }
 
@@ -82,13 +68,8 @@ final class RogueAgent implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    system.terminate();
-    try {
-      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.TimeoutException e) {
-      // apache/pekko#3247: the system may not terminate; the test is over.
-    }
+  public void close() {
+    EdgeSystem.terminate(system, Duration.ofSeconds(10)); // apache/pekko#3247: it may not finish; the test is over
   }
 
   /** Collects everything sent to it. */

@@ -2,7 +2,7 @@ package org.opencluster.bench.fleet;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -14,7 +14,6 @@ import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,18 +23,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.ActorSystem;
-import org.apache.pekko.actor.BootstrapSetup;
-import org.apache.pekko.actor.setup.ActorSystemSetup;
-import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
 import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SecretBytes;
-import org.opencluster.protocol.edge.EdgeConfig;
+import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.pki.CertificateRequest;
 import org.opencluster.protocol.pki.CertificateValidator;
 import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.Pem;
-import org.opencluster.protocol.tls.ArteryTls;
 import org.opencluster.protocol.tls.KeyMaterial;
 import org.opencluster.protocol.tls.ReloadingTlsContext;
 import org.opencluster.protocol.tls.TlsPolicy;
@@ -185,10 +180,7 @@ public final class FleetSimulator {
     } finally {
       pool.shutdownNow();
       for (ActorSystem system : started) {
-        system.terminate();
-      }
-      for (ActorSystem system : started) {
-        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        EdgeSystem.terminate(system, Duration.ofSeconds(30));
       }
     }
     System.exit(0);
@@ -236,18 +228,10 @@ public final class FleetSimulator {
     ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
         bundle.resolve("ca.pem"), TlsPolicy.agent(refusal -> say("TLS refusal: %s", refusal.getMessage()),
             Clock.systemUTC()), Duration.ofMinutes(10), failure -> { });
-    Map<String, Object> settings = new HashMap<>();
-    settings.put("pekko.remote.artery.canonical.hostname", "127.0.0.1");
-    settings.put("pekko.remote.artery.canonical.port", 0);
-    settings.put("pekko.remote.artery.trusted-selection-paths", List.of());
-    settings.put("pekko.coordinated-shutdown.exit-jvm", "off");
-    settings.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off");
-    settings.put("pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"));
-    settings.put("pekko.loglevel", "WARNING");
-    settings.put("pekko.actor.default-dispatcher.fork-join-executor.parallelism-max", 2);
-    Config config = EdgeConfig.create(settings, FleetSimulator.class.getClassLoader());
-    return ActorSystem.create("opencluster-agent", ActorSystemSetup.create(BootstrapSetup.create(config),
-        SSLEngineProviderSetup.create(s -> new ArteryTls(tls))));
+    return EdgeSystem.start("opencluster-agent", "127.0.0.1", 0, List.of(), false, tls, ConfigFactory.parseString("""
+        pekko.loglevel = WARNING
+        pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 2
+        """), FleetSimulator.class.getClassLoader());
   }
 
   private static void say(String format, Object... arguments) {

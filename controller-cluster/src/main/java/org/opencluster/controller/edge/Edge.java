@@ -1,19 +1,12 @@
 package org.opencluster.controller.edge;
 
-import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.ActorSystem;
-import org.apache.pekko.actor.BootstrapSetup;
-import org.apache.pekko.actor.ExtendedActorSystem;
-import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
-import org.opencluster.protocol.edge.EdgeConfig;
-import org.opencluster.protocol.tls.ArteryTls;
+import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.tls.ReloadingTlsContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,19 +42,11 @@ public final class Edge implements AutoCloseable {
    */
   public static Edge start(String host, int port, ReloadingTlsContext tls, ClusterSharding sharding,
       BooleanSupplier serving, Duration askTimeout, int maxFramePayloadBytes) {
-    Config config = EdgeConfig.create(Map.of(
-        "pekko.remote.artery.canonical.hostname", host,
-        "pekko.remote.artery.canonical.port", port,
-        "pekko.remote.artery.trusted-selection-paths", List.of(GATEWAY_PATH),
-        "pekko.coordinated-shutdown.exit-jvm", "off",
-        "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "off",
-        "pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
-        "pekko.logging-filter", "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"), Edge.class.getClassLoader());
-    ActorSystem system = ActorSystem.create(SYSTEM_NAME, ActorSystemSetup.create(
-        BootstrapSetup.create(config), SSLEngineProviderSetup.create(s -> new ArteryTls(tls))));
+    ActorSystem system = EdgeSystem.start(SYSTEM_NAME, host, port, List.of(GATEWAY_PATH), false, tls,
+        ConfigFactory.empty(), Edge.class.getClassLoader());
     EdgeCounters counters = new EdgeCounters();
     system.actorOf(Gateway.props(sharding, serving, counters, askTimeout, maxFramePayloadBytes), "gateway");
-    int bound = ((ExtendedActorSystem) system).provider().getDefaultAddress().getPort().get().intValue();
+    int bound = EdgeSystem.port(system);
     LOG.info("Edge for agents listening on {}:{} (gateway {})", host, bound, GATEWAY_PATH);
     return new Edge(system, counters, bound);
   }
@@ -82,12 +67,7 @@ public final class Edge implements AutoCloseable {
   /** Stops taking agents' messages: they fail over to the other controllers' edges. */
   @Override
   public void close() {
-    system.terminate();
-    try {
-      system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+    if (!EdgeSystem.terminate(system, Duration.ofSeconds(10))) {
       LOG.warn("The edge's actor system did not terminate in time (apache/pekko#3247); continuing");
     }
   }

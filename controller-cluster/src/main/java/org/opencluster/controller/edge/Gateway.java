@@ -15,7 +15,9 @@ import org.opencluster.protocol.agent.v1.Hello;
 import org.opencluster.protocol.agent.v1.Refused;
 import org.opencluster.protocol.agent.v1.SignedHello;
 import org.opencluster.protocol.agent.v1.SignedWelcome;
+import org.opencluster.protocol.crypto.FrameMac;
 import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.session.SessionChannel;
 
 /**
  * The one actor agents may reach ({@code /user/gateway} in the edge system, the only trusted
@@ -28,8 +30,6 @@ final class Gateway extends AbstractActor {
 
   /** A Hello is a few hundred bytes; anything larger is not one. */
   static final int MAX_HELLO_BYTES = 8 * 1024;
-  private static final int SESSION_ID_LENGTH = 16;
-  private static final int MAC_LENGTH = 32;
 
   private final ClusterSharding sharding;
   private final BooleanSupplier serving;
@@ -93,8 +93,8 @@ final class Gateway extends AbstractActor {
 
   private void frame(Frame frame) {
     ActorRef agent = getSender();
-    if (!Identity.isValidName(frame.getNodeId()) || frame.getSessionId().size() != SESSION_ID_LENGTH
-        || frame.getMac().size() != MAC_LENGTH || frame.getSequence() == 0) {
+    if (!Identity.isValidName(frame.getNodeId()) || frame.getSessionId().size() != SessionChannel.SESSION_ID_LENGTH
+        || frame.getMac().size() != FrameMac.MAC_LENGTH || frame.getSequence() == 0) {
       refuse(agent, Refused.Reason.MALFORMED, "frame refused: malformed", false);
       return;
     }

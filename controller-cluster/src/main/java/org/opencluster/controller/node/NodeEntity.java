@@ -415,12 +415,20 @@ public final class NodeEntity
   @Override
   public CommandHandlerWithReply<Command, Event, State> commandHandler() {
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
+    // An id nobody registered gets its answer and no incarnation: otherwise anyone who can reach the
+    // edge or the API could make the controllers remember (and restart, forever) any id they name.
     builder.forStateType(Unregistered.class)
         .onCommand(Register.class, this::register)
-        .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()))
-        .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()))
-        .onCommand(Retire.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()))
-        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notRegistered()));
+        .onCommand(Heartbeat.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
+        .onCommand(Quarantine.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
+        .onCommand(Retire.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
+        .onCommand(Release.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
+        .onCommand(GetStatus.class, (state, c) -> answerAndForget(c.replyTo(), status(state)))
+        // The same answers a registered node gives a Hello it cannot verify and a frame of no session.
+        .onCommand(Enrol.class, (state, c) -> answerAndForget(c.replyTo(),
+            EdgeReply.refused(Refused.Reason.NOT_AUTHENTICATED, "node " + nodeId + " has no registered certificate", false)))
+        .onCommand(AgentFrame.class, (state, c) -> answerAndForget(c.replyTo(),
+            EdgeReply.refused(Refused.Reason.UNKNOWN_SESSION, "no session: enrol", true)));
     builder.forStateType(Registered.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
         .onCommand(Heartbeat.class, (state, c) -> activate(state, c.replyTo(), StatusReply::success))
@@ -780,7 +788,11 @@ public final class NodeEntity
     timers.startSingleTimer(timer, new TimerFired(timer), delay.compareTo(LONGEST_TIMER) > 0 ? LONGEST_TIMER : delay);
   }
 
-  /** A retired node needs no incarnation: ask the shard to stop it and forget it. */
+  private <R> ReplyEffect<Event, State> answerAndForget(ActorRef<R> replyTo, R reply) {
+    return Effect().none().thenRun(state -> passivate()).thenReply(replyTo, state -> reply);
+  }
+
+  /** A retired or unregistered node needs no incarnation: ask the shard to stop it and forget it. */
   private void passivate() {
     shard.ifPresent(s -> s.tell(new ClusterSharding.Passivate<>(context.getSelf())));
   }
@@ -844,14 +856,19 @@ public final class NodeEntity
     return state.stage().name().toLowerCase(java.util.Locale.ROOT);
   }
 
-  private Optional<String> invalid(Register command) {
-    if (!Identity.isValidName(command.name())) {
-      return Optional.of("invalid node name '" + command.name() + "': 1..63 characters of a-z, 0-9, '.', '_', '-'");
+  /**
+   * Why a registration with these facts would be refused, if it would: for callers that must check
+   * before doing something irreversible (the registrar, before it signs a certificate).
+   */
+  public static Optional<String> invalidRegistration(String name, Map<String, String> labels, Duration lifetime,
+      Duration maxLifetime) {
+    if (!Identity.isValidName(name)) {
+      return Optional.of("invalid node name '" + name + "': 1..63 characters of a-z, 0-9, '.', '_', '-'");
     }
-    if (command.labels().size() > MAX_LABELS) {
-      return Optional.of("at most " + MAX_LABELS + " labels, got " + command.labels().size());
+    if (labels.size() > MAX_LABELS) {
+      return Optional.of("at most " + MAX_LABELS + " labels, got " + labels.size());
     }
-    for (Map.Entry<String, String> label : command.labels().entrySet()) {
+    for (Map.Entry<String, String> label : labels.entrySet()) {
       if (!LABEL_KEY.matcher(label.getKey()).matches()) {
         return Optional.of("invalid label key '" + label.getKey() + "': lower-case letters, digits, '.', '_', '/', '-'");
       }
@@ -859,11 +876,20 @@ public final class NodeEntity
         return Optional.of("invalid value for label '" + label.getKey() + "': up to 63 letters, digits, '.', '_', '-'");
       }
     }
-    if (command.lifetime().isNegative() || command.lifetime().isZero()) {
+    if (lifetime.isNegative() || lifetime.isZero()) {
       return Optional.of("lifetime must be positive");
     }
-    if (command.lifetime().compareTo(settings.maxLifetime()) > 0) {
-      return Optional.of("lifetime " + command.lifetime() + " exceeds the maximum of " + settings.maxLifetime());
+    if (lifetime.compareTo(maxLifetime) > 0) {
+      return Optional.of("lifetime " + lifetime + " exceeds the maximum of " + maxLifetime);
+    }
+    return Optional.empty();
+  }
+
+  private Optional<String> invalid(Register command) {
+    Optional<String> invalid = invalidRegistration(command.name(), command.labels(), command.lifetime(),
+        settings.maxLifetime());
+    if (invalid.isPresent()) {
+      return invalid;
     }
     if (!command.certificate().isEmpty()) {
       Optional<String> certificate = AgentLink.checkCertificate(command.certificate(), nodeId);

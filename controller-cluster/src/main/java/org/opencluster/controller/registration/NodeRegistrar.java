@@ -8,11 +8,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.pattern.StatusReply;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.node.NodeEnvironment;
@@ -60,9 +63,11 @@ public final class NodeRegistrar {
   private final List<X509Certificate> roots;
   private final List<String> edges;
   private final NodeEnvironment.Revocations revocations;
+  private final Duration maxLifetime;
 
   public NodeRegistrar(AgentCa agentCa, ClusterSharding sharding, List<X509Certificate> roots, List<String> edges,
-      NodeEnvironment.Revocations revocations) {
+      NodeEnvironment.Revocations revocations, Duration maxLifetime) {
+    this.maxLifetime = maxLifetime;
     this.agentCa = agentCa;
     this.sharding = sharding;
     this.roots = List.copyOf(roots);
@@ -82,25 +87,43 @@ public final class NodeRegistrar {
     }
     CertificateAuthority ca = agentCa.current().orElseThrow(() -> new Refused(409,
         "no agent CA: an admin imports it once with 'opencluster operator import-agent-ca --dir CA_DIR'"));
+    // Everything that can refuse is checked before a certificate exists: a refusal after signing
+    // would leave a revocation behind, in every controller's deny list, for good.
+    Optional<String> invalid = NodeEntity.invalidRegistration(request.name(), request.labels(), request.lifetime(),
+        maxLifetime);
+    if (invalid.isPresent()) {
+      throw new Refused(400, invalid.get());
+    }
+    EntityRef<NodeEntity.Command> node = sharding.entityRefFor(NodeEntity.ENTITY_KEY, request.nodeId());
+    NodeEntity.Stage stage = status(node).stage();
+    if (stage != NodeEntity.Stage.UNREGISTERED) {
+      throw new Refused(409, "node " + request.nodeId() + " is already registered (" + stage.name().toLowerCase(Locale.ROOT)
+          + ")" + (stage == NodeEntity.Stage.RETIRED ? "; register the host under a new id" : ""));
+    }
     X509Certificate certificate;
     try {
       certificate = ca.issue(csr, Identity.node(request.nodeId()), request.lifetime(), SubjectAltNames.NONE);
     } catch (CertificateIssuanceException e) {
       throw new Refused(400, e.getMessage());
     }
+    ByteString der = der(certificate);
     StatusReply<NodeEntity.Registration> reply;
     try {
-      reply = sharding.entityRefFor(NodeEntity.ENTITY_KEY, request.nodeId())
-          .<StatusReply<NodeEntity.Registration>>ask(replyTo -> new NodeEntity.Register(request.name(), request.labels(),
-              request.lifetime(), der(certificate), request.bootstrap(), replyTo), ASK_TIMEOUT)
+      reply = node.<StatusReply<NodeEntity.Registration>>ask(replyTo -> new NodeEntity.Register(request.name(),
+              request.labels(), request.lifetime(), der, request.bootstrap(), replyTo), ASK_TIMEOUT)
           .toCompletableFuture().get(ASK_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      revocations.revoke(certificate);
-      throw new Refused(503, "interrupted");
-    } catch (ExecutionException | TimeoutException e) {
-      revocations.revoke(certificate);
-      throw new Refused(503, "the node's entity did not answer in time; retry");
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      // The entity may have registered the node and only the answer been lost: look before revoking.
+      Optional<NodeEntity.NodeFacts> facts = status(node).facts().filter(f -> f.certificate().equals(der));
+      if (facts.isEmpty()) {
+        revocations.revoke(certificate);
+        throw new Refused(503, "the node's entity did not answer in time; retry");
+      }
+      reply = StatusReply.success(new NodeEntity.Registration(request.nodeId(), facts.get().registeredAt(),
+          facts.get().lifetimeEndsAt()));
     }
     if (reply.isError()) {
       // The certificate never reached anyone but this request's sender; revoke it all the same.
@@ -112,6 +135,19 @@ public final class NodeRegistrar {
     chain.add(ca.certificate());
     return new Registered(request.nodeId(), reply.getValue().lifetimeEndsAt(), chain, roots, edges);
   }
+
+  private static NodeEntity.NodeStatus status(EntityRef<NodeEntity.Command> node) throws Refused {
+    try {
+      return node.<NodeEntity.NodeStatus>ask(NodeEntity.GetStatus::new, ASK_TIMEOUT).toCompletableFuture()
+          .get(ASK_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Refused(503, "interrupted");
+    } catch (ExecutionException | TimeoutException e) {
+      throw new Refused(503, "the node's entity did not answer in time; retry");
+    }
+  }
+
 
   private static ByteString der(X509Certificate certificate) {
     try {

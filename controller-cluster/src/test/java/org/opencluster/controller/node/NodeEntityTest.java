@@ -3,27 +3,25 @@ package org.opencluster.controller.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import com.typesafe.config.ConfigFactory;
+import com.google.protobuf.ByteString;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.BootstrapSetup;
-import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.opencluster.controller.ControllerConfig;
 import org.opencluster.controller.node.NodeEntity.Command;
+import org.opencluster.controller.node.NodeEntity.EdgeReply;
 import org.opencluster.controller.node.NodeEntity.CredentialRotationDue;
 import org.opencluster.controller.node.NodeEntity.Event;
 import org.opencluster.controller.node.NodeEntity.GetStatus;
@@ -46,10 +44,6 @@ import org.opencluster.controller.node.NodeEntity.State;
 import org.opencluster.controller.node.NodeEntity.Timer;
 import org.opencluster.controller.node.NodeEntity.TimerFired;
 import org.opencluster.controller.testing.MovableClock;
-import org.opencluster.persistence.jdbc.Storage;
-import org.opencluster.persistence.jdbc.StorageSetup;
-import org.opencluster.persistence.testing.TestDatabases;
-import org.opencluster.persistence.testing.TestSeals;
 
 /**
  * Every transition and refusal of NodeEntity. The testkit checks that every command, event and
@@ -62,24 +56,16 @@ class NodeEntityTest {
   private static final NodeSettings SETTINGS = new NodeSettings(Duration.ofMinutes(5), 3, Duration.ofMinutes(1),
       Duration.ofMinutes(20), Duration.ofHours(24), Duration.ofDays(365), 100);
   private static final Instant START = Instant.parse("2026-06-01T12:00:00Z");
-  private static final Storage STORAGE = Storage.open(TestDatabases.freshH2());
-  private static final ActorSystem<Void> SYSTEM = ActorSystem.create(Behaviors.empty(), "node-entity-test",
-      ActorSystemSetup.create(
-          BootstrapSetup.create(ControllerConfig.load(EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("""
-                  pekko.actor.provider = local
-                  pekko.coordinated-shutdown.exit-jvm = off
-                  """)))),
-          new StorageSetup(STORAGE, TestSeals.unsealed(STORAGE))));
-  private static final ActorTestKit KIT = ActorTestKit.create(SYSTEM);
+  private static final EntityTestSystem TEST_SYSTEM = new EntityTestSystem("node-entity-test");
+  private static final ActorSystem<Void> SYSTEM = TEST_SYSTEM.system();
+  private static final ActorTestKit KIT = TEST_SYSTEM.kit();
 
   private MovableClock clock;
   private EventSourcedBehaviorTestKit<Command, Event, State> node;
 
   @AfterAll
   static void shutDown() {
-    KIT.shutdownTestKit();
-    STORAGE.close();
+    TEST_SYSTEM.close();
   }
 
   @BeforeEach
@@ -87,6 +73,30 @@ class NodeEntityTest {
     clock = new MovableClock(START);
     node = EventSourcedBehaviorTestKit.create(SYSTEM, NodeEntity.create("n-1", environment(SETTINGS, clock), Optional.empty()));
     node.clear();
+  }
+
+  @Test
+  void anIdNobodyRegistered_isAnswered_andForgotten_whateverItIsAsked() {
+    TestProbe<ClusterSharding.ShardCommand> shard = KIT.createTestProbe();
+    var stranger = EventSourcedBehaviorTestKit.<Command, Event, State>create(SYSTEM,
+        NodeEntity.create("n-stranger", environment(SETTINGS, clock), Optional.of(shard.getRef())));
+
+    assertThat(stranger.<NodeStatus>runCommand(GetStatus::new).reply().stage()).isEqualTo(Stage.UNREGISTERED);
+    assertThat(shard.expectMessageClass(ClusterSharding.Passivate.class).entity()).isNotNull();
+    var hello = stranger.<EdgeReply>runCommand(r -> new NodeEntity.Enrol(ByteString.copyFromUtf8("hello"), r));
+    assertThat(hello.reply().kind()).isEqualTo(EdgeReply.Kind.REFUSED);
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+    var frame = stranger.<EdgeReply>runCommand(r -> new NodeEntity.AgentFrame(ByteString.copyFromUtf8("frame"), r));
+    assertThat(frame.reply().kind()).isEqualTo(EdgeReply.Kind.REFUSED);
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+    assertThat(stranger.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).reply().isError()).isTrue();
+    shard.expectMessageClass(ClusterSharding.Passivate.class);
+    assertThat(hello.hasNoEvents() && frame.hasNoEvents()).as("nothing journaled for a stranger").isTrue();
+
+    var registered = stranger.<StatusReply<Registration>>runCommand(r -> new Register("web-9", Map.of(), Duration.ofHours(1), r));
+    assertThat(registered.reply().isSuccess()).isTrue();
+    stranger.<NodeStatus>runCommand(GetStatus::new);
+    shard.expectNoMessage(Duration.ofMillis(200));
   }
 
   // ---- registration -------------------------------------------------------------------------

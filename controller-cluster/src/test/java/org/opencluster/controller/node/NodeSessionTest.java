@@ -3,7 +3,6 @@ package org.opencluster.controller.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
-import com.typesafe.config.ConfigFactory;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -12,17 +11,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.pekko.actor.BootstrapSetup;
-import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.opencluster.controller.ControllerConfig;
 import org.opencluster.controller.node.NodeEntity.AgentFrame;
 import org.opencluster.controller.node.NodeEntity.Bootstrap;
 import org.opencluster.controller.node.NodeEntity.Command;
@@ -38,10 +33,6 @@ import org.opencluster.controller.node.NodeEntity.SessionOpened;
 import org.opencluster.controller.node.NodeEntity.Stage;
 import org.opencluster.controller.node.NodeEntity.State;
 import org.opencluster.controller.testing.MovableClock;
-import org.opencluster.persistence.jdbc.Storage;
-import org.opencluster.persistence.jdbc.StorageSetup;
-import org.opencluster.persistence.testing.TestDatabases;
-import org.opencluster.persistence.testing.TestSeals;
 import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.Alert;
 import org.opencluster.protocol.agent.v1.ControllerMessage;
@@ -70,16 +61,9 @@ class NodeSessionTest {
   private static final NodeSettings SETTINGS = new NodeSettings(Duration.ofSeconds(5), 3, Duration.ofSeconds(5),
       Duration.ofSeconds(60), Duration.ofHours(24), Duration.ofDays(365), 100);
   private static final Instant START = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-  private static final Storage STORAGE = Storage.open(TestDatabases.freshH2());
-  private static final ActorSystem<Void> SYSTEM = ActorSystem.create(Behaviors.empty(), "node-session-test",
-      ActorSystemSetup.create(
-          BootstrapSetup.create(ControllerConfig.load(EventSourcedBehaviorTestKit.config()
-              .withFallback(ConfigFactory.parseString("""
-                  pekko.actor.provider = local
-                  pekko.coordinated-shutdown.exit-jvm = off
-                  """)))),
-          new StorageSetup(STORAGE, TestSeals.unsealed(STORAGE))));
-  private static final ActorTestKit KIT = ActorTestKit.create(SYSTEM);
+  private static final EntityTestSystem TEST_SYSTEM = new EntityTestSystem("node-session-test");
+  private static final ActorSystem<Void> SYSTEM = TEST_SYSTEM.system();
+  private static final ActorTestKit KIT = TEST_SYSTEM.kit();
   private static final Pki PKI = new Pki();
 
   private MovableClock clock;
@@ -88,8 +72,7 @@ class NodeSessionTest {
 
   @AfterAll
   static void shutDown() {
-    KIT.shutdownTestKit();
-    STORAGE.close();
+    TEST_SYSTEM.close();
   }
 
   @BeforeEach

@@ -50,6 +50,11 @@ public final class ApiTestClient {
         .PUT(HttpRequest.BodyPublishers.noBody()));
   }
 
+  public Reply put(int port, String path, String body) throws Exception {
+    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
   public Reply delete(int port, String path) throws Exception {
     return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).DELETE());
   }

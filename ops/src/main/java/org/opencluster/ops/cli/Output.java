@@ -30,6 +30,15 @@ public final class Output {
     out.println(text);
   }
 
+  /** A command's result: {@code value} as JSON with {@code --json}, else the human line. */
+  public void result(Object value, boolean asJson, String humanLine) {
+    if (asJson) {
+      json(value);
+    } else {
+      line(humanLine);
+    }
+  }
+
   /** Rows of cells, each column padded to its widest cell, indented by two spaces. */
   public void rows(List<List<String>> rows) {
     List<Integer> widths = new ArrayList<>();

@@ -27,6 +27,9 @@ import org.opencluster.protocol.crypto.SessionKeys;
  */
 public final class SessionChannel implements AutoCloseable {
 
+  /** The length of a session id in every frame. */
+  public static final int SESSION_ID_LENGTH = Handshake.SESSION_ID_LENGTH;
+
   private final String nodeId;
   private final byte[] sessionId;
   private final SessionKeys keys;

@@ -39,12 +39,7 @@ final class OperatorApproveControllerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JsonNode result = api.client(context).put("/v1/sys/controllers/" + ControllerNames.require(spec, name));
-    Output output = new Output(context.out());
-    if (json) {
-      output.json(result);
-    } else {
-      output.line("Controller " + name + " is approved: it unseals from its peers from now on.");
-    }
+    new Output(context.out()).result(result, json, "Controller " + name + " is approved: it unseals from its peers from now on.");
     return 0;
   }
 }

@@ -56,13 +56,8 @@ final class OperatorImportAgentCaCommand implements Callable<Integer> {
           "certificate", Pem.encodeCertificates(List.of(ca.agent())),
           "key", new String(keyPem.copyBytes(), StandardCharsets.US_ASCII)));
     }
-    Output output = new Output(context.out());
-    if (json) {
-      output.json(result);
-    } else {
-      output.line("The controllers hold the agent CA (valid until " + result.path("notAfter").asText()
+    new Output(context.out()).result(result, json, "The controllers hold the agent CA (valid until " + result.path("notAfter").asText()
           + "): 'opencluster node register' works now.");
-    }
     return 0;
   }
 }

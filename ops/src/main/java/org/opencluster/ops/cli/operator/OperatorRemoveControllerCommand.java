@@ -38,12 +38,7 @@ final class OperatorRemoveControllerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JsonNode result = api.client(context).delete("/v1/sys/controllers/" + ControllerNames.require(spec, name));
-    Output output = new Output(context.out());
-    if (json) {
-      output.json(result);
-    } else {
-      output.line("Controller " + name + " is no longer approved to unseal from its peers.");
-    }
+    new Output(context.out()).result(result, json, "Controller " + name + " is no longer approved to unseal from its peers.");
     return 0;
   }
 }

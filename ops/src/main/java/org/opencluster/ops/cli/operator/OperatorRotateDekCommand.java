@@ -29,12 +29,7 @@ final class OperatorRotateDekCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JsonNode result = api.client(context).post("/v1/sys/rotate-dek", Map.of());
-    Output output = new Output(context.out());
-    if (json) {
-      output.json(result);
-    } else {
-      output.line("New records are encrypted under data key " + result.path("activeKeyId").asInt());
-    }
+    new Output(context.out()).result(result, json, "New records are encrypted under data key " + result.path("activeKeyId").asInt());
     return 0;
   }
 }
