@@ -86,9 +86,15 @@ final class Testbed implements AutoCloseable {
 
   /** Registers a node through {@code controller}'s API and writes its bundle; returns the bundle directory. */
   Path register(Controller controller, String nodeId, String bootstrap, List<String> edges) throws Exception {
+    return register(controller, nodeId, bootstrap, edges, Duration.ofDays(1));
+  }
+
+  /** As above, for a node that lives {@code lifetime}. */
+  Path register(Controller controller, String nodeId, String bootstrap, List<String> edges, Duration lifetime)
+      throws Exception {
     KeyPair keys = EcKeys.generate();
     String body = JSON.writeValueAsString(Map.of("id", nodeId, "name", nodeId, "labels", Map.of("role", "test"),
-        "lifetimeSeconds", 86_400, "csr", Pem.encodeCertificateRequest(CertificateRequest.create(keys, Identity.node(nodeId))),
+        "lifetimeSeconds", lifetime.toSeconds(), "csr", Pem.encodeCertificateRequest(CertificateRequest.create(keys, Identity.node(nodeId))),
         "bootstrap", bootstrap));
     ApiTestClient.Reply reply = admin.post(controller.apiPort(), "/v1/nodes", body);
     assertThat(reply.status()).as(reply.body().toString()).isEqualTo(201);
