@@ -85,7 +85,7 @@ public final class Agent implements AutoCloseable {
         refusal.reason(), refusal.getMessage()));
     // One load of the bundle: TLS and the Hello's signature use the same key and certificate.
     ReloadingTlsContext tls = ReloadingTlsContext.load(settings.certificateFile(), settings.keyFile(),
-        settings.caFile(), TlsPolicy.agent(refusals, clock), Duration.ofMinutes(1),
+        settings.caFile(), TlsPolicy.clientOfControllers(refusals, clock), Duration.ofMinutes(1),
         failure -> LOG.warn("The bundle's files changed but do not load; keeping the previous: {}", failure.getMessage()));
     KeyMaterial material = tls.keyMaterial();
     Identity identity;

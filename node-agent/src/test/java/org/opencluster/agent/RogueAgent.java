@@ -35,7 +35,7 @@ final class RogueAgent implements AutoCloseable {
    */
   RogueAgent(Path bundle, Config extra) throws Exception {
     ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
-        bundle.resolve("ca.pem"), TlsPolicy.agent(refusal -> { }, Clock.systemUTC()), Duration.ofMinutes(1), e -> { });
+        bundle.resolve("ca.pem"), TlsPolicy.clientOfControllers(refusal -> { }, Clock.systemUTC()), Duration.ofMinutes(1), e -> { });
     system = EdgeSystem.start("opencluster-agent", "127.0.0.1", 0, List.of(), false, tls, extra,
         RogueAgent.class.getClassLoader());
     inbox = system.actorOf(Props.create(Inbox.class, () -> new Inbox(received)), "inbox");

@@ -226,7 +226,7 @@ public final class FleetSimulator {
 
   private static ActorSystem agentSystem(Path bundle) throws Exception {
     ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
-        bundle.resolve("ca.pem"), TlsPolicy.agent(refusal -> say("TLS refusal: %s", refusal.getMessage()),
+        bundle.resolve("ca.pem"), TlsPolicy.clientOfControllers(refusal -> say("TLS refusal: %s", refusal.getMessage()),
             Clock.systemUTC()), Duration.ofMinutes(10), failure -> { });
     return EdgeSystem.start("opencluster-agent", "127.0.0.1", 0, List.of(), false, tls, ConfigFactory.parseString("""
         pekko.loglevel = WARNING

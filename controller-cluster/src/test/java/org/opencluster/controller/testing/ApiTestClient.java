@@ -9,11 +9,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.EnumSet;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
-import org.opencluster.protocol.pki.CertificateProfile;
-import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.tls.KeyMaterial;
 import org.opencluster.protocol.tls.TlsContexts;
 import org.opencluster.protocol.tls.TlsPolicy;
@@ -27,8 +24,7 @@ public final class ApiTestClient {
 
   public ApiTestClient(Path files) throws Exception {
     KeyMaterial material = KeyMaterial.load(files.resolve("cert.pem"), files.resolve("key.pem"), files.resolve("ca.pem"));
-    SSLContext context = TlsContexts.create(material, new TlsPolicy(EnumSet.of(Identity.Kind.CONTROLLER),
-        CertificateProfile.Usage.TLS_CLIENT, CertificateProfile.Usage.TLS_SERVER, c -> false, r -> { }, Clock.systemUTC()));
+    SSLContext context = TlsContexts.create(material, TlsPolicy.clientOfControllers(r -> { }, Clock.systemUTC()));
     SSLParameters parameters = new SSLParameters();
     parameters.setProtocols(new String[] {TlsContexts.PROTOCOL});
     http = HttpClient.newBuilder().sslContext(context).sslParameters(parameters).connectTimeout(Duration.ofSeconds(10)).build();

@@ -13,13 +13,10 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.EnumSet;
 import java.util.Optional;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import org.opencluster.ops.OpsException;
-import org.opencluster.protocol.pki.CertificateProfile;
-import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.tls.KeyMaterial;
 import org.opencluster.protocol.tls.TlsContexts;
 import org.opencluster.protocol.tls.TlsPolicy;
@@ -71,8 +68,7 @@ public final class ApiClient {
     } catch (GeneralSecurityException e) {
       throw new OpsException("the operator's TLS files are not usable: " + e.getMessage(), e);
     }
-    TlsPolicy controllersOnly = new TlsPolicy(EnumSet.of(Identity.Kind.CONTROLLER), CertificateProfile.Usage.TLS_CLIENT,
-        CertificateProfile.Usage.TLS_SERVER, certificate1 -> false, refusal -> { }, clock);
+    TlsPolicy controllersOnly = TlsPolicy.clientOfControllers(refusal -> { }, clock);
     try {
       SSLParameters parameters = new SSLParameters();
       parameters.setProtocols(new String[] {TlsContexts.PROTOCOL});

@@ -1,5 +1,7 @@
 package org.opencluster.ops.ca;
 
+import static org.opencluster.ops.internal.NewDirectory.text;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -162,9 +164,6 @@ public final class CaDirectory {
     }
   }
 
-  private static NewDirectory.Content text(String s) {
-    return out -> out.write(s.getBytes(StandardCharsets.US_ASCII));
-  }
 
   private static CertificateAuthority loadAuthority(List<X509Certificate> chain, PrivateKey key, Clock clock, Path keyPath)
       throws OpsException {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -39,6 +40,11 @@ public final class NewDirectory {
   @FunctionalInterface
   public interface Content {
     void writeTo(OutputStream out) throws IOException;
+  }
+
+  /** Text, as UTF-8. */
+  public static Content text(String text) {
+    return out -> out.write(text.getBytes(StandardCharsets.UTF_8));
   }
 
   /** One file of the set. */
@@ -126,7 +132,8 @@ public final class NewDirectory {
     }
   }
 
-  private static void deleteRecursively(Path root) throws IOException {
+  /** Deletes a directory and everything in it (symbolic links themselves, never what they point to). */
+  public static void deleteRecursively(Path root) throws IOException {
     if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

@@ -16,15 +16,12 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opencluster.protocol.pki.CertificateProfile;
-import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.tls.KeyMaterial;
 import org.opencluster.protocol.tls.TlsContexts;
 import org.opencluster.protocol.tls.TlsPolicy;
@@ -226,9 +223,8 @@ class ControllerProcessIT {
   /** The readiness endpoint's status, checking the server is a controller of this cluster. */
   private int ready(int port) throws Exception {
     KeyMaterial material = KeyMaterial.load(tmp.resolve("alice/cert.pem"), tmp.resolve("alice/key.pem"), tmp.resolve("alice/ca.pem"));
-    HttpClient client = HttpClient.newBuilder().sslContext(TlsContexts.create(material, new TlsPolicy(
-        EnumSet.of(Identity.Kind.CONTROLLER), CertificateProfile.Usage.TLS_CLIENT, CertificateProfile.Usage.TLS_SERVER,
-        c -> false, r -> { }, Clock.systemUTC()))).build();
+    HttpClient client = HttpClient.newBuilder()
+        .sslContext(TlsContexts.create(material, TlsPolicy.clientOfControllers(r -> { }, Clock.systemUTC()))).build();
     return client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/ready")).build(),
         HttpResponse.BodyHandlers.discarding()).statusCode();
   }

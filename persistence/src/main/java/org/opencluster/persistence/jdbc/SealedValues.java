@@ -48,26 +48,36 @@ public final class SealedValues {
    */
   public void put(String kind, String name, SecretBytes value) {
     byte[] record = seal.keyRing().encrypt(value, associatedData(kind, name));
+    // Update, else insert; two writers of a new name race on the insert, and the loser updates:
+    // the last writer wins, as with any replace.
     try (Connection connection = dataSource.getConnection()) {
-      connection.setAutoCommit(false);
-      try (PreparedStatement delete = connection.prepareStatement("DELETE FROM oc_sealed_value WHERE kind = ? AND name = ?");
-          PreparedStatement insert = connection.prepareStatement(
-              "INSERT INTO oc_sealed_value (kind, name, record, updated_at) VALUES (?, ?, ?, ?)")) {
-        delete.setString(1, kind);
-        delete.setString(2, name);
-        delete.executeUpdate();
-        insert.setString(1, kind);
-        insert.setString(2, name);
-        insert.setBytes(3, record);
-        insert.setLong(4, clock.millis());
-        insert.executeUpdate();
-        connection.commit();
-      } catch (SQLException e) {
-        connection.rollback();
-        throw e;
+      if (update(connection, kind, name, record) == 0) {
+        try (PreparedStatement insert = connection.prepareStatement(
+            "INSERT INTO oc_sealed_value (kind, name, record, updated_at) VALUES (?, ?, ?, ?)")) {
+          insert.setString(1, kind);
+          insert.setString(2, name);
+          insert.setBytes(3, record);
+          insert.setLong(4, clock.millis());
+          insert.executeUpdate();
+        } catch (SQLException e) {
+          if (!UNIQUE_VIOLATION.equals(e.getSQLState()) || update(connection, kind, name, record) == 0) {
+            throw e;
+          }
+        }
       }
     } catch (SQLException e) {
       throw new StorageException("cannot store " + kind + " '" + name + "': " + e.getMessage(), e);
+    }
+  }
+
+  private int update(Connection connection, String kind, String name, byte[] record) throws SQLException {
+    try (PreparedStatement update = connection.prepareStatement(
+        "UPDATE oc_sealed_value SET record = ?, updated_at = ? WHERE kind = ? AND name = ?")) {
+      update.setBytes(1, record);
+      update.setLong(2, clock.millis());
+      update.setString(3, kind);
+      update.setString(4, name);
+      return update.executeUpdate();
     }
   }
 

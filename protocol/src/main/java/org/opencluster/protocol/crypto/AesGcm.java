@@ -29,9 +29,15 @@ public final class AesGcm implements AutoCloseable {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final SecretBytes key;
+  /**
+   * The JCE's form of the key, made once: the JDK copies key bytes into every SecretKeySpec and
+   * cannot wipe them, so one long-lived copy (dropped with this object) rather than one per record.
+   */
+  private final SecretKeySpec spec;
 
   private AesGcm(SecretBytes key) {
     this.key = key;
+    this.spec = key.read(k -> new SecretKeySpec(k, "AES"));
   }
 
   /** An AEAD under a copy of {@code key} (32 bytes). */
@@ -95,8 +101,9 @@ public final class AesGcm implements AutoCloseable {
 
   private Cipher cipher(int mode, byte[] nonce, byte[][] associatedData) throws GeneralSecurityException {
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+    // Read under the key's lock: a closed AesGcm refuses, whatever the JCE still holds.
     key.read(k -> {
-      cipher.init(mode, new SecretKeySpec(k, "AES"), new GCMParameterSpec(TAG_LENGTH * 8, nonce));
+      cipher.init(mode, spec, new GCMParameterSpec(TAG_LENGTH * 8, nonce));
       return cipher;
     });
     cipher.updateAAD(Labels.associatedData(associatedData));

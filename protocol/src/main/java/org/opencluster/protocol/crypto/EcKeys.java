@@ -8,8 +8,10 @@ import java.security.Key;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.SignatureException;
 import java.security.interfaces.ECKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECFieldFp;
@@ -46,6 +48,19 @@ public final class EcKeys {
   }
 
   /** True when {@code key} is an EC key on P-256. */
+  /** Whether {@code privateKey} is the key of {@code publicKey}: it signs a random challenge that one verifies. */
+  public static boolean belongTogether(PublicKey publicKey, PrivateKey privateKey) {
+    byte[] challenge = new byte[32];
+    RANDOM.nextBytes(challenge);
+    try {
+      byte[] signature = EcdsaSigner.create(privateKey).sign("opencluster/key-check/v1", challenge);
+      EcdsaVerifier.create(publicKey).verify("opencluster/key-check/v1", challenge, signature);
+      return true;
+    } catch (InvalidKeyException | SignatureException e) {
+      return false;
+    }
+  }
+
   public static boolean isP256(Key key) {
     return key instanceof ECKey ec && sameCurve(ec.getParams());
   }

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -29,11 +31,9 @@ import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.asn1.ASN1ObjectIdentifier;
-import org.bouncycastle.asn1.DEROctetString;
-import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.NameConstraints;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -43,8 +43,6 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.opencluster.protocol.crypto.EcKeys;
-import org.opencluster.protocol.crypto.EcdsaSigner;
-import org.opencluster.protocol.crypto.EcdsaVerifier;
 
 /**
  * A certificate authority of the cluster: the self-signed root, or the agent CA it signs. Issues
@@ -317,13 +315,8 @@ public final class CertificateAuthority {
   }
 
   private static void requireKeyMatches(PublicKey publicKey, PrivateKey privateKey) throws CertificateIssuanceException {
-    try {
-      byte[] challenge = new byte[32];
-      RANDOM.nextBytes(challenge);
-      byte[] signature = EcdsaSigner.create(privateKey).sign("opencluster/key-check/v1", challenge);
-      EcdsaVerifier.create(publicKey).verify("opencluster/key-check/v1", challenge, signature);
-    } catch (InvalidKeyException | SignatureException e) {
-      throw new CertificateIssuanceException("the private key does not belong to this CA certificate", e);
+    if (!EcKeys.belongTogether(publicKey, privateKey)) {
+      throw new CertificateIssuanceException("the private key does not belong to this CA certificate");
     }
   }
 }

@@ -53,7 +53,10 @@ public final class SessionChannel implements AutoCloseable {
   /**
    * The controller's side of a session it kept: the session id and frame key from {@link
    * #exportFrameKey()}, stored encrypted. Frames the agent made before {@code refuseBefore} are
-   * refused, so nothing recorded before the fail-over can be replayed to the new controller.
+   * refused. The highest sequence the previous controller accepted is not stored, so a frame made
+   * after {@code refuseBefore} and already accepted there is accepted here once more: callers
+   * choose {@code refuseBefore} as late as the agents' clock skew allows (the controller: the
+   * take-over less {@code hello-max-skew}).
    */
   public static SessionChannel restoreForController(String nodeId, byte[] sessionId, SecretBytes frameKey,
       int maxPayloadBytes, Clock clock, Instant refuseBefore) {
@@ -82,7 +85,7 @@ public final class SessionChannel implements AutoCloseable {
   }
 
   /** From now on, refuses every incoming frame numbered {@code sequence} or lower. */
-  public synchronized void refuseUpTo(long sequence) {
+  private synchronized void refuseUpTo(long sequence) {
     if (Long.compareUnsigned(sequence, highestIncoming) > 0) {
       highestIncoming = sequence;
     }

@@ -7,14 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.SignatureException;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
-import org.opencluster.protocol.crypto.EcdsaSigner;
-import org.opencluster.protocol.crypto.EcdsaVerifier;
+import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.pki.Pem;
 
@@ -77,11 +75,7 @@ public record KeyMaterial(PrivateKey key, List<X509Certificate> chain, List<X509
 
   private static void requireMatch(PrivateKey key, X509Certificate certificate, Path keyFile, Path certificateFile)
       throws GeneralSecurityException {
-    byte[] probe = {1, 2, 3};
-    try {
-      byte[] signature = EcdsaSigner.create(key).sign("opencluster/key-check/v1", probe);
-      EcdsaVerifier.create(certificate.getPublicKey()).verify("opencluster/key-check/v1", probe, signature);
-    } catch (SignatureException e) {
+    if (!EcKeys.belongTogether(certificate.getPublicKey(), key)) {
       throw new GeneralSecurityException(keyFile + " is not the key of " + certificateFile);
     }
   }

@@ -86,9 +86,6 @@ public final class ReloadingTlsContext {
     }
   }
 
-  public TlsPolicy policy() {
-    return policy;
-  }
 
   private List<Object> stamp() throws IOException {
     return List.of(

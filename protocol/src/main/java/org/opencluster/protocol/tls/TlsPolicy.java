@@ -40,10 +40,12 @@ public record TlsPolicy(Set<Identity.Kind> acceptedPeers, CertificateProfile.Usa
         CertificateProfile.Usage.TLS_CLIENT, revoked, refusals, clock);
   }
 
-  /** An agent facing controllers' edge systems: only controller identities. */
-  public static TlsPolicy agent(Consumer<CertificateValidationException> refusals, Clock clock) {
-    return new TlsPolicy(EnumSet.of(Identity.Kind.CONTROLLER), CertificateProfile.Usage.TLS_CLIENT,
-        CertificateProfile.Usage.TLS_SERVER, certificate -> false, refusals, clock);
+  /**
+   * A client of controllers (an agent facing their edges, octl facing their API): only controller
+   * identities, without a deny list of its own.
+   */
+  public static TlsPolicy clientOfControllers(Consumer<CertificateValidationException> refusals, Clock clock) {
+    return controllers(certificate -> false, refusals, clock);
   }
 
   /** Controllers talking to controllers: the cluster link. */

@@ -1,6 +1,5 @@
 package org.opencluster.protocol.tls;
 
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -26,12 +25,5 @@ public final class TlsRefusals implements Consumer<CertificateValidationExceptio
   public long count(CertificateValidationException.Reason reason) {
     LongAdder count = counts.get(reason);
     return count == null ? 0 : count.sum();
-  }
-
-  /** Every reason seen so far, with its count. */
-  public Map<CertificateValidationException.Reason, Long> snapshot() {
-    Map<CertificateValidationException.Reason, Long> copy = new EnumMap<>(CertificateValidationException.Reason.class);
-    counts.forEach((reason, count) -> copy.put(reason, count.sum()));
-    return copy;
   }
 }

@@ -1,15 +1,16 @@
 package org.opencluster.ops.cli.ca;
 
+import static org.opencluster.ops.internal.NewDirectory.text;
+
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.ca.CaDirectory;
@@ -106,7 +107,4 @@ final class CaIssueCommand extends CommandGroup {
     return 0;
   }
 
-  private static NewDirectory.Content text(String s) {
-    return out -> out.write(s.getBytes(StandardCharsets.US_ASCII));
-  }
 }

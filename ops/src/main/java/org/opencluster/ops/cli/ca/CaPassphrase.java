@@ -25,10 +25,6 @@ public enum CaPassphrase {
     this.key = key;
   }
 
-  String variable() {
-    return variable;
-  }
-
   /** For a new key: at least {@value #MIN_LENGTH} characters, typed twice when asked on the terminal. */
   char[] forNewKey(CliContext context) throws OpsException {
     Optional<String> fromEnvironment = context.variable(variable);

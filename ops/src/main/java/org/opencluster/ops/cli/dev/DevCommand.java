@@ -77,7 +77,7 @@ public final class DevCommand implements Callable<Integer> {
       description = "The cluster port (first run only). Default: ${DEFAULT-VALUE}.")
   int clusterPort;
 
-  @Option(names = "--edge-port", defaultValue = "25530", paramLabel = "PORT",
+  @Option(names = "--edge-port", defaultValue = "" + DevConfig.DEFAULT_EDGE_PORT, paramLabel = "PORT",
       description = "The port agents connect to (first run only). Default: ${DEFAULT-VALUE}.")
   int edgePort;
 
@@ -185,8 +185,13 @@ public final class DevCommand implements Callable<Integer> {
       new DevConfig(CONTROLLER, files, clusterPort, healthPort, apiPort, edgePort).writeTo(staged);
       Files.move(staging, files.directory(), StandardCopyOption.ATOMIC_MOVE);
     } catch (Exception e) {
-      throw new OpsException("could not create the dev cluster (" + e.getMessage() + "); " + staging
-          + " holds what was made, private keys included: delete it", e);
+      try {
+        NewDirectory.deleteRecursively(staging);
+      } catch (IOException notDeleted) {
+        throw new OpsException("could not create the dev cluster (" + e.getMessage() + "); " + staging
+            + " holds what was made, private keys included: delete it", e);
+      }
+      throw new OpsException("could not create the dev cluster: " + e.getMessage(), e);
     }
   }
 

@@ -7,11 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Properties;
 import org.opencluster.ops.OpsException;
+import org.opencluster.ops.internal.Hocon;
 
 /** The dev controller's configuration file, and the ports it was written with. */
 record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, int apiPort, int edgePort) {
 
-  /** The edge port of dev clusters made before it was configurable: the controller's default. */
+  /** The controller's default edge port: the default of --edge-port, and of dev clusters made before that option. */
   static final int DEFAULT_EDGE_PORT = 25530;
 
   String apiAddress() {
@@ -43,8 +44,8 @@ record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, i
           edge { host = "127.0.0.1", port = %d }
         }
         opencluster.storage.type = h2
-        """.formatted(quote(name), quote(files.data()), quote(files.controller().resolve("cert.pem")),
-        quote(files.controller().resolve("key.pem")), quote(files.controller().resolve("ca.pem")), clusterPort, healthPort,
+        """.formatted(Hocon.quote(name), Hocon.quote(files.data()), Hocon.quote(files.controller().resolve("cert.pem")),
+        Hocon.quote(files.controller().resolve("key.pem")), Hocon.quote(files.controller().resolve("ca.pem")), clusterPort, healthPort,
         apiPort, edgePort), StandardCharsets.UTF_8);
     Properties ports = new Properties();
     ports.setProperty("name", name);
@@ -55,28 +56,6 @@ record DevConfig(String name, DevFiles files, int clusterPort, int healthPort, i
     try (Writer out = Files.newBufferedWriter(where.ports(), StandardCharsets.UTF_8)) {
       ports.store(out, "opencluster dev: the ports controller.conf was written with");
     }
-  }
-
-  /** A HOCON quoted string: whatever the path holds, it stays one value. */
-  static String quote(Object value) {
-    StringBuilder quoted = new StringBuilder("\"");
-    for (char c : value.toString().toCharArray()) {
-      switch (c) {
-        case '"' -> quoted.append("\\\"");
-        case '\\' -> quoted.append("\\\\");
-        case '\n' -> quoted.append("\\n");
-        case '\r' -> quoted.append("\\r");
-        case '\t' -> quoted.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            quoted.append(String.format("\\u%04x", (int) c));
-          } else {
-            quoted.append(c);
-          }
-        }
-      }
-    }
-    return quoted.append('"').toString();
   }
 
   /** The configuration an earlier run wrote. */

@@ -1,27 +1,35 @@
 package org.opencluster.ops.cli.node;
 
+import static org.opencluster.ops.internal.NewDirectory.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.SecureRandom;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.ApiOptions;
 import org.opencluster.ops.cli.CliContext;
 import org.opencluster.ops.cli.Converters.DurationConverter;
 import org.opencluster.ops.cli.Output;
+import org.opencluster.ops.internal.Hocon;
 import org.opencluster.ops.internal.NewDirectory;
 import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.pki.CertificateRequest;
+import org.opencluster.protocol.pki.Certificates;
 import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.Pem;
 import picocli.CommandLine.Command;
@@ -112,17 +120,28 @@ final class NodeRegisterCommand implements Callable<Integer> {
     request.put("bootstrap", bootstrap);
     JsonNode registered = api.client(context).post("/v1/nodes", request);
 
+    String refusal = "the controller registered node " + nodeId + " but ";
+    String retry = "; nothing was written: retire " + nodeId + " and register the host again";
     List<String> edges = new ArrayList<>();
     registered.path("edges").forEach(edge -> edges.add(edge.asText()));
     if (edges.isEmpty()) {
-      throw new OpsException("the controller named no edge address for agents; check opencluster.controller.edge");
+      throw new OpsException(refusal + "named no edge address for agents (check opencluster.controller.edge)" + retry);
+    }
+    String certificatePem = registered.path("certificate").asText();
+    String caPem = registered.path("ca").asText();
+    Optional<String> wrong = wrongCertificate(certificatePem, caPem, nodeId, keys);
+    if (wrong.isPresent()) {
+      throw new OpsException(refusal + wrong.get() + retry);
     }
     try (SecretBytes keyPem = Pem.encodePrivateKey(keys.getPrivate())) {
       NewDirectory.create(out, NewDirectory.PRIVATE_DIRECTORY, List.of(
-          new NewDirectory.File(CERTIFICATE, NewDirectory.PUBLIC_FILE, text(registered.path("certificate").asText())),
+          new NewDirectory.File(CERTIFICATE, NewDirectory.PUBLIC_FILE, text(certificatePem)),
           new NewDirectory.File(KEY, PosixFilePermissions.fromString("r--------"), keyPem::writeTo),
-          new NewDirectory.File(CA, NewDirectory.PUBLIC_FILE, text(registered.path("ca").asText())),
+          new NewDirectory.File(CA, NewDirectory.PUBLIC_FILE, text(caPem)),
           new NewDirectory.File(AGENT_CONF, NewDirectory.PUBLIC_FILE, text(agentConf(nodeId, edges)))));
+    } catch (IOException | OpsException e) {
+      throw new OpsException("node " + nodeId + " is registered, but its bundle could not be written to " + out + " ("
+          + e.getMessage() + "): its key is gone; retire " + nodeId + " and register the host again", e);
     }
     Path bundle = out.toAbsolutePath().normalize();
     Output output = new Output(context.out());
@@ -142,22 +161,38 @@ final class NodeRegisterCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** What is wrong with the certificate the controller returned, if anything: it must be this node's, for this key. */
+  static Optional<String> wrongCertificate(String certificatePem, String caPem, String nodeId, KeyPair keys) {
+    try {
+      List<X509Certificate> chain = Pem.decodeCertificates(certificatePem);
+      if (Pem.decodeCertificates(caPem).isEmpty()) {
+        return Optional.of("returned no cluster root");
+      }
+      if (!Certificates.identityOf(chain.get(0)).equals(Identity.node(nodeId))) {
+        return Optional.of("returned a certificate for " + Certificates.identityOf(chain.get(0)));
+      }
+      if (!Arrays.equals(chain.get(0).getPublicKey().getEncoded(), keys.getPublic().getEncoded())) {
+        return Optional.of("returned a certificate for another key");
+      }
+      return Optional.empty();
+    } catch (CertificateException e) {
+      return Optional.of("returned an unreadable certificate (" + e.getMessage() + ")");
+    }
+  }
+
   static String agentConf(String nodeId, List<String> edges) {
     StringBuilder conf = new StringBuilder()
         .append("# Written by 'opencluster node register'. The agent reads this directory with --bundle DIR.\n")
         .append("opencluster.agent {\n")
-        .append("  node-id = \"").append(nodeId).append("\"\n")
-        .append("  # Every controller's edge; the agent fails over from one to the next.\n")
+        .append("  node-id = ").append(Hocon.quote(nodeId)).append("\n")
+        .append("  # The controllers' edges, as they advertise them; the agent fails over from one to the next.\n")
         .append("  edges = [");
     for (int i = 0; i < edges.size(); i++) {
-      conf.append(i == 0 ? "" : ", ").append('"').append(edges.get(i).replace("\"", "")).append('"');
+      conf.append(i == 0 ? "" : ", ").append(Hocon.quote(edges.get(i)));
     }
     return conf.append("]\n}\n").toString();
   }
 
-  private static NewDirectory.Content text(String s) {
-    return stream -> stream.write(s.getBytes(StandardCharsets.UTF_8));
-  }
 
   private static byte[] randomBytes(int n) {
     byte[] bytes = new byte[n];
