@@ -20,7 +20,8 @@ import org.opencluster.controller.testing.TestCluster;
 import org.opencluster.persistence.testing.TestDatabases;
 
 /**
- * Agents as real processes ('opencluster agent --bundle DIR', the launcher and the runnable jar)
+ * Agents as real processes ('opencluster agent --config FILE', the file naming the bundle, as a
+ * service starts one; the launcher and the runnable jar)
  * against real controllers in this JVM: they enrol, heartbeat and keep their lease renewed; when
  * the controller an agent talks to stops, it carries on through the other one without enrolling
  * again, and its node is never quarantined; an agent paused past its deadline is quarantined, and

@@ -63,6 +63,7 @@ final class AgentLink {
   private SessionChannel channel;
   private ByteString channelSessionId;
   private Instant lastFrameAt;
+  private SessionChannel replacedChannel;
   private ByteString replacedSessionId;
   private Instant replacedAt;
   private Instant recoveredAt;
@@ -146,10 +147,16 @@ final class AgentLink {
   /** The Welcome's session is stored: it is the one frames are checked against from now on. */
   void opened(Welcomed welcomed, Optional<Session> previous, Instant now) {
     if (previous.isPresent() && !previous.get().sessionId().equals(welcomed.session().sessionId())) {
+      // Kept for a deadline: a frame MAC'd with the replaced session's key means its agent still speaks.
+      SessionChannel old = channel(previous.get(), now);
+      channel = null;
+      channelSessionId = null;
+      forgetReplaced();
+      replacedChannel = old;
       replacedSessionId = previous.get().sessionId();
       replacedAt = now;
     }
-    forget();
+    forgetCurrent();
     channel = welcomed.channel();
     channelSessionId = welcomed.session().sessionId();
     lastFrameAt = now;
@@ -159,10 +166,21 @@ final class AgentLink {
     }
   }
 
-  /** Whether {@code sessionId} is the session just replaced, still within a deadline of it. */
-  boolean isReplacedSessionLive(ByteString sessionId, Instant now) {
-    return replacedSessionId != null && replacedSessionId.equals(sessionId)
-        && Duration.between(replacedAt, now).compareTo(settings.heartbeatDeadline()) < 0;
+  /**
+   * Whether {@code frame} comes from the agent of the session just replaced, within a deadline of
+   * it: its session id, and a MAC only that session's key makes (so nobody can forge a clone).
+   */
+  boolean replacedSessionSpeaks(Frame frame, Instant now) {
+    if (replacedChannel == null || !replacedSessionId.equals(frame.getSessionId())
+        || Duration.between(replacedAt, now).compareTo(settings.heartbeatDeadline()) >= 0) {
+      return false;
+    }
+    try {
+      replacedChannel.open(frame);
+      return true;
+    } catch (FrameRefusedException e) {
+      return false;
+    }
   }
 
   /**
@@ -207,12 +225,24 @@ final class AgentLink {
     lastFrameAt = now;
   }
 
-  /** Drops the channel (and its key) held in memory. */
+  /** Drops the channels (and their keys) held in memory. */
   void forget() {
+    forgetCurrent();
+    forgetReplaced();
+  }
+
+  private void forgetCurrent() {
     if (channel != null) {
       channel.close();
       channel = null;
       channelSessionId = null;
+    }
+  }
+
+  private void forgetReplaced() {
+    if (replacedChannel != null) {
+      replacedChannel.close();
+      replacedChannel = null;
     }
   }
 
@@ -225,7 +255,7 @@ final class AgentLink {
     if (channel != null && session.sessionId().equals(channelSessionId)) {
       return channel;
     }
-    forget();
+    forgetCurrent();
     Instant takeOver = (recoveredAt == null ? now : recoveredAt).minus(settings.helloMaxSkew());
     channel = SessionChannel.restoreForController(nodeId, session.sessionId().toByteArray(), session.frameKey(),
         CHANNEL_PAYLOAD_LIMIT, environment.clock(), takeOver);

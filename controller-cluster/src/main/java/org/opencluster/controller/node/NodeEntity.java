@@ -567,7 +567,7 @@ public final class NodeEntity
           : EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE, "node " + nodeId + " is " + stageName(state), false));
     }
     if (!session.get().sessionId().equals(frame.getSessionId())) {
-      if ((state instanceof Registered || state instanceof Active) && link.isReplacedSessionLive(frame.getSessionId(), now)) {
+      if ((state instanceof Registered || state instanceof Active) && link.replacedSessionSpeaks(frame, now)) {
         String detail = "a frame from a replaced session while the new one is live: two agents speak for this node";
         context.getLog().warn("Node {}: {}; quarantined as a cloned host", nodeId, detail);
         return Effect().persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, detail, now))

@@ -6,6 +6,8 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -34,7 +36,15 @@ public final class AgentCa {
   private final SealedValues store;
   private final Supplier<List<X509Certificate>> trustAnchors;
   private final Clock clock;
-  private volatile CertificateAuthority cached;
+  /**
+   * How long a loaded agent CA is used before the store is read again: an import on another
+   * controller (a rotation after a suspected leak, say) reaches this one within that time.
+   */
+  static final Duration REREAD_AFTER = Duration.ofMinutes(1);
+
+  private record Cached(CertificateAuthority ca, Instant loadedAt) {}
+
+  private volatile Cached cached;
 
   /** @param trustAnchors the cluster root: an agent CA it did not sign is refused */
   public AgentCa(SealedValues store, Supplier<List<X509Certificate>> trustAnchors, Clock clock) {
@@ -72,26 +82,28 @@ public final class AgentCa {
       store.put(KIND, KEY, keyPem);
       store.put(KIND, CERTIFICATE, certificatePem);
     }
-    cached = ca;
+    cached = new Cached(ca, clock.instant());
     return ca;
   }
 
   /** The agent CA, if one was imported. */
   public Optional<CertificateAuthority> current() {
-    CertificateAuthority ca = cached;
-    if (ca != null) {
-      return Optional.of(ca);
+    Cached held = cached;
+    if (held != null && clock.instant().isBefore(held.loadedAt().plus(REREAD_AFTER))) {
+      return Optional.of(held.ca());
     }
+    CertificateAuthority ca;
     Optional<SecretBytes> certificates = store.get(KIND, CERTIFICATE);
     Optional<SecretBytes> key = store.get(KIND, KEY);
     try {
       if (certificates.isEmpty() || key.isEmpty()) {
+        cached = null;
         return Optional.empty();
       }
       List<X509Certificate> chain = new ArrayList<>(Pem.decodeCertificates(
           new String(certificates.get().copyBytes(), StandardCharsets.US_ASCII)));
       ca = CertificateAuthority.load(chain, Pem.decodePrivateKey(key.get()), clock);
-      cached = ca;
+      cached = new Cached(ca, clock.instant());
       return Optional.of(ca);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the stored agent CA cannot be loaded: " + e.getMessage(), e);

@@ -233,6 +233,20 @@ class NodeSessionTest {
   }
 
   @Test
+  void aFrameWithTheReplacedSessionsIdButNotItsKey_isNoClone() throws Exception {
+    Agent first = enrolledAgent();
+    clock.advance(Duration.ofSeconds(1));
+    Agent restarted = new Agent(PKI.nodeKeys, "boot-a");
+    restarted.complete(node.<EdgeReply>runCommand(r -> new Enrol(restarted.hello(), r)).reply());
+
+    Frame forged = Frame.parseFrom(first.heartbeat()).toBuilder().setMac(ByteString.copyFrom(new byte[32])).build();
+    var reply = node.<EdgeReply>runCommand(r -> new AgentFrame(forged.toByteString(), r));
+    assertRefused(reply.reply(), Refused.Reason.UNKNOWN_SESSION);
+    assertThat(reply.hasNoEvents()).as("no quarantine on a forgery").isTrue();
+    assertThat(node.getState().stage()).isEqualTo(Stage.ACTIVE);
+  }
+
+  @Test
   void aSilentSessionOfAReusableNode_mayBeReplacedByANewBoot() throws Exception {
     enrolledAgent();
     clock.advance(SETTINGS.sessionSilence().plusSeconds(1));
@@ -280,7 +294,11 @@ class NodeSessionTest {
     enrolledAgent();
     NodeEntity.Session session = NodeEntity.sessionOf(node.getState()).orElseThrow();
     assertThat(session.toString()).contains("[secret]");
-    assertThat(node.getState().toString()).doesNotContain(java.util.HexFormat.of().formatHex(session.frameKey().copyBytes()));
+    String key = java.util.HexFormat.of().formatHex(session.frameKey().copyBytes());
+    assertThat(node.getState().toString()).doesNotContain(key);
+    NodeEntity.NodeStatus status = node.<NodeEntity.NodeStatus>runCommand(NodeEntity.GetStatus::new).reply();
+    assertThat(status.session()).as("the status names the session").isPresent();
+    assertThat(status.toString()).doesNotContain(key);
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -76,8 +76,10 @@ class SealedValuesTest {
 
   @Test
   void whileSealed_nothingIsReadOrWritten() {
+    values.put("test-kind", "stored", secret("x"));
     seal.seal();
     assertThatThrownBy(() -> values.put("test-kind", "a", secret("x"))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> values.get("test-kind", "stored")).isInstanceOf(IllegalStateException.class);
   }
 
   @Test

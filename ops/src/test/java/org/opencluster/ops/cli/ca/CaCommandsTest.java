@@ -147,8 +147,11 @@ class CaCommandsTest {
   @Test
   void passphrase_neverAppearsInOutput() {
     OctlRun octl = OctlRun.withPassphrase();
-    octl.run("ca", "init", "--dir", tmp.resolve("ca").toString());
+    assertThat(octl.run("ca", "init", "--dir", tmp.resolve("ca").toString())).as("init ran").isZero();
     assertThat(octl.out() + octl.err()).doesNotContain(PASSPHRASE).doesNotContain(AGENT_PASSPHRASE);
+    OctlRun again = OctlRun.withPassphrase();
+    assertThat(again.run("ca", "init", "--dir", tmp.resolve("ca").toString())).as("refused: not empty").isEqualTo(1);
+    assertThat(again.out() + again.err()).doesNotContain(PASSPHRASE).doesNotContain(AGENT_PASSPHRASE);
   }
 
   // ---- issue --------------------------------------------------------------------------------

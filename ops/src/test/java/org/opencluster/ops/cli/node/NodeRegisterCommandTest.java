@@ -25,7 +25,7 @@ class NodeRegisterCommandTest {
   private final String rootPem;
 
   NodeRegisterCommandTest() throws Exception {
-    root = CertificateAuthority.createRoot(EcKeys.generate(), "test", Duration.ofDays(1), Clock.systemUTC());
+    root = CertificateAuthority.createRoot(EcKeys.generate(), "test", Duration.ofDays(30), Clock.systemUTC());
     agentCa = root.createAgentCa(EcKeys.generate(), Duration.ofDays(1));
     rootPem = Pem.encodeCertificates(List.of(root.certificate()));
   }

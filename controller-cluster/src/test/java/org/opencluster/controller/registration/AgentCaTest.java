@@ -1,0 +1,73 @@
+package org.opencluster.controller.registration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.opencluster.controller.testing.MovableClock;
+import org.opencluster.persistence.jdbc.SealedValues;
+import org.opencluster.persistence.jdbc.Storage;
+import org.opencluster.persistence.testing.TestDatabases;
+import org.opencluster.persistence.testing.TestSeals;
+import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.pki.CertificateAuthority;
+
+/**
+ * The agent CA as the controllers hold it: only this cluster's, kept as a sealed value, and an
+ * import on one controller reaches the others (two AgentCa over one store) within a minute.
+ */
+class AgentCaTest {
+
+  private final MovableClock clock = new MovableClock(Instant.now());
+  private final Storage storage = Storage.open(TestDatabases.freshH2());
+  private final SealedValues store = new SealedValues(storage.dataSource(), TestSeals.unsealed(storage), Clock.systemUTC());
+  private final CertificateAuthority root;
+
+  AgentCaTest() throws Exception {
+    root = CertificateAuthority.createRoot(EcKeys.generate(), "test", Duration.ofDays(30), Clock.systemUTC());
+  }
+
+  @AfterEach
+  void close() {
+    storage.close();
+  }
+
+  @Test
+  void anImportOnOneController_reachesAnotherWithinTheRereadTime() throws Exception {
+    AgentCa here = new AgentCa(store, () -> List.of(root.certificate()), clock);
+    AgentCa there = new AgentCa(store, () -> List.of(root.certificate()), clock);
+    KeyPair firstKeys = EcKeys.generate();
+    CertificateAuthority first = root.createAgentCa(firstKeys, Duration.ofDays(1));
+    here.importCa(first.certificate(), firstKeys.getPrivate());
+    assertThat(there.current().orElseThrow().certificate()).isEqualTo(first.certificate());
+
+    KeyPair rotatedKeys = EcKeys.generate();
+    CertificateAuthority rotated = root.createAgentCa(rotatedKeys, Duration.ofDays(1));
+    here.importCa(rotated.certificate(), rotatedKeys.getPrivate());
+    assertThat(here.current().orElseThrow().certificate()).isEqualTo(rotated.certificate());
+    clock.advance(AgentCa.REREAD_AFTER);
+    assertThat(there.current().orElseThrow().certificate()).as("the other controller signs with the new one")
+        .isEqualTo(rotated.certificate());
+  }
+
+  @Test
+  void aCaNotSignedByThisClustersRoot_orAKeyNotItsOwn_isRefused_andNothingIsKept() throws Exception {
+    AgentCa agentCa = new AgentCa(store, () -> List.of(root.certificate()), clock);
+    CertificateAuthority otherRoot = CertificateAuthority.createRoot(EcKeys.generate(), "other", Duration.ofDays(30),
+        Clock.systemUTC());
+    KeyPair foreignKeys = EcKeys.generate();
+    CertificateAuthority foreign = otherRoot.createAgentCa(foreignKeys, Duration.ofDays(1));
+    assertThatThrownBy(() -> agentCa.importCa(foreign.certificate(), foreignKeys.getPrivate()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not signed by this cluster's root");
+    CertificateAuthority ours = root.createAgentCa(EcKeys.generate(), Duration.ofDays(1));
+    assertThatThrownBy(() -> agentCa.importCa(ours.certificate(), EcKeys.generate().getPrivate()))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(agentCa.current()).isEmpty();
+  }
+}
