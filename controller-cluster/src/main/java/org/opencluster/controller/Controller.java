@@ -27,7 +27,12 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.controller.api.FileRoutes;
 import org.opencluster.controller.api.NodeRoutes;
+import org.opencluster.controller.files.ContentCipher;
+import org.opencluster.controller.files.FileCatalog;
+import org.opencluster.controller.files.LocalCatalog;
+import org.opencluster.controller.node.FileSource;
 import org.opencluster.controller.api.OperatorApi;
 import org.opencluster.controller.edge.Edge;
 import org.opencluster.controller.health.Readiness;
@@ -154,10 +159,15 @@ public final class Controller implements AutoCloseable {
       ActorRef<DenyListSync.Command> denyListSync = system.systemActorOf(DenyListSync.create(denyList), "deny-list",
           Props.empty());
       ClusterRevocations revocations = new ClusterRevocations(denyList, denyListSync, sealedValues, blocking);
-      NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations);
+      LocalCatalog localCatalog = new LocalCatalog();
+      ContentCipher cipher = ContentCipher.of(seal);
+      NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
+          new FileSource(localCatalog, cipher, settings.files().resendAfter()));
       seal.onChange(status -> {
         if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
           NodeEntity.init(started, nodeEnvironment);
+          FileCatalog.init(started, clock);
+          localCatalog.start(started, settings.files().catalogRefreshInterval(), EDGE_ASK_TIMEOUT);
           LOG.info("Unsealed: node entities are starting on {}", settings.name());
           blocking.execute(() -> {
             try {
@@ -197,7 +207,8 @@ public final class Controller implements AutoCloseable {
           .enableHttps(ConnectionContext.httpsServer(() ->
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
-              new NodeRoutes.Services(agentCa, registrar, sharding, serving)).routes())
+              new NodeRoutes.Services(agentCa, registrar, sharding, serving),
+              new FileRoutes.Services(FileCatalog.ref(system), localCatalog, cipher, serving)).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
           () -> api.unbind().thenApply(unbound -> Done.getInstance()));

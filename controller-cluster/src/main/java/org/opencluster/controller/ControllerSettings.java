@@ -18,7 +18,11 @@ import org.opencluster.protocol.pki.Identity;
  */
 public record ControllerSettings(String name, boolean devMode, Path dataDirectory, Path certificateFile, Path keyFile,
     Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
-    Endpoint edge, List<Endpoint> edgeAddresses, SealSettings seal, NodeSettings nodes, StorageSettings storage) {
+    Endpoint edge, List<Endpoint> edgeAddresses, SealSettings seal, NodeSettings nodes, StorageSettings storage,
+    FileSettings files) {
+
+  /** {@code opencluster.controller.files}. */
+  public record FileSettings(Duration catalogRefreshInterval, Duration resendAfter) {}
 
   /** {@code opencluster.controller.seal}. */
   public record SealSettings(Duration dataKeyRotationInterval, Duration keyRingRefreshInterval,
@@ -84,7 +88,8 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         self, List.copyOf(seeds),
         new Endpoint(c.getString("health.host"), c.getInt("health.port")),
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
-        edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory));
+        edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
+        new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after")));
   }
 
   private static KeyCustodian.Policy policy(String value) {

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * PUT  /v1/sys/agent-ca   admin              {"certificate": PEM, "key": PEM}
  * POST /v1/nodes          admin or operator  {"id", "name", "labels", "lifetimeSeconds", "csr", "bootstrap"} -> 201 bundle
- * GET  /v1/nodes/ID       any role           the node's stage, facts, liveness, session (no secret)
+ * GET  /v1/nodes/ID       any role           the node's stage, facts, liveness, session, files (no secret)
+ * PUT  /v1/nodes/ID/labels admin or operator {"labels": {...}}: the node's secure files follow
  * </pre>
  */
 public final class NodeRoutes extends AllDirectives {
@@ -79,7 +80,9 @@ public final class NodeRoutes extends AllDirectives {
             entity(Unmarshaller.entityToString(), body -> api.respond(() -> importAgentCa(who, body)))))),
         path("nodes", () -> post(() -> roles(who, REGISTRARS, () ->
             entity(Unmarshaller.entityToString(), body -> api.respond(() -> register(who, body)))))),
-        path(segment("nodes").slash(segment()), id -> get(() -> api.respond(() -> status(id)))));
+        path(segment("nodes").slash(segment()), id -> get(() -> api.respond(() -> status(id)))),
+        path(segment("nodes").slash(segment()).slash("labels"), id -> put(() -> roles(who, REGISTRARS, () ->
+            entity(Unmarshaller.entityToString(), body -> api.respond(() -> setLabels(who, id, body)))))));
   }
 
   private HttpResponse importAgentCa(Identity who, String body) {
@@ -184,6 +187,46 @@ public final class NodeRoutes extends AllDirectives {
     return OperatorApi.json(200, statusBody(id, status));
   }
 
+  /** The body of {@code PUT /v1/nodes/ID/labels}. */
+  public record LabelsRequest(Map<String, String> labels) {}
+
+  private HttpResponse setLabels(Identity who, String id, String body) {
+    if (!Identity.isValidName(id)) {
+      return OperatorApi.problem(400, "invalid-name", "Invalid node id", "1..63 characters of a-z, 0-9, '.', '_', '-'");
+    }
+    LabelsRequest request;
+    try {
+      request = OperatorApi.JSON.readValue(body, LabelsRequest.class);
+    } catch (JsonProcessingException e) {
+      request = null;
+    }
+    if (request == null || request.labels() == null) {
+      return OperatorApi.malformed("expected {\"labels\": {\"key\": \"value\", ...}}");
+    }
+    if (!services.serving().getAsBoolean()) {
+      return OperatorApi.problem(503, "sealed", "Sealed", "this controller is not serving nodes yet (sealed or starting)");
+    }
+    org.apache.pekko.pattern.StatusReply<org.apache.pekko.Done> reply;
+    Map<String, String> labels = request.labels();
+    try {
+      reply = services.sharding().entityRefFor(NodeEntity.ENTITY_KEY, id)
+          .<org.apache.pekko.pattern.StatusReply<org.apache.pekko.Done>>ask(replyTo -> new NodeEntity.SetLabels(labels, replyTo), ASK_TIMEOUT)
+          .toCompletableFuture().get(ASK_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return OperatorApi.problem(503, "unavailable", "Unavailable", "interrupted");
+    } catch (Exception e) {
+      return OperatorApi.problem(503, "unavailable", "Unavailable", "the node's entity did not answer in time; retry");
+    }
+    if (reply.isError()) {
+      String detail = reply.getError().getMessage();
+      return OperatorApi.problem(detail.endsWith("is not registered") ? 404 : 400,
+          detail.endsWith("is not registered") ? "not-found" : "invalid-labels", "Labels refused", detail);
+    }
+    LOG.info("{} set the labels of node {} to {}", who, id, new java.util.TreeMap<>(labels));
+    return OperatorApi.json(200, Map.of("id", id, "labels", new java.util.TreeMap<>(labels)));
+  }
+
   static Map<String, Object> statusBody(String id, NodeEntity.NodeStatus status) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("id", id);
@@ -205,6 +248,18 @@ public final class NodeRoutes extends AllDirectives {
     put(body, "leaseExpiresAt", status.liveness().leaseExpiresAt());
     status.session().ifPresent(session -> body.put("session",
         Map.of("bootId", session.bootId(), "openedAt", session.openedAt().toString())));
+    List<Map<String, Object>> files = new java.util.ArrayList<>();
+    for (NodeEntity.FileStatus file : status.files()) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("name", file.name());
+      entry.put("version", file.version());
+      entry.put("result", file.result().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+      if (!file.detail().isEmpty()) {
+        entry.put("detail", file.detail());
+      }
+      files.add(entry);
+    }
+    body.put("files", files);
     return body;
   }
 

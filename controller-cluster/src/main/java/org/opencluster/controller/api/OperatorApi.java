@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
  * PUT  /v1/sys/agent-ca      admin       import the agent CA (NodeRoutes)
  * POST /v1/nodes             operator    register a node (NodeRoutes)
  * GET  /v1/nodes/ID          any role    a node's status (NodeRoutes)
+ * PUT  /v1/nodes/ID/labels   operator    replace a node's labels (NodeRoutes)
+ * /v1/files/NAME, /v1/secrets/NAME       secure files and shared secrets (FileRoutes)
  * </pre>
  *
  * The management issue builds the rest of the API on this server.
@@ -74,19 +76,21 @@ public final class OperatorApi extends AllDirectives {
   private final boolean devMode;
   private final Executor blocking;
   private final NodeRoutes nodes;
+  private final FileRoutes files;
 
   /**
    * @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one
    * @param nodes the node registration routes and the agent CA import
    */
   public OperatorApi(Seal seal, ControllerApprovals approvals, String controller, boolean devMode, Executor blocking,
-      NodeRoutes.Services nodes) {
+      NodeRoutes.Services nodes, FileRoutes.Services files) {
     this.seal = seal;
     this.approvals = approvals;
     this.controller = controller;
     this.devMode = devMode;
     this.blocking = blocking;
     this.nodes = new NodeRoutes(this, nodes);
+    this.files = new FileRoutes(this, files);
   }
 
   /** The request body of {@code POST /v1/sys/init}. */
@@ -108,7 +112,7 @@ public final class OperatorApi extends AllDirectives {
             "an OpenCluster operator certificate is required"));
       }
       Identity who = caller.get();
-      return pathPrefix("v1", () -> concat(nodes.routes(who), pathPrefix("sys", () -> concat(
+      return pathPrefix("v1", () -> concat(nodes.routes(who), files.routes(who), pathPrefix("sys", () -> concat(
           path("seal-status", () -> get(() -> respond(this::sealStatus))),
           path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
               body -> respond(() -> init(who, body)))))),
@@ -275,6 +279,8 @@ public final class OperatorApi extends AllDirectives {
       } catch (StorageException e) {
         return problem(503, "storage-unavailable", "Storage unavailable",
             "the controller cannot reach its database; retry on this or another controller");
+      } catch (FileRoutes.UnavailableException e) {
+        return problem(503, "unavailable", "Unavailable", e.getMessage());
       } catch (StorageIntegrityException e) {
         LOG.error("A stored record failed authentication while serving the operator API: {}", e.getMessage());
         return problem(500, "storage-integrity", "Stored data failed authentication", e.getMessage());

@@ -139,7 +139,12 @@ final class Gateway extends AbstractActor {
           counters.count(EdgeCounters.Outcome.REFUSED);
           agent.tell(Refused.parseFrom(reply.message()), ActorRef.noSender());
         }
-        case FRAME -> agent.tell(Frame.parseFrom(reply.message()), ActorRef.noSender());
+        case FRAME -> {
+          agent.tell(Frame.parseFrom(reply.message()), ActorRef.noSender());
+          for (com.google.protobuf.ByteString more : reply.more()) {
+            agent.tell(Frame.parseFrom(more), ActorRef.noSender());
+          }
+        }
         case NONE -> { }
       }
     } catch (InvalidProtocolBufferException e) {

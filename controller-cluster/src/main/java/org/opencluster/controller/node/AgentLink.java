@@ -247,7 +247,12 @@ final class AgentLink {
   }
 
   private EdgeReply seal(Session session, ControllerMessage message) {
-    return EdgeReply.frame(channel(session, environment.clock().instant()).seal(message.toByteArray()));
+    return EdgeReply.frame(sealFrame(session, message));
+  }
+
+  /** {@code message} in the session's next frame to the agent. */
+  Frame sealFrame(Session session, ControllerMessage message) {
+    return channel(session, environment.clock().instant()).seal(message.toByteArray());
   }
 
   /** The session's channel, restored from the stored session after a recovery or fail-over. */

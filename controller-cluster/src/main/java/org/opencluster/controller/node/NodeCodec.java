@@ -109,6 +109,12 @@ public final class NodeCodec {
       manifest = "node-credential-rotation-due";
     } else if (o instanceof State) {
       manifest = "node-state";
+    } else if (o instanceof NodeEntity.SetLabels) {
+      manifest = "node-set-labels";
+    } else if (o instanceof NodeEntity.NodeLabelsChanged) {
+      manifest = "node-labels-changed";
+    } else if (o instanceof NodeEntity.FileSecretsGenerated) {
+      manifest = "node-file-secrets-generated";
     }
     return Optional.ofNullable(manifest);
   }
@@ -131,7 +137,17 @@ public final class NodeCodec {
     } else if (o instanceof EdgeReply r) {
       return org.opencluster.controller.proto.v1.EdgeReply.newBuilder()
           .setKind(org.opencluster.controller.proto.v1.EdgeReply.Kind.valueOf(r.kind().name())).setMessage(r.message())
-          .build();
+          .addAllMore(r.more()).build();
+    } else if (o instanceof NodeEntity.SetLabels c) {
+      return org.opencluster.controller.proto.v1.SetLabels.newBuilder().putAllLabels(c.labels())
+          .setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof NodeEntity.NodeLabelsChanged e) {
+      return org.opencluster.controller.proto.v1.NodeLabelsChanged.newBuilder().putAllLabels(e.labels())
+          .setAtUnixMillis(e.at().toEpochMilli()).build();
+    } else if (o instanceof NodeEntity.FileSecretsGenerated e) {
+      var b = org.opencluster.controller.proto.v1.FileSecretsGenerated.newBuilder().addAllDropped(e.dropped());
+      e.secrets().forEach(secret -> b.addSecrets(generated(secret)));
+      return b.build();
     } else if (o instanceof SessionOpened e) {
       return org.opencluster.controller.proto.v1.SessionOpened.newBuilder().setSession(session(e.session())).build();
     } else if (o instanceof SessionClosed e) {
@@ -173,6 +189,9 @@ public final class NodeCodec {
       r.quarantineReason().ifPresent(q -> b.setQuarantineReason(reason(q)));
       r.session().ifPresent(info -> b.setSessionBootId(info.bootId())
           .setSessionOpenedAtUnixMillis(info.openedAt().toEpochMilli()));
+      r.files().forEach(f -> b.addFiles(org.opencluster.controller.proto.v1.FileStatus.newBuilder().setName(f.name())
+          .setVersion(f.version()).setDetail(f.detail())
+          .setResult(org.opencluster.controller.proto.v1.FileStatus.Result.valueOf(f.result().name()))));
       return b.build();
     } else if (o instanceof NodeRegistered e) {
       return org.opencluster.controller.proto.v1.NodeRegistered.newBuilder().setFacts(facts(e.facts())).build();
@@ -214,7 +233,20 @@ public final class NodeCodec {
         }
         case "node-edge-reply" -> {
           var p = org.opencluster.controller.proto.v1.EdgeReply.parseFrom(bytes);
-          yield new EdgeReply(EdgeReply.Kind.valueOf(known(p.getKind().name(), manifest)), p.getMessage());
+          yield new EdgeReply(EdgeReply.Kind.valueOf(known(p.getKind().name(), manifest)), p.getMessage(), p.getMoreList());
+        }
+        case "node-set-labels" -> {
+          var p = org.opencluster.controller.proto.v1.SetLabels.parseFrom(bytes);
+          yield new NodeEntity.SetLabels(p.getLabelsMap(), resolve(p.getReplyTo()));
+        }
+        case "node-labels-changed" -> {
+          var p = org.opencluster.controller.proto.v1.NodeLabelsChanged.parseFrom(bytes);
+          yield new NodeEntity.NodeLabelsChanged(p.getLabelsMap(), Instant.ofEpochMilli(p.getAtUnixMillis()));
+        }
+        case "node-file-secrets-generated" -> {
+          var p = org.opencluster.controller.proto.v1.FileSecretsGenerated.parseFrom(bytes);
+          yield new NodeEntity.FileSecretsGenerated(p.getSecretsList().stream().map(NodeCodec::generated).toList(),
+              p.getDroppedList());
         }
         case "node-session-opened" -> new SessionOpened(session(
             org.opencluster.controller.proto.v1.SessionOpened.parseFrom(bytes).getSession()));
@@ -291,6 +323,7 @@ public final class NodeCodec {
       b.setFacts(facts(r.facts())).setDetail(r.by()).setSinceUnixMillis(r.at().toEpochMilli());
     }
     NodeEntity.sessionOf(state).ifPresent(session -> b.setSession(session(session)));
+    new java.util.TreeMap<>(NodeEntity.generatedOf(state)).values().forEach(secret -> b.addGenerated(generated(secret)));
     return b.build();
   }
 
@@ -299,12 +332,30 @@ public final class NodeCodec {
     Optional<Session> session = p.hasSession() ? Optional.of(session(p.getSession())) : Optional.empty();
     return switch (Stage.valueOf(known(p.getStage().name(), "node-state"))) {
       case UNREGISTERED -> new Unregistered();
-      case REGISTERED -> new Registered(facts(p.getFacts()), session);
-      case ACTIVE -> new Active(facts(p.getFacts()), since, session);
+      case REGISTERED -> new Registered(facts(p.getFacts()), session, generated(p.getGeneratedList()));
+      case ACTIVE -> new Active(facts(p.getFacts()), since, session, generated(p.getGeneratedList()));
       case QUARANTINED -> new Quarantined(facts(p.getFacts()), reason(p.getQuarantineReason()), p.getDetail(), since, session);
       case EXPIRED -> new Expired(facts(p.getFacts()), since, session);
       case RETIRED -> new Retired(facts(p.getFacts()), since, p.getDetail());
     };
+  }
+
+  private static org.opencluster.controller.proto.v1.GeneratedSecret generated(NodeEntity.GeneratedSecret secret) {
+    return org.opencluster.controller.proto.v1.GeneratedSecret.newBuilder().setFile(secret.file())
+        .setDefinitionVersion(secret.definitionVersion()).setValue(ByteString.copyFrom(secret.value().copyBytes()))
+        .setGeneratedAtUnixMillis(secret.generatedAt().toEpochMilli()).build();
+  }
+
+  private static NodeEntity.GeneratedSecret generated(org.opencluster.controller.proto.v1.GeneratedSecret p) {
+    return new NodeEntity.GeneratedSecret(p.getFile(), p.getDefinitionVersion(), SecretBytes.copyOf(p.getValue().toByteArray()),
+        Instant.ofEpochMilli(p.getGeneratedAtUnixMillis()));
+  }
+
+  private static java.util.Map<String, NodeEntity.GeneratedSecret> generated(
+      java.util.List<org.opencluster.controller.proto.v1.GeneratedSecret> list) {
+    java.util.Map<String, NodeEntity.GeneratedSecret> map = new java.util.TreeMap<>();
+    list.forEach(p -> map.put(p.getFile(), generated(p)));
+    return map;
   }
 
   private static org.opencluster.controller.proto.v1.Session session(Session s) {
@@ -342,7 +393,9 @@ public final class NodeCodec {
         new Liveness(instant(p.getLastHeartbeatAtUnixMillis()), instant(p.getHeartbeatDeadlineAtUnixMillis()),
             instant(p.getLeaseExpiresAtUnixMillis())),
         p.getSessionOpenedAtUnixMillis() == 0 ? Optional.empty()
-            : Optional.of(new SessionInfo(p.getSessionBootId(), Instant.ofEpochMilli(p.getSessionOpenedAtUnixMillis()))));
+            : Optional.of(new SessionInfo(p.getSessionBootId(), Instant.ofEpochMilli(p.getSessionOpenedAtUnixMillis()))),
+        p.getFilesList().stream().map(f -> new NodeEntity.FileStatus(f.getName(), f.getVersion(),
+            NodeEntity.FileStatus.Result.valueOf(known(f.getResult().name(), "file status")), f.getDetail())).toList());
   }
 
   private static org.opencluster.controller.proto.v1.NodeFacts facts(NodeFacts f) {

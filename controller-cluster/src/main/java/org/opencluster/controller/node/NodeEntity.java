@@ -5,6 +5,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -78,7 +79,7 @@ public final class NodeEntity
 
   /** What a node entity accepts. */
   public sealed interface Command
-      permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, Enrol, AgentFrame, TimerFired, Stop {}
+      permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, Enrol, AgentFrame, TimerFired, Stop, SetLabels {}
 
   /** May an agent enrol again? */
   public enum Bootstrap {
@@ -137,6 +138,16 @@ public final class NodeEntity
   /** From the shard, after the entity asked to be passivated: stop this incarnation. */
   public record Stop() implements Command {}
 
+  /**
+   * Replaces the node's labels (its secure files follow at the next heartbeat); refused unless the
+   * node is registered or active, or if a label is invalid.
+   */
+  public record SetLabels(Map<String, String> labels, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public SetLabels {
+      labels = Map.copyOf(labels);
+    }
+  }
+
   /** The entity's timers. */
   public enum Timer {
     HEARTBEAT_DEADLINE,
@@ -163,7 +174,15 @@ public final class NodeEntity
    * What the edge sends back to the agent: a SignedWelcome, a Refused or a Frame (agent.proto
    * bytes), or nothing.
    */
-  public record EdgeReply(Kind kind, ByteString message) {
+  public record EdgeReply(Kind kind, ByteString message, List<ByteString> more) {
+    public EdgeReply {
+      more = List.copyOf(more);
+    }
+
+    public EdgeReply(Kind kind, ByteString message) {
+      this(kind, message, List.of());
+    }
+
     public enum Kind {
       WELCOME,
       REFUSED,
@@ -183,16 +202,58 @@ public final class NodeEntity
     static EdgeReply frame(Frame frame) {
       return new EdgeReply(Kind.FRAME, frame.toByteString());
     }
+
+    /** This reply, then {@code frames}. */
+    EdgeReply followedBy(List<Frame> frames) {
+      return new EdgeReply(kind, message, frames.stream().map(Frame::toByteString).toList());
+    }
   }
 
   /** Where a node stands. Liveness is what this incarnation of the entity has heard. */
   public record NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
-      String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session) {
+      String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session, List<FileStatus> files) {
+
+    public NodeStatus {
+      files = List.copyOf(files);
+    }
+
+    /** Without files. */
+    public NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
+        String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session) {
+      this(stage, facts, quarantineReason, detail, since, liveness, session, List.of());
+    }
 
     /** Without a session. */
     public NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
         String detail, Optional<Instant> since, Liveness liveness) {
       this(stage, facts, quarantineReason, detail, since, liveness, Optional.empty());
+    }
+  }
+
+  /**
+   * A secure file of the node as this incarnation knows it: sent and not yet acknowledged
+   * (PENDING), what the agent reported, or why the controller could not make it. Never content.
+   */
+  public record FileStatus(String name, long version, Result result, String detail) {
+    public enum Result {
+      PENDING,
+      APPLIED,
+      FAILED,
+      RELOAD_FAILED
+    }
+  }
+
+  /**
+   * A secret the controllers made for one of the node's generated files.
+   *
+   * @param definitionVersion the version of the file definition it was made for: a new version
+   *     makes a new secret
+   * @param value secret; stored only inside encrypted records
+   */
+  public record GeneratedSecret(String file, long definitionVersion, SecretBytes value, Instant generatedAt) {
+    @Override
+    public String toString() {
+      return "GeneratedSecret[" + file + " v" + definitionVersion + ", value=[secret]]";
     }
   }
 
@@ -235,6 +296,10 @@ public final class NodeEntity
     NodeFacts withNextRotation(Instant next) {
       return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next, certificate, bootstrap);
     }
+
+    NodeFacts withLabels(Map<String, String> newLabels) {
+      return new NodeFacts(nodeId, name, newLabels, registeredAt, lifetimeEndsAt, nextRotationAt, certificate, bootstrap);
+    }
   }
 
   /**
@@ -265,7 +330,7 @@ public final class NodeEntity
 
   /** What happened to a node; stored encrypted. */
   public sealed interface Event permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired,
-      CredentialRotationDue, SessionOpened, SessionClosed {}
+      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged {}
 
   public record NodeRegistered(NodeFacts facts) implements Event {}
 
@@ -286,6 +351,21 @@ public final class NodeEntity
   /** The session ended without a new one (the agent is gone). */
   public record SessionClosed(String reason, Instant at) implements Event {}
 
+  /** Secrets were made for the node's generated files; those of files it no longer holds are dropped. */
+  public record FileSecretsGenerated(List<GeneratedSecret> secrets, List<String> dropped) implements Event {
+    public FileSecretsGenerated {
+      secrets = List.copyOf(secrets);
+      dropped = List.copyOf(dropped);
+    }
+  }
+
+  /** An operator replaced the node's labels. */
+  public record NodeLabelsChanged(Map<String, String> labels, Instant at) implements Event {
+    public NodeLabelsChanged {
+      labels = Map.copyOf(labels);
+    }
+  }
+
   // ---- state --------------------------------------------------------------------------------
 
   /** One type per lifecycle stage; stored encrypted in snapshots. */
@@ -304,30 +384,82 @@ public final class NodeEntity
     }
   }
 
-  public record Registered(NodeFacts facts, Optional<Session> session) implements State {
+  /** @param generated the secrets made for the node's generated files, by file name */
+  public record Registered(NodeFacts facts, Optional<Session> session, Map<String, GeneratedSecret> generated)
+      implements State {
+    public Registered {
+      generated = Map.copyOf(generated);
+    }
+
+    public Registered(NodeFacts facts, Optional<Session> session) {
+      this(facts, session, Map.of());
+    }
+
     @Override
     public Stage stage() {
       return Stage.REGISTERED;
     }
 
     Active activate(NodeActivated event) {
-      return new Active(facts, event.at(), session);
+      return new Active(facts, event.at(), session, generated);
     }
 
     Registered rotationDue(CredentialRotationDue event) {
-      return new Registered(facts.withNextRotation(event.nextRotationAt()), session);
+      return new Registered(facts.withNextRotation(event.nextRotationAt()), session, generated);
+    }
+
+    Registered withSession(Optional<Session> newSession) {
+      return new Registered(facts, newSession, generated);
+    }
+
+    Registered madeSecrets(FileSecretsGenerated event) {
+      return new Registered(facts, session, withGenerated(generated, event));
+    }
+
+    Registered labelled(NodeLabelsChanged event) {
+      return new Registered(facts.withLabels(event.labels()), session, generated);
     }
   }
 
-  public record Active(NodeFacts facts, Instant activatedAt, Optional<Session> session) implements State {
+  /** @param generated the secrets made for the node's generated files, by file name */
+  public record Active(NodeFacts facts, Instant activatedAt, Optional<Session> session,
+      Map<String, GeneratedSecret> generated) implements State {
+    public Active {
+      generated = Map.copyOf(generated);
+    }
+
+    public Active(NodeFacts facts, Instant activatedAt, Optional<Session> session) {
+      this(facts, activatedAt, session, Map.of());
+    }
+
     @Override
     public Stage stage() {
       return Stage.ACTIVE;
     }
 
     Active rotationDue(CredentialRotationDue event) {
-      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt, session);
+      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt, session, generated);
     }
+
+    Active withSession(Optional<Session> newSession) {
+      return new Active(facts, activatedAt, newSession, generated);
+    }
+
+    Active madeSecrets(FileSecretsGenerated event) {
+      return new Active(facts, activatedAt, session, withGenerated(generated, event));
+    }
+
+    Active labelled(NodeLabelsChanged event) {
+      return new Active(facts.withLabels(event.labels()), activatedAt, session, generated);
+    }
+  }
+
+  private static Map<String, GeneratedSecret> withGenerated(Map<String, GeneratedSecret> generated,
+      FileSecretsGenerated event) {
+    Map<String, GeneratedSecret> next = new java.util.TreeMap<>(generated);
+    event.dropped().forEach(next::remove);
+    event.secrets().forEach(secret -> next.put(secret.file(), secret));
+    return next;
   }
 
   /** Keeps the session, so the agent can be told, authenticated, that it is quarantined. */
@@ -380,6 +512,7 @@ public final class NodeEntity
   private final TimerScheduler<Command> timers;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final AgentLink link;
+  private final NodeFiles files;
   private Liveness liveness = Liveness.UNKNOWN;
 
   private NodeEntity(String nodeId, NodeEnvironment environment, ActorContext<Command> context,
@@ -393,6 +526,7 @@ public final class NodeEntity
     this.timers = timers;
     this.shard = shard;
     this.link = new AgentLink(nodeId, environment, context.getLog());
+    this.files = new NodeFiles(nodeId, environment.files(), context.getLog());
   }
 
   @Override
@@ -423,6 +557,7 @@ public final class NodeEntity
         .onCommand(Quarantine.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
         .onCommand(Retire.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
         .onCommand(Release.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
+        .onCommand(SetLabels.class, (state, c) -> answerAndForget(c.replyTo(), notRegistered()))
         .onCommand(GetStatus.class, (state, c) -> answerAndForget(c.replyTo(), status(state)))
         // The same answers a registered node gives a Hello it cannot verify and a frame of no session.
         .onCommand(Enrol.class, (state, c) -> answerAndForget(c.replyTo(),
@@ -434,13 +569,15 @@ public final class NodeEntity
         .onCommand(Heartbeat.class, (state, c) -> activate(state, c.replyTo(), StatusReply::success))
         .onCommand(Quarantine.class, (state, c) -> quarantine(state, c.reason(), c.detail(), c.replyTo()))
         .onCommand(Retire.class, this::retire)
-        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()));
+        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()))
+        .onCommand(SetLabels.class, this::setLabels);
     builder.forStateType(Active.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
         .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.success(renewLease(clock.instant()))))
         .onCommand(Quarantine.class, (state, c) -> quarantine(state, c.reason(), c.detail(), c.replyTo()))
         .onCommand(Retire.class, this::retire)
-        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()));
+        .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()))
+        .onCommand(SetLabels.class, this::setLabels);
     builder.forStateType(Quarantined.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
         .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " is quarantined")))
@@ -464,7 +601,9 @@ public final class NodeEntity
         .onCommand(Enrol.class, this::enrol)
         .onCommand(AgentFrame.class, this::frame)
         .onCommand(TimerFired.class, this::timerFired)
-        .onCommand(Stop.class, (state, c) -> Effect().stop().thenNoReply());
+        .onCommand(Stop.class, (state, c) -> Effect().stop().thenNoReply())
+        .onCommand(SetLabels.class, (state, c) -> Effect().reply(c.replyTo(),
+            StatusReply.error("node " + nodeId + " is " + stageName(state) + ": its labels no longer change")));
     return builder.build();
   }
 
@@ -479,6 +618,16 @@ public final class NodeEntity
     return Effect().persist(new NodeRegistered(facts))
         .thenRun(registered -> armLifeTimers(facts))
         .thenReply(command.replyTo(), registered -> StatusReply.success(new Registration(nodeId, facts.registeredAt(), facts.lifetimeEndsAt())));
+  }
+
+  private ReplyEffect<Event, State> setLabels(State state, SetLabels command) {
+    NodeFacts facts = factsOf(state).orElseThrow();
+    Optional<String> invalid = invalidRegistration(facts.name(), command.labels(), Duration.ofSeconds(1), Duration.ofSeconds(1));
+    if (invalid.isPresent()) {
+      return Effect().reply(command.replyTo(), StatusReply.error(invalid.get()));
+    }
+    return Effect().persist(new NodeLabelsChanged(command.labels(), clock.instant()))
+        .thenReply(command.replyTo(), labelled -> StatusReply.ack());
   }
 
   /** The first heartbeat: the node becomes active. */
@@ -544,6 +693,7 @@ public final class NodeEntity
     return Effect().persist(new SessionOpened(welcomed.session()))
         .thenRun(opened -> {
           link.opened(welcomed, previous, now);
+          files.sessionOpened();
           if (opened instanceof Active) {
             renewLease(now);
           }
@@ -595,13 +745,55 @@ public final class NodeEntity
       return Effect().reply(command.replyTo(), link.lifetimeEnded(session.get(), e.at()));
     }
     return switch (message.getBodyCase()) {
-      case HEARTBEAT -> state instanceof Registered registered
-          ? activate(registered, command.replyTo(), accepted -> link.heartbeatAck(session.get(), frame.getSequence(), accepted))
-          : Effect().reply(command.replyTo(), link.heartbeatAck(session.get(), frame.getSequence(), renewLease(now)));
-      case ACK -> Effect().reply(command.replyTo(), EdgeReply.none());
+      case HEARTBEAT -> heartbeat(state, session.get(), frame.getSequence(), message.getHeartbeat(), command.replyTo(), now);
+      case ACK -> {
+        files.acknowledged(message.getAck());
+        yield Effect().reply(command.replyTo(), EdgeReply.none());
+      }
       case ALERT -> alert(session.get(), message.getAlert(), command.replyTo(), now);
       default -> Effect().reply(command.replyTo(), EdgeReply.refused(Refused.Reason.MALFORMED, "empty message", false));
     };
+  }
+
+  /**
+   * An agent's heartbeat: renews the lease (activating a registered node), makes any secret its
+   * files lack, and sends the agent a new InfoSet after the acknowledgement if it is behind.
+   */
+  private ReplyEffect<Event, State> heartbeat(State state, Session session, long sequence,
+      org.opencluster.protocol.agent.v1.Heartbeat heartbeat, ActorRef<EdgeReply> replyTo, Instant now) {
+    List<Event> events = new java.util.ArrayList<>();
+    if (state instanceof Registered) {
+      events.add(new NodeActivated(now));
+    }
+    FileSecretsGenerated generated = null;
+    if (files.ready()) {
+      generated = files.generate(files.wanted(factsOf(state).orElseThrow(), generatedOf(state), files.catalog()),
+          generatedOf(state), now);
+    }
+    if (generated != null) {
+      events.add(generated);
+    }
+    if (events.isEmpty()) {
+      return Effect().reply(replyTo, heartbeatReply(state, session, sequence, heartbeat, now));
+    }
+    return Effect().persist(events).thenReply(replyTo, updated -> heartbeatReply(updated, session, sequence, heartbeat, now));
+  }
+
+  private EdgeReply heartbeatReply(State state, Session session, long sequence,
+      org.opencluster.protocol.agent.v1.Heartbeat heartbeat, Instant now) {
+    EdgeReply ack = link.heartbeatAck(session, sequence, renewLease(now));
+    if (!files.ready()) {
+      return ack;
+    }
+    NodeFacts facts = factsOf(state).orElseThrow();
+    var catalog = files.catalog();
+    List<NodeFiles.Wanted> wanted = files.wanted(facts, generatedOf(state), catalog);
+    if (!files.due(wanted, heartbeat.getInfoSetVersion(), now)) {
+      return ack;
+    }
+    List<Frame> sets = files.build(session, facts, wanted, generatedOf(state), catalog, heartbeat.getInfoSetVersion(), now)
+        .stream().map(set -> link.sealFrame(session, set)).toList();
+    return ack.followedBy(sets);
   }
 
   private ReplyEffect<Event, State> alert(Session session, Alert alert, ActorRef<EdgeReply> replyTo, Instant now) {
@@ -686,15 +878,19 @@ public final class NodeEntity
     builder.forStateType(Registered.class)
         .onEvent(NodeActivated.class, Registered::activate)
         .onEvent(CredentialRotationDue.class, Registered::rotationDue)
-        .onEvent(SessionOpened.class, (state, e) -> new Registered(state.facts(), Optional.of(e.session())))
-        .onEvent(SessionClosed.class, (state, e) -> new Registered(state.facts(), Optional.empty()))
+        .onEvent(SessionOpened.class, (state, e) -> state.withSession(Optional.of(e.session())))
+        .onEvent(SessionClosed.class, (state, e) -> state.withSession(Optional.empty()))
+        .onEvent(FileSecretsGenerated.class, Registered::madeSecrets)
+        .onEvent(NodeLabelsChanged.class, Registered::labelled)
         .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
         .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
     builder.forStateType(Active.class)
         .onEvent(CredentialRotationDue.class, Active::rotationDue)
-        .onEvent(SessionOpened.class, (state, e) -> new Active(state.facts(), state.activatedAt(), Optional.of(e.session())))
-        .onEvent(SessionClosed.class, (state, e) -> new Active(state.facts(), state.activatedAt(), Optional.empty()))
+        .onEvent(SessionOpened.class, (state, e) -> state.withSession(Optional.of(e.session())))
+        .onEvent(SessionClosed.class, (state, e) -> state.withSession(Optional.empty()))
+        .onEvent(FileSecretsGenerated.class, Active::madeSecrets)
+        .onEvent(NodeLabelsChanged.class, Active::labelled)
         .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
         .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -821,7 +1017,7 @@ public final class NodeEntity
       since = Optional.of(r.at());
     }
     return new NodeStatus(state.stage(), factsOf(state), reason, detail, since, liveness,
-        sessionOf(state).map(Session::info));
+        sessionOf(state).map(Session::info), state instanceof Registered || state instanceof Active ? files.statuses() : List.of());
   }
 
   static Optional<NodeFacts> factsOf(State state) {
@@ -837,6 +1033,15 @@ public final class NodeEntity
       return Optional.of(r.facts());
     }
     return Optional.empty();
+  }
+
+  static Map<String, GeneratedSecret> generatedOf(State state) {
+    if (state instanceof Registered r) {
+      return r.generated();
+    } else if (state instanceof Active a) {
+      return a.generated();
+    }
+    return Map.of();
   }
 
   static Optional<Session> sessionOf(State state) {

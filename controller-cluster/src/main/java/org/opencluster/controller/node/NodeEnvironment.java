@@ -11,9 +11,16 @@ import org.opencluster.protocol.tls.KeyMaterial;
  * @param controllerKeys this controller's certificate and key: Welcomes are signed with it
  * @param revocations where a quarantined or retired node's certificate goes, so every edge refuses
  *     it at the TLS handshake
+ * @param files the secure files to deliver to agents
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-    Revocations revocations) {
+    Revocations revocations, FileSource files) {
+
+  /** Without secure files. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations) {
+    this(settings, clock, controllerKeys, revocations, FileSource.NONE);
+  }
 
   /** Puts certificates on the cluster's deny list. */
   @FunctionalInterface

@@ -5,6 +5,7 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
+import org.opencluster.controller.files.CatalogCodec;
 import org.opencluster.controller.node.NodeCodec;
 import org.opencluster.controller.seal.KeyCustodyCodec;
 
@@ -20,6 +21,7 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
   private final ExtendedActorSystem system;
   private volatile NodeCodec nodes;
   private volatile KeyCustodyCodec custody;
+  private volatile CatalogCodec catalog;
 
   public ControllerSerializer(ExtendedActorSystem system) {
     this.system = system;
@@ -32,18 +34,24 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
 
   @Override
   public String manifest(Object o) {
-    return NodeCodec.manifest(o).or(() -> KeyCustodyCodec.manifest(o))
+    return NodeCodec.manifest(o).or(() -> KeyCustodyCodec.manifest(o)).or(() -> CatalogCodec.manifest(o))
         .orElseThrow(() -> new IllegalArgumentException("ControllerSerializer cannot serialize " + o.getClass().getName()));
   }
 
   @Override
   public byte[] toBinary(Object o) {
-    return NodeCodec.manifest(o).isPresent() ? nodes().toBinary(o) : custody().toBinary(o);
+    if (NodeCodec.manifest(o).isPresent()) {
+      return nodes().toBinary(o);
+    }
+    return CatalogCodec.manifest(o).isPresent() ? catalog().toBinary(o) : custody().toBinary(o);
   }
 
   @Override
   public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
-    return manifest.startsWith("custody-") ? custody().fromBinary(bytes, manifest) : nodes().fromBinary(bytes, manifest);
+    if (manifest.startsWith("custody-")) {
+      return custody().fromBinary(bytes, manifest);
+    }
+    return manifest.startsWith("catalog-") ? catalog().fromBinary(bytes, manifest) : nodes().fromBinary(bytes, manifest);
   }
 
   /** Created on first use: the typed system's ref resolver is not ready while serializers are built. */
@@ -61,6 +69,15 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
     if (codec == null) {
       codec = new KeyCustodyCodec(resolver());
       custody = codec;
+    }
+    return codec;
+  }
+
+  private CatalogCodec catalog() {
+    CatalogCodec codec = catalog;
+    if (codec == null) {
+      codec = new CatalogCodec(resolver());
+      catalog = codec;
     }
     return codec;
   }

@@ -18,13 +18,13 @@ import org.opencluster.persistence.testing.TestSeals;
  * controller's configuration (serialization checks on, through the encrypting serializer) over
  * a fresh, unsealed H2 store.
  */
-final class EntityTestSystem implements AutoCloseable {
+public final class EntityTestSystem implements AutoCloseable {
 
   private final Storage storage = Storage.open(TestDatabases.freshH2());
   private final ActorSystem<Void> system;
   private final ActorTestKit kit;
 
-  EntityTestSystem(String name) {
+  public EntityTestSystem(String name) {
     system = ActorSystem.create(Behaviors.empty(), name, ActorSystemSetup.create(
         BootstrapSetup.create(ControllerConfig.load(EventSourcedBehaviorTestKit.config()
             .withFallback(ConfigFactory.parseString("""
@@ -35,11 +35,11 @@ final class EntityTestSystem implements AutoCloseable {
     kit = ActorTestKit.create(system);
   }
 
-  ActorSystem<Void> system() {
+  public ActorSystem<Void> system() {
     return system;
   }
 
-  ActorTestKit kit() {
+  public ActorTestKit kit() {
     return kit;
   }
 

@@ -64,7 +64,7 @@ class NodeSessionTest {
   private static final EntityTestSystem TEST_SYSTEM = new EntityTestSystem("node-session-test");
   private static final ActorSystem<Void> SYSTEM = TEST_SYSTEM.system();
   private static final ActorTestKit KIT = TEST_SYSTEM.kit();
-  private static final Pki PKI = new Pki();
+  private static final TestPki PKI = new TestPki();
 
   private MovableClock clock;
   private final List<X509Certificate> revoked = new CopyOnWriteArrayList<>();
@@ -87,7 +87,7 @@ class NodeSessionTest {
   @Test
   void anAgentWithTheNodesKey_enrols_andItsFirstHeartbeatActivatesTheNode() throws Exception {
     register(Bootstrap.REUSABLE);
-    Agent agent = new Agent(PKI.nodeKeys, "boot-a");
+    Agent agent = agentWith(PKI.nodeKeys, "boot-a");
     var enrolled = node.<EdgeReply>runCommand(r -> new Enrol(agent.hello(), r));
     assertThat(enrolled.reply().kind()).isEqualTo(EdgeReply.Kind.WELCOME);
     assertThat(enrolled.eventOfType(SessionOpened.class).session().bootId()).isEqualTo("boot-a");
@@ -110,7 +110,7 @@ class NodeSessionTest {
   void nodeAsCertificateAndKey_cannotSpeakForNodeB() throws Exception {
     register(Bootstrap.REUSABLE);
     KeyPair otherNode = EcKeys.generate();
-    Agent impostor = new Agent(otherNode, "boot-x");
+    Agent impostor = agentWith(otherNode, "boot-x");
     var refused = node.<EdgeReply>runCommand(r -> new Enrol(impostor.hello(), r));
     assertRefused(refused.reply(), Refused.Reason.NOT_AUTHENTICATED);
     assertThat(refused.hasNoEvents()).isTrue();
@@ -119,7 +119,7 @@ class NodeSessionTest {
   @Test
   void aReplayedHello_isRefused() throws Exception {
     register(Bootstrap.REUSABLE);
-    Agent agent = new Agent(PKI.nodeKeys, "boot-a");
+    Agent agent = agentWith(PKI.nodeKeys, "boot-a");
     ByteString hello = agent.hello();
     node.<EdgeReply>runCommand(r -> new Enrol(hello, r));
     var replayed = node.<EdgeReply>runCommand(r -> new Enrol(hello, r));
@@ -130,9 +130,9 @@ class NodeSessionTest {
   @Test
   void anEarlierHelloReplayedAfterTheEntityMoved_isRefused_andTheSessionGoesOn() throws Exception {
     register(Bootstrap.REUSABLE);
-    ByteString captured = new Agent(PKI.nodeKeys, "boot-a").hello();
+    ByteString captured = agentWith(PKI.nodeKeys, "boot-a").hello();
     clock.advance(Duration.ofSeconds(1));
-    Agent agent = new Agent(PKI.nodeKeys, "boot-a");
+    Agent agent = agentWith(PKI.nodeKeys, "boot-a");
     agent.complete(node.<EdgeReply>runCommand(r -> new Enrol(agent.hello(), r)).reply());
     node.restart(); // another controller takes the entity over: the nonces it had seen are gone
 
@@ -146,7 +146,7 @@ class NodeSessionTest {
   @Test
   void aHelloOutsideTheClockSkew_isRefused() throws Exception {
     register(Bootstrap.REUSABLE);
-    Agent agent = new Agent(PKI.nodeKeys, "boot-a");
+    Agent agent = agentWith(PKI.nodeKeys, "boot-a");
     ByteString hello = agent.hello();
     clock.advance(SETTINGS.helloMaxSkew().plusSeconds(1));
     assertRefused(node.<EdgeReply>runCommand(r -> new Enrol(hello, r)).reply(), Refused.Reason.NOT_AUTHENTICATED);
@@ -155,7 +155,7 @@ class NodeSessionTest {
   @Test
   void aNodeRegisteredWithoutACertificate_cannotEnrol() throws Exception {
     node.<StatusReply<Registration>>runCommand(r -> new Register("web-1", Map.of(), Duration.ofHours(24), r));
-    assertRefused(node.<EdgeReply>runCommand(r -> new Enrol(new Agent(PKI.nodeKeys, "b").hello(), r)).reply(),
+    assertRefused(node.<EdgeReply>runCommand(r -> new Enrol(agentWith(PKI.nodeKeys, "b").hello(), r)).reply(),
         Refused.Reason.NOT_AUTHENTICATED);
   }
 
@@ -186,7 +186,7 @@ class NodeSessionTest {
   @Test
   void aFrameOfAnUnknownSession_asksTheAgentToEnrol() throws Exception {
     enrolledAgent();
-    Frame stranger = Frame.parseFrom(new Agent(PKI.nodeKeys, "boot-z").fakeFrame());
+    Frame stranger = Frame.parseFrom(agentWith(PKI.nodeKeys, "boot-z").fakeFrame());
     var reply = node.<EdgeReply>runCommand(r -> new AgentFrame(stranger.toByteString(), r));
     Refused refused = assertRefused(reply.reply(), Refused.Reason.UNKNOWN_SESSION);
     assertThat(refused.getRetryable()).isTrue();
@@ -212,7 +212,7 @@ class NodeSessionTest {
   void anotherBootEnrollingWhileTheSessionIsLive_isAClone_andQuarantinesTheNode() throws Exception {
     enrolledAgent();
     clock.advance(Duration.ofSeconds(1));
-    Agent clone = new Agent(PKI.nodeKeys, "boot-clone");
+    Agent clone = agentWith(PKI.nodeKeys, "boot-clone");
     var reply = node.<EdgeReply>runCommand(r -> new Enrol(clone.hello(), r));
     assertRefused(reply.reply(), Refused.Reason.NODE_NOT_ACTIVE);
     assertThat(reply.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.CLONE_DETECTED);
@@ -223,7 +223,7 @@ class NodeSessionTest {
   void theSameBootEnrollingAgain_replacesTheSession_butTheOldSessionSpeakingAgainIsAClone() throws Exception {
     Agent first = enrolledAgent();
     clock.advance(Duration.ofSeconds(1));
-    Agent restarted = new Agent(PKI.nodeKeys, "boot-a");
+    Agent restarted = agentWith(PKI.nodeKeys, "boot-a");
     var replaced = node.<EdgeReply>runCommand(r -> new Enrol(restarted.hello(), r));
     assertThat(replaced.reply().kind()).isEqualTo(EdgeReply.Kind.WELCOME);
     restarted.complete(replaced.reply());
@@ -236,7 +236,7 @@ class NodeSessionTest {
   void aFrameWithTheReplacedSessionsIdButNotItsKey_isNoClone() throws Exception {
     Agent first = enrolledAgent();
     clock.advance(Duration.ofSeconds(1));
-    Agent restarted = new Agent(PKI.nodeKeys, "boot-a");
+    Agent restarted = agentWith(PKI.nodeKeys, "boot-a");
     restarted.complete(node.<EdgeReply>runCommand(r -> new Enrol(restarted.hello(), r)).reply());
 
     Frame forged = Frame.parseFrom(first.heartbeat()).toBuilder().setMac(ByteString.copyFrom(new byte[32])).build();
@@ -250,7 +250,7 @@ class NodeSessionTest {
   void aSilentSessionOfAReusableNode_mayBeReplacedByANewBoot() throws Exception {
     enrolledAgent();
     clock.advance(SETTINGS.sessionSilence().plusSeconds(1));
-    Agent rebooted = new Agent(PKI.nodeKeys, "boot-b");
+    Agent rebooted = agentWith(PKI.nodeKeys, "boot-b");
     var reply = node.<EdgeReply>runCommand(r -> new Enrol(rebooted.hello(), r));
     assertThat(reply.reply().kind()).isEqualTo(EdgeReply.Kind.WELCOME);
     assertThat(reply.state().stage()).isEqualTo(Stage.ACTIVE);
@@ -259,10 +259,10 @@ class NodeSessionTest {
   @Test
   void aSecondEnrolmentOfASingleUseNode_isACompromise() throws Exception {
     register(Bootstrap.SINGLE_USE);
-    Agent agent = new Agent(PKI.nodeKeys, "boot-a");
+    Agent agent = agentWith(PKI.nodeKeys, "boot-a");
     agent.complete(node.<EdgeReply>runCommand(r -> new Enrol(agent.hello(), r)).reply());
     clock.advance(SETTINGS.sessionSilence().plusSeconds(30));
-    var second = node.<EdgeReply>runCommand(r -> new Enrol(new Agent(PKI.nodeKeys, "boot-a").hello(), r));
+    var second = node.<EdgeReply>runCommand(r -> new Enrol(agentWith(PKI.nodeKeys, "boot-a").hello(), r));
     assertThat(second.eventOfType(NodeQuarantined.class).detail()).contains("single-use");
   }
 
@@ -275,7 +275,7 @@ class NodeSessionTest {
     var reply = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
     ControllerMessage told = agent.open(reply.reply());
     assertThat(told.getQuarantined().getReason()).isEqualTo(org.opencluster.protocol.agent.v1.Quarantined.Reason.OPERATOR);
-    assertRefused(node.<EdgeReply>runCommand(r -> new Enrol(new Agent(PKI.nodeKeys, "boot-a").hello(), r)).reply(),
+    assertRefused(node.<EdgeReply>runCommand(r -> new Enrol(agentWith(PKI.nodeKeys, "boot-a").hello(), r)).reply(),
         Refused.Reason.NODE_NOT_ACTIVE);
   }
 
@@ -311,7 +311,7 @@ class NodeSessionTest {
 
   private Agent enrolledAgent() throws Exception {
     register(Bootstrap.REUSABLE);
-    Agent agent = new Agent(PKI.nodeKeys, "boot-a");
+    Agent agent = agentWith(PKI.nodeKeys, "boot-a");
     agent.complete(node.<EdgeReply>runCommand(r -> new Enrol(agent.hello(), r)).reply());
     node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
     return agent;
@@ -332,79 +332,7 @@ class NodeSessionTest {
     }
   }
 
-  /** The agent side, with the real protocol code and its own clock. */
-  private final class Agent {
-    /** The agent's clock, starting where the controller's is when the agent starts. */
-    final MovableClock clock = new MovableClock(NodeSessionTest.this.clock.instant());
-    private final KeyPair nodeKeys;
-    private final String bootId;
-    private AgentHandshake handshake;
-    private AgentSession session;
-
-    Agent(KeyPair nodeKeys, String bootId) {
-      this.nodeKeys = nodeKeys;
-      this.bootId = bootId;
-    }
-
-    ByteString hello() {
-      try {
-        handshake = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "test", bootId, clock);
-      } catch (java.security.InvalidKeyException e) {
-        throw new IllegalStateException(e);
-      }
-      return handshake.hello().toByteString();
-    }
-
-    void complete(EdgeReply reply) throws Exception {
-      assertThat(reply.kind()).isEqualTo(EdgeReply.Kind.WELCOME);
-      session = handshake.complete(SignedWelcome.parseFrom(reply.message()),
-          CertificateValidator.trusting(List.of(PKI.root.certificate())), clock, 64 * 1024);
-    }
-
-    ByteString heartbeat() {
-      clock.advance(Duration.ofMillis(1));
-      return frame(AgentMessage.newBuilder().setHeartbeat(Heartbeat.newBuilder()
-          .setSentAtUnixMillis(clock.millis())).build());
-    }
-
-    ByteString frame(AgentMessage message) {
-      return session.channel().seal(message.toByteArray()).toByteString();
-    }
-
-    /** A well-formed frame of a session nobody opened. */
-    ByteString fakeFrame() {
-      return Frame.newBuilder().setNodeId("n-1").setSessionId(ByteString.copyFrom(new byte[16])).setSequence(1)
-          .setPayload(ByteString.copyFromUtf8("x")).setMac(ByteString.copyFrom(new byte[32])).build().toByteString();
-    }
-
-    ControllerMessage open(EdgeReply reply) throws Exception {
-      assertThat(reply.kind()).isEqualTo(EdgeReply.Kind.FRAME);
-      return ControllerMessage.parseFrom(session.channel().open(Frame.parseFrom(reply.message())));
-    }
-  }
-
-  /** A cluster PKI made at run time: root, agent CA, a controller, node n-1 and another node. */
-  private static final class Pki {
-    final CertificateAuthority root;
-    final KeyMaterial controller;
-    final KeyPair nodeKeys = EcKeys.generate();
-    final X509Certificate nodeCertificate;
-    final X509Certificate otherNodeCertificate;
-
-    Pki() {
-      try {
-        root = CertificateAuthority.createRoot(EcKeys.generate(), "test", Duration.ofDays(30), java.time.Clock.systemUTC());
-        CertificateAuthority agents = root.createAgentCa(EcKeys.generate(), Duration.ofDays(20));
-        KeyPair controllerKeys = EcKeys.generate();
-        X509Certificate controllerCertificate = root.issue(Identity.controller("ctl-1"), controllerKeys.getPublic(),
-            Duration.ofDays(10), SubjectAltNames.NONE);
-        controller = new KeyMaterial(controllerKeys.getPrivate(), List.of(controllerCertificate), List.of(root.certificate()));
-        nodeCertificate = agents.issue(Identity.node("n-1"), nodeKeys.getPublic(), Duration.ofDays(2), SubjectAltNames.NONE);
-        otherNodeCertificate = agents.issue(Identity.node("n-2"), EcKeys.generate().getPublic(), Duration.ofDays(2),
-            SubjectAltNames.NONE);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }
+  private Agent agentWith(KeyPair keys, String bootId) {
+    return new Agent("n-1", keys, bootId, clock.instant(), PKI);
   }
 }

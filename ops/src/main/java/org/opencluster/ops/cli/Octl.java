@@ -3,8 +3,10 @@ package org.opencluster.ops.cli;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.ca.CaCommand;
 import org.opencluster.ops.cli.dev.DevCommand;
+import org.opencluster.ops.cli.file.FileCommand;
 import org.opencluster.ops.cli.node.NodeCommand;
 import org.opencluster.ops.cli.operator.OperatorCommand;
+import org.opencluster.ops.cli.secret.SecretCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,8 +19,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Octl.Version.class,
     description = "Operate an OpenCluster controller cluster.",
-    subcommands = {CaCommand.class, NodeCommand.class, OperatorCommand.class, DevCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {CaCommand.class, NodeCommand.class, FileCommand.class, SecretCommand.class, OperatorCommand.class,
+        DevCommand.class, CommandLine.HelpCommand.class})
 public final class Octl extends CommandGroup {
 
   public static final int FAILURE = 1;

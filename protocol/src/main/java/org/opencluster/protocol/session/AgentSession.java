@@ -47,6 +47,15 @@ public final class AgentSession implements AutoCloseable {
     return SealedBox.open(ephemeral, context, box, associatedData);
   }
 
+  /**
+   * Opens a secure file's content sealed to this boot ({@link SecureFileBox}).
+   *
+   * @throws SealedBoxException if it was sealed to another key, node, name or version, or altered
+   */
+  public SecretBytes openSecureFile(String name, long version, byte[] box) throws SealedBoxException {
+    return SealedBox.open(ephemeral, SecureFileBox.CONTEXT, box, SecureFileBox.associatedData(channel.nodeId(), name, version));
+  }
+
   @Override
   public void close() {
     channel.close();

@@ -1,0 +1,319 @@
+package org.opencluster.controller.node;
+
+import com.google.protobuf.ByteString;
+import java.security.InvalidKeyException;
+import java.security.SecureRandom;
+import java.security.interfaces.ECPublicKey;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.opencluster.controller.files.FileCatalog.Catalog;
+import org.opencluster.controller.files.FileDefinition;
+import org.opencluster.controller.files.FileDefinition.GeneratedSource;
+import org.opencluster.controller.files.FileDefinition.StaticSource;
+import org.opencluster.controller.files.FileDefinition.TemplateSource;
+import org.opencluster.controller.files.SharedSecret;
+import org.opencluster.controller.files.Template;
+import org.opencluster.controller.node.NodeEntity.FileSecretsGenerated;
+import org.opencluster.controller.node.NodeEntity.FileStatus;
+import org.opencluster.controller.node.NodeEntity.GeneratedSecret;
+import org.opencluster.controller.node.NodeEntity.NodeFacts;
+import org.opencluster.controller.node.NodeEntity.Session;
+import org.opencluster.protocol.agent.v1.Ack;
+import org.opencluster.protocol.agent.v1.ControllerMessage;
+import org.opencluster.protocol.agent.v1.FileOutcome;
+import org.opencluster.protocol.agent.v1.InfoSet;
+import org.opencluster.protocol.agent.v1.SecureFile;
+import org.opencluster.protocol.crypto.EcKeys;
+import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.session.SecureFileBox;
+import org.slf4j.Logger;
+
+/**
+ * The secure files of one node's agent, for its entity: which files the node should hold now
+ * (selector against its id and labels), the secrets to generate for it, whether its agent is
+ * behind, and the InfoSet that brings it up to date, every file's content sealed to the agent's
+ * one-off key of this boot.
+ *
+ * <p>Every InfoSet is complete (whatever it does not name, the agent removes), so an agent that
+ * missed a change, or a controller that took over the entity, needs no history: the next set puts
+ * the agent right. A set goes out when what the node should hold differs from what its agent
+ * acknowledged, and again if unacknowledged after {@code resend-after}. Plaintext lives only while
+ * one file is sealed, and is wiped at once. What an agent acknowledged is kept in memory only: a
+ * new incarnation of the entity sends the set once more, which the agent applies as unchanged.
+ */
+final class NodeFiles {
+
+  /** Parts are kept well under the frame limit: the InfoSet's own fields and the frame's come on top. */
+  static final int PART_BYTES = 160 * 1024;
+  private static final char[] PASSWORD_ALPHABET =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
+
+  /** A file the node should hold, and what its content depends on. */
+  record Wanted(FileDefinition definition, String fingerprint) {}
+
+  private final String nodeId;
+  private final FileSource source;
+  private final Logger log;
+  private final SecureRandom random = new SecureRandom();
+  private long sentVersion;
+  private Map<String, String> sentFingerprints = Map.of();
+  private Instant sentAt = Instant.EPOCH;
+  private long ackedVersion;
+  private Map<String, String> ackedFingerprints = Map.of();
+  private final Map<String, FileStatus> statuses = new TreeMap<>();
+
+  NodeFiles(String nodeId, FileSource source, Logger log) {
+    this.nodeId = nodeId;
+    this.source = source;
+    this.log = log;
+  }
+
+  /** Whether this controller has read the catalog yet: until then nothing is sent (nor removed). */
+  boolean ready() {
+    return source.catalog().loaded();
+  }
+
+  Catalog catalog() {
+    return source.catalog().current();
+  }
+
+  /** The files {@code facts}' node should hold, by name. */
+  List<Wanted> wanted(NodeFacts facts, Map<String, GeneratedSecret> generated, Catalog catalog) {
+    List<Wanted> wanted = new ArrayList<>();
+    for (FileDefinition definition : new TreeMap<>(catalog.files()).values()) {
+      if (!definition.selector().matches(facts.nodeId(), facts.labels())) {
+        continue;
+      }
+      StringBuilder fingerprint = new StringBuilder().append(definition.version());
+      if (definition.source() instanceof TemplateSource t) {
+        for (String secret : t.secrets()) {
+          SharedSecret shared = catalog.secrets().get(secret);
+          fingerprint.append('|').append(secret).append('@').append(shared == null ? 0 : shared.version());
+        }
+        fingerprint.append("|node:").append(facts.name()).append(new TreeMap<>(facts.labels()));
+      } else if (definition.source() instanceof GeneratedSource) {
+        GeneratedSecret secret = generated.get(definition.name());
+        fingerprint.append("|generated:").append(secret == null ? "none" : secret.generatedAt().toEpochMilli());
+      }
+      wanted.add(new Wanted(definition, fingerprint.toString()));
+    }
+    return wanted;
+  }
+
+  /**
+   * The secrets to make for generated files that have none (or one made for an earlier version of
+   * their definition), and those to forget (their file no longer applies); null if nothing changes.
+   */
+  FileSecretsGenerated generate(List<Wanted> wanted, Map<String, GeneratedSecret> generated, Instant now) {
+    List<GeneratedSecret> made = new ArrayList<>();
+    Map<String, Boolean> keep = new TreeMap<>();
+    for (Wanted w : wanted) {
+      if (w.definition().source() instanceof GeneratedSource g) {
+        keep.put(w.definition().name(), true);
+        GeneratedSecret existing = generated.get(w.definition().name());
+        if (existing == null || existing.definitionVersion() != w.definition().version()) {
+          made.add(new GeneratedSecret(w.definition().name(), w.definition().version(), make(g), now));
+        }
+      }
+    }
+    List<String> dropped = generated.keySet().stream().filter(name -> !keep.containsKey(name)).sorted().toList();
+    return made.isEmpty() && dropped.isEmpty() ? null : new FileSecretsGenerated(made, dropped);
+  }
+
+  /**
+   * Whether the agent needs a new set: what it should hold is not what it acknowledged, and no set
+   * carrying it is on its way (or one has been for longer than {@code resend-after}).
+   *
+   * @param agentVersion the set version the agent says it applied (its heartbeat)
+   */
+  boolean due(List<Wanted> wanted, long agentVersion, Instant now) {
+    if (!ready()) {
+      return false;
+    }
+    if (agentVersion == sentVersion && sentVersion > ackedVersion) {
+      // Its acknowledgement was lost; the heartbeat says the set arrived.
+      ackedVersion = sentVersion;
+      ackedFingerprints = sentFingerprints;
+    }
+    Map<String, String> fingerprints = fingerprints(wanted);
+    if (fingerprints.equals(ackedFingerprints) && agentVersion == ackedVersion) {
+      return false;
+    }
+    boolean inFlight = sentVersion > ackedVersion && fingerprints.equals(sentFingerprints);
+    return !inFlight || !now.isBefore(sentAt.plus(source.resendAfter()));
+  }
+
+  /**
+   * The complete set for the agent of {@code session}, in parts that each fit a frame. A file that
+   * cannot be made (a template reading a label the node lacks, content that does not decrypt) is
+   * left out, with why in its status.
+   */
+  List<ControllerMessage> build(Session session, NodeFacts facts, List<Wanted> wanted,
+      Map<String, GeneratedSecret> generated, Catalog catalog, long agentVersion, Instant now) {
+    long version = Math.max(Math.max(sentVersion, ackedVersion), agentVersion) + 1;
+    ECPublicKey agentKey;
+    try {
+      agentKey = EcKeys.decodePoint(session.agentKey().toByteArray());
+    } catch (InvalidKeyException e) {
+      throw new IllegalStateException("node " + nodeId + ": the session's agent key is not a P-256 point", e);
+    }
+    List<SecureFile> files = new ArrayList<>();
+    Map<String, FileStatus> next = new TreeMap<>();
+    for (Wanted w : wanted) {
+      FileDefinition definition = w.definition();
+      try (SecretBytes content = content(definition, facts, generated, catalog)) {
+        byte[] sealed = SecureFileBox.seal(agentKey, nodeId, definition.name(), definition.version(), content);
+        files.add(SecureFile.newBuilder().setName(definition.name()).setVersion(definition.version())
+            .setPath(definition.path()).setOwner(definition.owner()).setGroup(definition.group())
+            .setMode(definition.mode()).setDelivery(SecureFile.Delivery.valueOf(definition.delivery().name()))
+            .addAllReloadCommand(definition.reload()).setSealedContent(ByteString.copyFrom(sealed)).build());
+        next.put(definition.name(), new FileStatus(definition.name(), definition.version(), FileStatus.Result.PENDING, ""));
+      } catch (Template.TemplateException | RuntimeException | InvalidKeyException e) {
+        String why = e instanceof Template.TemplateException ? "template: " + e.getMessage()
+            : "could not be made: " + e.getMessage();
+        log.warn("Node {}: secure file {} v{} {}", nodeId, definition.name(), definition.version(), why);
+        next.put(definition.name(), new FileStatus(definition.name(), definition.version(), FileStatus.Result.FAILED, why));
+      }
+    }
+    statuses.clear();
+    statuses.putAll(next);
+    sentVersion = version;
+    sentFingerprints = fingerprints(wanted);
+    sentAt = now;
+    return parts(version, files);
+  }
+
+  /** The agent applied a set: its outcomes become the files' statuses. */
+  void acknowledged(Ack ack) {
+    if (ack.getInfoSetVersion() != sentVersion) {
+      return;
+    }
+    ackedVersion = sentVersion;
+    ackedFingerprints = sentFingerprints;
+    for (FileOutcome outcome : ack.getFilesList()) {
+      FileStatus known = statuses.get(outcome.getName());
+      if (known == null) {
+        continue;
+      }
+      FileStatus.Result result = switch (outcome.getResult()) {
+        case APPLIED -> FileStatus.Result.APPLIED;
+        case RELOAD_FAILED -> FileStatus.Result.RELOAD_FAILED;
+        default -> FileStatus.Result.FAILED;
+      };
+      statuses.put(outcome.getName(), new FileStatus(outcome.getName(), outcome.getVersion(), result,
+          AgentLink.printable(outcome.getDetail())));
+    }
+  }
+
+  /** A new session (a new boot of the agent): it holds nothing yet. */
+  void sessionOpened() {
+    ackedFingerprints = Map.of();
+    sentFingerprints = Map.of();
+    ackedVersion = 0;
+    sentAt = Instant.EPOCH;
+    statuses.clear();
+  }
+
+  List<FileStatus> statuses() {
+    return List.copyOf(statuses.values());
+  }
+
+  private SecretBytes content(FileDefinition definition, NodeFacts facts, Map<String, GeneratedSecret> generated,
+      Catalog catalog) throws Template.TemplateException {
+    if (definition.source() instanceof StaticSource s) {
+      return source.cipher().decrypt(s.encryptedContent().toByteArray(), FileDefinition.contentAssociatedData(definition.name()));
+    } else if (definition.source() instanceof TemplateSource t) {
+      try (SecretBytes text = source.cipher().decrypt(t.encryptedText().toByteArray(),
+          FileDefinition.templateAssociatedData(definition.name()))) {
+        byte[] bytes = text.copyBytes();
+        try {
+          return Template.parse(bytes).render(bytes, new Template.NodeView(facts.nodeId(), facts.name(), facts.labels()),
+              (secret, field) -> field(catalog, secret, field));
+        } finally {
+          java.util.Arrays.fill(bytes, (byte) 0);
+        }
+      }
+    } else if (definition.source() instanceof GeneratedSource g) {
+      GeneratedSecret secret = generated.get(definition.name());
+      if (secret == null || secret.definitionVersion() != definition.version()) {
+        throw new IllegalStateException("its generated secret is not made yet");
+      }
+      return encode(secret.value(), g);
+    }
+    throw new IllegalStateException("unknown source " + definition.source().kind());
+  }
+
+  private SecretBytes field(Catalog catalog, String secret, String field) throws Template.TemplateException {
+    SharedSecret shared = catalog.secrets().get(secret);
+    if (shared == null || !shared.encryptedFields().containsKey(field)) {
+      throw new Template.TemplateException("secret '" + secret + "' has no field '" + field + "'");
+    }
+    return source.cipher().decrypt(shared.encryptedFields().get(field).toByteArray(),
+        SharedSecret.fieldAssociatedData(secret, field));
+  }
+
+  private SecretBytes make(GeneratedSource generator) {
+    return switch (generator.generator()) {
+      case RANDOM_PASSWORD -> {
+        byte[] password = new byte[generator.length()];
+        for (int i = 0; i < password.length; i++) {
+          password[i] = (byte) PASSWORD_ALPHABET[random.nextInt(PASSWORD_ALPHABET.length)];
+        }
+        yield SecretBytes.adopt(password);
+      }
+      case RANDOM_KEY -> SecretBytes.random(generator.length());
+    };
+  }
+
+  private static SecretBytes encode(SecretBytes value, GeneratedSource generator) {
+    if (generator.generator() == FileDefinition.Generator.RANDOM_PASSWORD || generator.encoding() == FileDefinition.Encoding.RAW) {
+      return value.copy();
+    }
+    byte[] raw = value.copyBytes();
+    try {
+      byte[] encoded = generator.encoding() == FileDefinition.Encoding.HEX
+          ? HexFormat.of().formatHex(raw).getBytes(java.nio.charset.StandardCharsets.US_ASCII)
+          : Base64.getEncoder().encode(raw);
+      return SecretBytes.adopt(encoded);
+    } finally {
+      java.util.Arrays.fill(raw, (byte) 0);
+    }
+  }
+
+  private static Map<String, String> fingerprints(List<Wanted> wanted) {
+    Map<String, String> fingerprints = new LinkedHashMap<>();
+    wanted.forEach(w -> fingerprints.put(w.definition().name(), w.fingerprint()));
+    return fingerprints;
+  }
+
+  private static List<ControllerMessage> parts(long version, List<SecureFile> files) {
+    List<List<SecureFile>> parts = new ArrayList<>();
+    List<SecureFile> current = new ArrayList<>();
+    int size = 0;
+    for (SecureFile file : files) {
+      if (!current.isEmpty() && size + file.getSerializedSize() > PART_BYTES) {
+        parts.add(current);
+        current = new ArrayList<>();
+        size = 0;
+      }
+      current.add(file);
+      size += file.getSerializedSize() + 8;
+    }
+    parts.add(current);
+    List<ControllerMessage> messages = new ArrayList<>();
+    for (int i = 0; i < parts.size(); i++) {
+      InfoSet.Builder set = InfoSet.newBuilder().setVersion(version).setComplete(true).addAllFiles(parts.get(i));
+      if (parts.size() > 1) {
+        set.setPart(i + 1).setParts(parts.size());
+      }
+      messages.add(ControllerMessage.newBuilder().setInfoSet(set).build());
+    }
+    return messages;
+  }
+}
