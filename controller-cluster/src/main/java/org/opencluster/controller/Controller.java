@@ -208,7 +208,7 @@ public final class Controller implements AutoCloseable {
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
               new NodeRoutes.Services(agentCa, registrar, sharding, serving),
-              new FileRoutes.Services(FileCatalog.ref(system), localCatalog, cipher, serving)).routes())
+              new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving)).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
           () -> api.unbind().thenApply(unbound -> Done.getInstance()));

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.opencluster.agent.files.FilesSettings;
 import org.opencluster.protocol.pki.Identity;
 
 /**
@@ -24,10 +25,11 @@ import org.opencluster.protocol.pki.Identity;
  * @param backoffMin the first pause before trying another edge; doubled on each failure, with jitter
  * @param backoffMax the longest pause
  * @param maxReconnectsPerMinute a bound on reconnection attempts, whatever the backoff says
+ * @param files how secure files are kept and served
  */
 public record AgentSettings(String nodeId, List<Edge> edges, Path bundle, String listenHost, int listenPort,
     Path bootIdFile, Duration enrolTimeout, int missedAcks, Duration backoffMin, Duration backoffMax,
-    int maxReconnectsPerMinute) {
+    int maxReconnectsPerMinute, FilesSettings files) {
 
   /** A controller's edge. */
   public record Edge(String host, int port) {
@@ -102,7 +104,8 @@ public record AgentSettings(String nodeId, List<Edge> edges, Path bundle, String
       }
       return new AgentSettings(nodeId, edges, bundle, c.getString("listen.host"), c.getInt("listen.port"),
           Path.of(c.getString("boot-id-file")), c.getDuration("enrol-timeout"), missedAcks,
-          c.getDuration("backoff.min"), c.getDuration("backoff.max"), c.getInt("backoff.max-reconnects-per-minute"));
+          c.getDuration("backoff.min"), c.getDuration("backoff.max"), c.getInt("backoff.max-reconnects-per-minute"),
+          FilesSettings.create(config));
     } catch (ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }

@@ -14,6 +14,8 @@ public final class AgentState {
   private final AtomicLong acknowledgements = new AtomicLong();
   private final AtomicLong failovers = new AtomicLong();
   private final AtomicLong enrolments = new AtomicLong();
+  private volatile int filesServed;
+  private volatile long infoSetVersion;
 
   void established(String controller, Instant leaseExpiresAt) {
     this.controller = controller;
@@ -39,6 +41,21 @@ public final class AgentState {
     holdingSecrets = false;
   }
 
+  void filesServed(int served, long version) {
+    this.filesServed = served;
+    this.infoSetVersion = version;
+  }
+
+  /** Secure files and pipes served after the last applied set. */
+  public int filesServed() {
+    return filesServed;
+  }
+
+  /** The last node information set applied. */
+  public long infoSetVersion() {
+    return infoSetVersion;
+  }
+
   /** The controller that signed the current session's Welcome. */
   public Optional<String> controller() {
     return Optional.ofNullable(controller);
@@ -48,7 +65,7 @@ public final class AgentState {
     return Optional.ofNullable(leaseExpiresAt);
   }
 
-  /** Whether a session key (and, with the secure-files issue, files) is in memory. */
+  /** Whether a session key is in memory. */
   public boolean holdingSecrets() {
     return holdingSecrets;
   }

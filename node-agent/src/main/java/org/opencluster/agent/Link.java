@@ -6,23 +6,38 @@ import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.AbstractActorWithTimers;
 import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.Props;
 import org.apache.pekko.event.Logging;
 import org.apache.pekko.event.LoggingAdapter;
+import org.opencluster.agent.files.Delivery;
+import org.opencluster.agent.files.FileOutcome;
+import org.opencluster.agent.files.LockedSecret;
+import org.opencluster.agent.files.SecureFiles;
+import org.opencluster.protocol.agent.v1.Ack;
 import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.ControllerMessage;
 import org.opencluster.protocol.agent.v1.Frame;
 import org.opencluster.protocol.agent.v1.Heartbeat;
 import org.opencluster.protocol.agent.v1.HeartbeatAck;
+import org.opencluster.protocol.agent.v1.InfoSet;
+import org.opencluster.protocol.agent.v1.SecureFile;
 import org.opencluster.protocol.agent.v1.Quarantined;
 import org.opencluster.protocol.agent.v1.Refused;
 import org.opencluster.protocol.agent.v1.SignedWelcome;
+import org.opencluster.protocol.crypto.SealedBoxException;
+import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.pki.CertificateValidator;
 import org.opencluster.protocol.session.AgentHandshake;
 import org.opencluster.protocol.session.AgentSession;
@@ -36,6 +51,12 @@ import org.opencluster.protocol.session.HandshakeException;
  * again only when a controller says the session is unknown. It stops, wiping what it holds, when
  * its lease lapses unrenewed, when it is told it is quarantined or refused, or when the node's
  * lifetime ends.
+ *
+ * <p>Node information sets arrive after heartbeat acknowledgements: each file's content is opened
+ * with this boot's one-off key straight into locked memory, the set is applied by {@link
+ * SecureFiles} on a thread of its own (reload commands may take a while), and the outcome is
+ * acknowledged. Files outlive a failed-over or re-enrolled session (the lease still holds), and
+ * are wiped with everything else when the agent stops.
  */
 final class Link extends AbstractActorWithTimers {
 
@@ -54,6 +75,9 @@ final class Link extends AbstractActorWithTimers {
 
   private record Resume() {}
 
+  /** A set was applied (on the files thread). */
+  private record Applied(long version, List<FileOutcome> outcomes) {}
+
   private final AgentSettings settings;
   private final PrivateKey nodeKey;
   private final CertificateValidator controllers;
@@ -64,6 +88,15 @@ final class Link extends AbstractActorWithTimers {
   private final AgentState state;
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
   private final Deque<Instant> reconnects = new ArrayDeque<>();
+  private final SecureFiles files;
+  private final ExecutorService applying = Executors.newSingleThreadExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "secure-files");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private final TreeMap<Integer, InfoSet> parts = new TreeMap<>();
+  private long partsVersion;
+  private long appliedVersion;
 
   private int edgeIndex;
   private int attempt;
@@ -75,8 +108,9 @@ final class Link extends AbstractActorWithTimers {
   private boolean stopped;
 
   private Link(AgentSettings settings, PrivateKey nodeKey, CertificateValidator controllers, String bootId, Clock clock,
-      CompletableFuture<Agent.Outcome> outcome, AgentState state) {
+      CompletableFuture<Agent.Outcome> outcome, AgentState state, SecureFiles files) {
     this.settings = settings;
+    this.files = files;
     this.nodeKey = nodeKey;
     this.controllers = controllers;
     this.bootId = bootId;
@@ -87,8 +121,8 @@ final class Link extends AbstractActorWithTimers {
   }
 
   static Props props(AgentSettings settings, PrivateKey nodeKey, CertificateValidator controllers, String bootId,
-      Clock clock, CompletableFuture<Agent.Outcome> outcome, AgentState state) {
-    return Props.create(Link.class, () -> new Link(settings, nodeKey, controllers, bootId, clock, outcome, state));
+      Clock clock, CompletableFuture<Agent.Outcome> outcome, AgentState state, SecureFiles files) {
+    return Props.create(Link.class, () -> new Link(settings, nodeKey, controllers, bootId, clock, outcome, state, files));
   }
 
   @Override
@@ -100,6 +134,8 @@ final class Link extends AbstractActorWithTimers {
   @Override
   public void postStop() {
     wipe();
+    files.wipeAll();
+    applying.shutdownNow();
   }
 
   @Override
@@ -113,6 +149,7 @@ final class Link extends AbstractActorWithTimers {
         .match(Beat.class, b -> beat())
         .match(Resume.class, r -> resume())
         .match(CheckLease.class, c -> checkLease())
+        .match(Applied.class, this::applied)
         .matchAny(message -> log.warning("Ignored a {} from {}", message.getClass().getSimpleName(), getSender()))
         .build();
   }
@@ -182,6 +219,8 @@ final class Link extends AbstractActorWithTimers {
     Heartbeat heartbeat = Heartbeat.newBuilder()
         .setSentAtUnixMillis(clock.millis())
         .setMonotonicMillis((System.nanoTime() - startedNanos) / 1_000_000)
+        .setInfoSetVersion(appliedVersion)
+        .setFilesServed(files.served())
         .build();
     gateway().tell(session.channel().seal(AgentMessage.newBuilder().setHeartbeat(heartbeat).build().toByteArray()),
         getSelf());
@@ -215,10 +254,114 @@ final class Link extends AbstractActorWithTimers {
     switch (message.getBodyCase()) {
       case HEARTBEAT_ACK -> acknowledged(message.getHeartbeatAck());
       case QUARANTINED -> quarantined(message.getQuarantined());
-      case INFO_SET -> log.info("Received node information set version {} (delivery arrives with the secure-files "
-          + "issue)", message.getInfoSet().getVersion());
+      case INFO_SET -> infoSet(message.getInfoSet());
       default -> log.warning("Ignored an empty controller message");
     }
+  }
+
+  // ---- secure files -------------------------------------------------------------------------
+
+  /** A set, or a part of one: once every part is here, its files are opened and applied. */
+  private void infoSet(InfoSet set) {
+    if (set.getVersion() <= appliedVersion) {
+      log.debug("Ignored node information set {}: {} is applied", set.getVersion(), appliedVersion);
+      return;
+    }
+    int count = Math.max(set.getParts(), 1);
+    int part = Math.max(set.getPart(), 1);
+    if (part > count || count > 64) {
+      log.warning("Ignored node information set {}: part {} of {}", set.getVersion(), part, count);
+      return;
+    }
+    if (set.getVersion() != partsVersion) {
+      parts.clear();
+      partsVersion = set.getVersion();
+    }
+    parts.put(part, set);
+    if (parts.size() < count) {
+      return;
+    }
+    List<SecureFile> received = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
+    boolean complete = false;
+    for (InfoSet p : parts.values()) {
+      received.addAll(p.getFilesList());
+      removed.addAll(p.getRemovedFilesList());
+      complete |= p.getComplete();
+    }
+    parts.clear();
+    long version = set.getVersion();
+    List<FileOutcome> refused = new ArrayList<>();
+    List<Delivery> deliveries = new ArrayList<>();
+    for (SecureFile file : received) {
+      Delivery delivery = open(file, refused);
+      if (delivery != null) {
+        deliveries.add(delivery);
+      }
+    }
+    boolean whole = complete;
+    log.info("Applying node information set {}: {} files", version, deliveries.size());
+    applying.execute(() -> {
+      List<FileOutcome> outcomes = new ArrayList<>(refused);
+      try {
+        outcomes.addAll(files.apply(deliveries, removed, whole));
+      } catch (RuntimeException e) {
+        log.error("Applying node information set {} failed: {}", version, e.getMessage());
+      }
+      getSelf().tell(new Applied(version, outcomes), getSelf());
+    });
+  }
+
+  /** The file with its content opened into locked memory, or null (and why, in {@code refused}). */
+  private Delivery open(SecureFile file, List<FileOutcome> refused) {
+    Delivery.Kind kind = switch (file.getDelivery()) {
+      case TMPFS -> Delivery.Kind.TMPFS;
+      case FIFO -> Delivery.Kind.FIFO;
+      default -> null;
+    };
+    if (kind == null) {
+      refused.add(new FileOutcome(file.getName(), file.getVersion(), FileOutcome.Result.FAILED,
+          "unknown delivery mode " + file.getDeliveryValue()));
+      return null;
+    }
+    try (SecretBytes content = session.openSecureFile(file.getName(), file.getVersion(), file.getSealedContent().toByteArray())) {
+      LockedSecret locked = LockedSecret.copyOf(content);
+      return new Delivery(file.getName(), file.getVersion(), Path.of(file.getPath()), file.getOwner(), file.getGroup(),
+          file.getMode(), kind, file.getReloadCommandList(), locked);
+    } catch (SealedBoxException | RuntimeException e) {
+      log.warning("Secure file {} v{} refused: {}", file.getName(), file.getVersion(), e.getMessage());
+      refused.add(new FileOutcome(file.getName(), file.getVersion(), FileOutcome.Result.FAILED,
+          "its content does not open with this boot's key: " + e.getMessage()));
+      return null;
+    }
+  }
+
+  private void applied(Applied applied) {
+    if (stopped) {
+      return;
+    }
+    appliedVersion = Math.max(appliedVersion, applied.version());
+    for (FileOutcome outcome : applied.outcomes()) {
+      if (outcome.result() == FileOutcome.Result.FAILED || outcome.result() == FileOutcome.Result.RELOAD_FAILED) {
+        log.warning("Secure file {} v{}: {} ({})", outcome.name(), outcome.version(), outcome.result(), outcome.detail());
+      }
+    }
+    state.filesServed(files.served(), appliedVersion);
+    if (session == null) {
+      return;
+    }
+    Ack.Builder ack = Ack.newBuilder().setInfoSetVersion(applied.version());
+    for (FileOutcome outcome : applied.outcomes()) {
+      ack.addFiles(org.opencluster.protocol.agent.v1.FileOutcome.newBuilder().setName(outcome.name())
+          .setVersion(outcome.version()).setDetail(outcome.detail())
+          .setResult(switch (outcome.result()) {
+            case APPLIED, UNCHANGED -> org.opencluster.protocol.agent.v1.FileOutcome.Result.APPLIED;
+            case RELOAD_FAILED -> org.opencluster.protocol.agent.v1.FileOutcome.Result.RELOAD_FAILED;
+            case FAILED -> org.opencluster.protocol.agent.v1.FileOutcome.Result.FAILED;
+          }));
+    }
+    gateway().tell(session.channel().seal(AgentMessage.newBuilder().setAck(ack).build().toByteArray()), getSelf());
+    log.info("Applied node information set {}: {} files served", applied.version(), files.served());
   }
 
   private void acknowledged(HeartbeatAck ack) {
@@ -304,6 +447,7 @@ final class Link extends AbstractActorWithTimers {
     }
     getTimers().cancelAll();
     wipe();
+    files.wipeAll();
     outcome.complete(why);
     getContext().stop(getSelf());
   }

@@ -29,8 +29,6 @@ import org.opencluster.persistence.testing.TestDatabases;
  */
 class AgentProcessIT {
 
-  private static final Path LAUNCHER = Path.of(System.getProperty("opencluster.home", "..")).toAbsolutePath().normalize()
-      .resolve("bin/opencluster");
   private static final Pattern ENROLLED = Pattern.compile("Enrolled with opencluster://controller/ctl-\\d at (\\S+):");
 
   @TempDir
@@ -108,33 +106,15 @@ class AgentProcessIT {
     }
   }
 
-  /** Started as a service would be: one configuration file, naming the bundle. */
   private Process startAgent(Path bundle, Path log, String bootId) throws IOException {
-    Path bootIdFile = Files.writeString(tmp.resolve(bootId + ".id"), bootId + "\n");
-    Path config = Files.writeString(tmp.resolve(bootId + ".conf"), """
-        opencluster.agent {
-          bundle = "%s"
-          boot-id-file = "%s"
-          enrol-timeout = 2s
-          backoff { min = 100ms, max = 1s }
-        }
-        """.formatted(bundle, bootIdFile));
-    ProcessBuilder builder = new ProcessBuilder(LAUNCHER.toString(), "agent", "--config", config.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
-    builder.environment().keySet().removeIf(k -> k.startsWith("OPENCLUSTER_"));
-    return builder.start();
+    return Testbed.startAgentProcess(tmp, bundle, log, bootId);
   }
 
   private static Instant leaseOf(Testbed testbed, Controller controller) throws Exception {
     return Instant.parse(testbed.status(controller, "web-1").path("leaseExpiresAt").asText());
   }
 
-  /** kill -SIGNAL on the agent's JVM (the launcher execs java, so the process is the JVM). */
   private static void signal(String signal, Process process) throws Exception {
-    // bash's own kill: /bin/kill (procps) is not on every fresh machine, bash is.
-    Process kill = new ProcessBuilder("bash", "-c", "kill -" + signal + " " + process.pid()).start();
-    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
-    assertThat(kill.exitValue()).isZero();
+    Testbed.signal(signal, process);
   }
 }

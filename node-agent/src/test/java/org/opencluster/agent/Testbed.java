@@ -146,6 +146,39 @@ final class Testbed implements AutoCloseable {
     return "127.0.0.1:" + controller.edge().port();
   }
 
+  /** The launcher of this checkout. */
+  static final Path LAUNCHER = Path.of(System.getProperty("opencluster.home", "..")).toAbsolutePath().normalize()
+      .resolve("bin/opencluster");
+
+  /**
+   * An agent process started as a service would be: 'opencluster agent --config FILE', one
+   * configuration file (written in {@code directory}) naming the bundle; output to {@code log}.
+   */
+  static Process startAgentProcess(Path directory, Path bundle, Path log, String bootId) throws java.io.IOException {
+    Path bootIdFile = Files.writeString(directory.resolve(bootId + ".id"), bootId + "\n");
+    Path config = Files.writeString(directory.resolve(bootId + ".conf"), """
+        opencluster.agent {
+          bundle = "%s"
+          boot-id-file = "%s"
+          enrol-timeout = 2s
+          backoff { min = 100ms, max = 1s }
+        }
+        """.formatted(bundle, bootIdFile));
+    ProcessBuilder builder = new ProcessBuilder(LAUNCHER.toString(), "agent", "--config", config.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("OPENCLUSTER_"));
+    return builder.start();
+  }
+
+  /** kill -SIGNAL on an agent's JVM (the launcher execs java, so the process is the JVM). */
+  static void signal(String signal, Process process) throws Exception {
+    // bash's own kill: /bin/kill (procps) is not on every fresh machine, bash is.
+    Process kill = new ProcessBuilder("bash", "-c", "kill -" + signal + " " + process.pid()).start();
+    assertThat(kill.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).isZero();
+  }
+
   static String text(Path file) throws Exception {
     return Files.readString(file, StandardCharsets.UTF_8);
   }

@@ -74,11 +74,12 @@ public final class FileRoutes extends AllDirectives {
   /**
    * What the routes need from the controller.
    *
-   * @param catalog the catalog entity, wherever it runs
+   * @param catalog the catalog entity, wherever it runs (asked for only while serving: its sharding
+   *     starts at unseal)
    * @param local this controller's copy, told to refresh after a change made here
    */
-  public record Services(EntityRef<FileCatalog.Command> catalog, LocalCatalog local, ContentCipher cipher,
-      BooleanSupplier serving) {}
+  public record Services(java.util.function.Supplier<EntityRef<FileCatalog.Command>> catalog, LocalCatalog local,
+      ContentCipher cipher, BooleanSupplier serving) {}
 
   /** The body of {@code PUT /v1/files/NAME}. */
   public record FileRequest(String path, String owner, String group, String mode, String delivery, List<String> reload,
@@ -409,7 +410,7 @@ public final class FileRoutes extends AllDirectives {
     if (!services.serving().getAsBoolean()) {
       throw new IllegalStateException("sealed");
     }
-    FileCatalog.CatalogReply reply = await(services.catalog().ask(
+    FileCatalog.CatalogReply reply = await(services.catalog().get().ask(
         replyTo -> new FileCatalog.GetCatalog(-1, replyTo), ASK_TIMEOUT));
     Catalog catalog = reply.catalog().orElseThrow();
     services.local().update(catalog);
@@ -418,7 +419,7 @@ public final class FileRoutes extends AllDirectives {
 
   private <T> HttpResponse ask(Function<ActorRef<StatusReply<T>>, FileCatalog.Command> command,
       Function<T, HttpResponse> onSuccess, String refusedType, String refusedTitle) {
-    StatusReply<T> reply = await(services.catalog().ask(command::apply, ASK_TIMEOUT));
+    StatusReply<T> reply = await(services.catalog().get().ask(command::apply, ASK_TIMEOUT));
     if (reply.isError()) {
       String detail = reply.getError().getMessage();
       if (detail.startsWith(FileCatalog.NOT_FOUND)) {

@@ -51,6 +51,7 @@ final class NodeFiles {
 
   /** Parts are kept well under the frame limit: the InfoSet's own fields and the frame's come on top. */
   static final int PART_BYTES = 160 * 1024;
+  private static final int MAX_DETAIL = 512;
   private static final char[] PASSWORD_ALPHABET =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();
 
@@ -207,7 +208,7 @@ final class NodeFiles {
         default -> FileStatus.Result.FAILED;
       };
       statuses.put(outcome.getName(), new FileStatus(outcome.getName(), outcome.getVersion(), result,
-          AgentLink.printable(outcome.getDetail())));
+          printable(outcome.getDetail())));
     }
   }
 
@@ -284,6 +285,16 @@ final class NodeFiles {
     } finally {
       java.util.Arrays.fill(raw, (byte) 0);
     }
+  }
+
+  /** An agent's detail, printable and at most {@link #MAX_DETAIL} characters (paths and file system types fit). */
+  static String printable(String detail) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < detail.length() && out.length() < MAX_DETAIL; i++) {
+      char c = detail.charAt(i);
+      out.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return detail.length() > MAX_DETAIL ? out + "..." : out.toString();
   }
 
   private static Map<String, String> fingerprints(List<Wanted> wanted) {

@@ -117,8 +117,12 @@ public final class DevCommand implements Callable<Integer> {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(files.log().toFile()));
     Process controller = builder.start();
     AtomicBoolean interrupted = new AtomicBoolean();
+    java.util.concurrent.atomic.AtomicReference<Process> agent = new java.util.concurrent.atomic.AtomicReference<>();
     Thread stopper = new Thread(() -> {
       interrupted.set(true);
+      if (agent.get() != null) {
+        stop(agent.get());
+      }
       stop(controller);
     }, "opencluster-dev-stop");
     Runtime.getRuntime().addShutdownHook(stopper);
@@ -137,11 +141,16 @@ public final class DevCommand implements Callable<Integer> {
         return Octl.FAILURE;
       }
       importAgentCa(files, config);
+      Process demoAgent = startDemo(home, files, config);
+      agent.set(demoAgent);
       printWelcome(files, config);
       int code = controller.waitFor();
       context.out().println("The dev controller stopped (exit code " + code + ").");
       return interrupted.get() || code == 0 || code == SIGTERM_EXIT ? 0 : Octl.FAILURE;
     } finally {
+      if (agent.get() != null) {
+        stop(agent.get());
+      }
       stop(controller);
       try {
         Runtime.getRuntime().removeShutdownHook(stopper);
@@ -267,12 +276,61 @@ public final class DevCommand implements Callable<Integer> {
     octl(environment, "operator", "import-agent-ca", "--dir", files.ca().toString());
   }
 
+  /**
+   * The demo: a node registered once ('demo-1', label role=demo), two secure files for it (a
+   * template rendered with the node's facts, and a password the controller generates for it), and
+   * a real agent process that materializes them in a tmpfs directory. Returns the agent.
+   */
+  private Process startDemo(Path home, DevFiles files, DevConfig config) throws Exception {
+    Map<String, String> environment = operatorEnvironment(files, config);
+    if (!Files.exists(files.demoBundle())) {
+      octl(environment, "node", "register", "demo-1", "--label", "role=demo", "--lifetime", "30d", "--out",
+          files.demoBundle().toString());
+    }
+    Path tmpfs = demoDirectory();
+    Path hello = tmpfs.resolve("hello.conf");
+    Files.writeString(files.demoTemplate(), "# rendered for this node by the controllers; only in memory and tmpfs\n"
+        + "node={{ node.name }} ({{ node.id }})\nrole={{ node.label \"role\" }}\n", StandardCharsets.UTF_8);
+    octl(environment, "file", "put", "demo/hello.conf", "--template", files.demoTemplate().toString(),
+        "--path", hello.toString(), "--mode", "0400", "--selector", "role=demo");
+    octl(environment, "file", "put", "demo/db.password", "--generate", "random-password", "--length", "24",
+        "--path", tmpfs.resolve("db.password").toString(), "--mode", "0400", "--selector", "role=demo");
+    Process agent = new ProcessBuilder(home.resolve("bin/opencluster").toString(), "agent", "--bundle",
+        files.demoBundle().toString())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(files.agentLog().toFile()))
+        .start();
+    Instant giveUp = context.clock().instant().plus(Duration.ofSeconds(60));
+    while (!Files.exists(hello) && agent.isAlive() && context.clock().instant().isBefore(giveUp)) {
+      agent.waitFor(200, TimeUnit.MILLISECONDS);
+    }
+    if (!Files.exists(hello)) {
+      context.err().println("warning: the demo agent did not materialize " + hello + "; see " + files.agentLog());
+    }
+    demoFiles = List.of(hello, tmpfs.resolve("db.password"));
+    return agent;
+  }
+
+  /** A private directory on tmpfs: the user's runtime directory if there is one, else /dev/shm. */
+  private Path demoDirectory() throws IOException, OpsException {
+    String runtime = context.variable("XDG_RUNTIME_DIR").orElse("");
+    Path base = !runtime.isEmpty() && Files.isDirectory(Path.of(runtime)) ? Path.of(runtime) : Path.of("/dev/shm");
+    Path directory = base.resolve("opencluster-dev-" + ProcessHandle.current().info().user().orElse("user"));
+    if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+      Files.createDirectory(directory, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    requirePrivate(directory);
+    return directory;
+  }
+
   private static Map<String, String> operatorEnvironment(DevFiles files, DevConfig config) {
     return Map.of("OPENCLUSTER_ADDR", config.apiAddress(),
         "OPENCLUSTER_CLIENT_CERT", files.admin().resolve("cert.pem").toString(),
         "OPENCLUSTER_CLIENT_KEY", files.admin().resolve("key.pem").toString(),
         "OPENCLUSTER_CACERT", files.admin().resolve("ca.pem").toString());
   }
+
+  private List<Path> demoFiles = List.of();
 
   private void printWelcome(DevFiles files, DevConfig config) {
     PrintWriter out = context.out();
@@ -289,6 +347,10 @@ public final class DevCommand implements Callable<Integer> {
     operatorEnvironment(files, config).entrySet().stream().sorted(Map.Entry.comparingByKey())
         .forEach(variable -> out.println("  export " + variable.getKey() + "=" + variable.getValue()));
     out.println("  bin/opencluster operator seal-status");
+    out.println();
+    out.println("A demo agent (node demo-1, log " + files.agentLog() + ") serves two secure files from memory, on tmpfs:");
+    demoFiles.forEach(file -> out.println("  cat " + file + (Files.exists(file) ? "" : "    (not there yet)")));
+    out.println("  bin/opencluster file list; bin/opencluster node status demo-1");
     out.println();
     out.println("Register a node and run its agent (the agent CA is imported):");
     out.println("  bin/opencluster node register web-1 --label role=web --lifetime 24h --out ./web-1");

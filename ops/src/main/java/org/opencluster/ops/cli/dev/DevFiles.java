@@ -44,4 +44,17 @@ record DevFiles(Path directory) {
   Path log() {
     return directory.resolve("controller.log");
   }
+
+  /** The demo node's bundle, from 'node register'. */
+  Path demoBundle() {
+    return directory.resolve("demo-node");
+  }
+
+  Path demoTemplate() {
+    return directory.resolve("demo-hello.tmpl");
+  }
+
+  Path agentLog() {
+    return directory.resolve("agent.log");
+  }
 }
