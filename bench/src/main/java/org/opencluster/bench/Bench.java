@@ -45,7 +45,10 @@ public final class Bench {
                    to one controller: heartbeats/s, ack latency, enrolments/s, controller heap,
                    false quarantines. --agents N[,N...] (default 1000,10000), --seconds S measured
                    (default 30), --systems K TLS links the fleet shares (default 8),
-                   --database h2|postgresql (default postgresql)
+                   --database h2|postgresql (default postgresql); then one template change delivered
+                   to the whole fleet: time until the last node holds it, files sealed and delivered/s
+        boot       boot to secrets: a real agent process started until its last secure file is in tmpfs
+                   (static, template, generated), p50/p99, enrolment share. --starts N (default 10)
 
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
       """;
@@ -57,7 +60,8 @@ public final class Bench {
       "crypto", Map.of("--quick", false, "--out", true),
       "journal", Map.of("--writers", true, "--events", true, "--out", true),
       "recovery", Map.of("--nodes", true, "--database", true, "--out", true),
-      "fleet", Map.of("--agents", true, "--seconds", true, "--systems", true, "--database", true, "--out", true));
+      "fleet", Map.of("--agents", true, "--seconds", true, "--systems", true, "--database", true, "--out", true),
+      "boot", Map.of("--starts", true, "--out", true));
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
@@ -70,6 +74,7 @@ public final class Bench {
     BenchReport report = switch (suite) {
       case "crypto" -> crypto(options.containsKey("--quick"));
       case "journal" -> JournalThroughput.run(number(options, "--writers", 32), number(options, "--events", 300));
+      case "boot" -> org.opencluster.bench.boot.BootToSecrets.run(number(options, "--starts", 10));
       case "fleet" -> FleetBench.run(numbers(options, "--agents", List.of(1_000, 10_000)),
           number(options, "--seconds", 30), database(options), number(options, "--systems", 8));
       default -> EntityRecovery.run(number(options, "--nodes", 10_000), database(options));

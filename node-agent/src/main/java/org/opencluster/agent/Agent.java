@@ -14,7 +14,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.CoordinatedShutdown;
-import org.opencluster.agent.files.ProcessHardening;
 import org.opencluster.agent.files.SecureFiles;
 import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.pki.CertificateValidator;
@@ -101,16 +100,6 @@ public final class Agent implements AutoCloseable {
           + settings.nodeId());
     }
     String bootId = bootId(settings);
-    ProcessHardening.Result hardening = ProcessHardening.apply();
-    if (hardening.hardened()) {
-      LOG.info("Process hardened: not dumpable, no core files");
-    } else {
-      LOG.warn("Process hardening incomplete: {}", hardening.problems());
-    }
-    if (!hardening.activeSwap().isEmpty()) {
-      LOG.warn("Swap is on ({}): secure files stay in locked memory and are not swapped, but the rest of this "
-          + "process may be; turn swap off on hosts that hold secrets", hardening.activeSwap());
-    }
     SecureFiles files = SecureFiles.create(settings.files());
 
     ActorSystem system = EdgeSystem.start("opencluster-agent", settings.listenHost(), settings.listenPort(), List.of(),

@@ -134,8 +134,8 @@ final class Link extends AbstractActorWithTimers {
   @Override
   public void postStop() {
     wipe();
-    files.wipeAll();
-    applying.shutdownNow();
+    files.close();
+    applying.shutdown();
   }
 
   @Override
@@ -324,16 +324,34 @@ final class Link extends AbstractActorWithTimers {
           "unknown delivery mode " + file.getDeliveryValue()));
       return null;
     }
+    if (file.getReloadCommandCount() > 0 && !file.getReloadCommand(0).startsWith("/")) {
+      // The controllers refuse such a definition too; the agent runs nothing found on a search path.
+      refused.add(new FileOutcome(file.getName(), file.getVersion(), FileOutcome.Result.FAILED,
+          "the reload command must be an absolute path"));
+      return null;
+    }
+    Path path;
+    try {
+      path = Path.of(file.getPath());
+    } catch (RuntimeException e) {
+      refused.add(new FileOutcome(file.getName(), file.getVersion(), FileOutcome.Result.FAILED, "not a path"));
+      return null;
+    }
+    LockedSecret locked;
     try (SecretBytes content = session.openSecureFile(file.getName(), file.getVersion(), file.getSealedContent().toByteArray())) {
-      LockedSecret locked = LockedSecret.copyOf(content);
-      return new Delivery(file.getName(), file.getVersion(), Path.of(file.getPath()), file.getOwner(), file.getGroup(),
-          file.getMode(), kind, file.getReloadCommandList(), locked);
-    } catch (SealedBoxException | RuntimeException e) {
+      locked = LockedSecret.copyOf(content);
+    } catch (SealedBoxException e) {
       log.warning("Secure file {} v{} refused: {}", file.getName(), file.getVersion(), e.getMessage());
       refused.add(new FileOutcome(file.getName(), file.getVersion(), FileOutcome.Result.FAILED,
           "its content does not open with this boot's key: " + e.getMessage()));
       return null;
+    } catch (RuntimeException e) {
+      refused.add(new FileOutcome(file.getName(), file.getVersion(), FileOutcome.Result.FAILED,
+          "its content could not be put in locked memory: " + e.getMessage()));
+      return null;
     }
+    return new Delivery(file.getName(), file.getVersion(), path, file.getOwner(), file.getGroup(), file.getMode(), kind,
+        file.getReloadCommandList(), locked);
   }
 
   private void applied(Applied applied) {
@@ -447,7 +465,7 @@ final class Link extends AbstractActorWithTimers {
     }
     getTimers().cancelAll();
     wipe();
-    files.wipeAll();
+    files.close();
     outcome.complete(why);
     getContext().stop(getSelf());
   }

@@ -121,6 +121,11 @@ class SecureFilesIT {
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fileResults(testbed, controller))
           .containsEntry("app/static.conf", "applied").containsEntry("app/db.conf", "applied")
           .containsEntry("app/local.pw", "applied").containsEntry("app/pipe.conf", "applied"));
+      for (String listing : List.of("/v1/files", "/v1/files/app/static.conf", "/v1/secrets", "/v1/secrets/db/orders")) {
+        ApiTestClient.Reply read = api.get(port, listing);
+        assertThat(read.status()).isEqualTo(200);
+        assertThat(read.body().toString()).as("GET " + listing + " never returns content").doesNotContain("marker-");
+      }
       long reloadsBefore = lines(shm.resolve("reload.log"));
 
       put(api, port, "/v1/secrets/db/orders", Map.of("fields", Map.of("password", rotatedMarker)));

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -23,6 +24,7 @@ import org.opencluster.bench.BenchReport;
 import org.opencluster.controller.Controller;
 import org.opencluster.controller.edge.EdgeCounters;
 import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.controller.testing.TestCluster;
 import org.opencluster.persistence.jdbc.StorageSettings;
 import org.opencluster.persistence.testing.TestDatabases;
@@ -86,6 +88,11 @@ public final class FleetBench {
       }
       controller.agentCa().importCa(cluster.agentCa().certificate(), cluster.agentCaKey());
       Path operator = cluster.issueOperator("fleet", Role.OPERATOR);
+      ApiTestClient api = new ApiTestClient(operator);
+      putSecret(api, controller.apiPort(), "first");
+      put(api, controller.apiPort(), "/v1/files/fleet/app.conf", Map.of("path", "/run/fleet/app.conf",
+          "selector", Map.of("all", true), "source", Map.of("kind", "template",
+              "text", "node={{ node.name }}\npassword={{ secret \"fleet/db\" \"password\" }}\n")));
       long heapBaseline = usedHeap();
 
       Path work = Files.createDirectory(directory.resolve("fleet"));
@@ -101,6 +108,7 @@ public final class FleetBench {
       long controllerHeap = -1;
       long falseQuarantines = -1;
       long notActive = -1;
+      String[] delivered = null;
       EdgeCounters counters = controller.edge().counters();
       try (BufferedReader out = new BufferedReader(new InputStreamReader(simulator.getInputStream(), StandardCharsets.UTF_8));
           Writer in = new OutputStreamWriter(simulator.getOutputStream(), StandardCharsets.UTF_8)) {
@@ -114,6 +122,12 @@ public final class FleetBench {
             falseQuarantines = stages[0];
             notActive = stages[1];
             controllerHeap = usedHeap();
+            in.write(FleetSimulator.DELIVER + " " + System.currentTimeMillis() + "\n");
+            in.flush();
+          } else if (line.equals(FleetSimulator.ARMED)) {
+            putSecret(api, controller.apiPort(), "second");
+          } else if (line.startsWith(FleetSimulator.DELIVERED)) {
+            delivered = line.split(" ");
             in.write("stop\n");
             in.flush();
           } else {
@@ -153,9 +167,32 @@ public final class FleetBench {
           "controller side, over the same window");
       report.add(label + "enrolment retries", "count", fleet.path("enrolTimeouts").asLong() + fleet.path("reEnrolments").asLong(),
           Double.NaN, "timeouts and re-enrolments; refusals " + fleet.path("refused"));
+      if (delivered != null) {
+        long reached = Long.parseLong(delivered[1]);
+        double toLast = Long.parseLong(delivered[2]) / 1000.0;
+        report.add(label + "one template change: nodes holding the new rendering", "nodes", reached, Double.NaN,
+            "of " + agents + "; a shared secret the template reads was changed through the operator API; counted when "
+                + "an agent opens a set whose content differs from the one before");
+        report.add(label + "one template change: time until the last node holds it", "s", toLast, Double.NaN,
+            "bounded below by catalog refresh (1 s) + heartbeat interval (1 s)");
+        report.add(label + "one template change: files rendered, sealed and delivered", "per s", reached / toLast,
+            Double.NaN, "each rendered per node, sealed to its agent's boot key, opened by the agent");
+      }
       if (falseQuarantines != 0) {
         System.out.println("WARNING: " + falseQuarantines + " nodes were quarantined while their agents ran");
       }
+    }
+  }
+
+  private static void putSecret(ApiTestClient api, int port, String value) throws Exception {
+    put(api, port, "/v1/secrets/fleet/db", Map.of("fields", Map.of("password", "fleet-" + value + "-"
+        + java.util.HexFormat.of().formatHex(SecretBytes.random(8).copyBytes()))));
+  }
+
+  private static void put(ApiTestClient api, int port, String path, Object body) throws Exception {
+    ApiTestClient.Reply reply = api.put(port, path, JSON.writeValueAsString(body));
+    if (reply.status() != 200) {
+      throw new IllegalStateException("PUT " + path + " refused: " + reply.body());
     }
   }
 

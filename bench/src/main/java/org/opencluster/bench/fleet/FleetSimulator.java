@@ -52,6 +52,12 @@ public final class FleetSimulator {
 
   static final String MEASURING = "MEASURING";
   static final String MEASURED = "MEASURED";
+  /** {@code DELIVER <unix millis>}: count the agents that receive a set from then on. */
+  static final String DELIVER = "DELIVER";
+  /** {@code DELIVERED <agents> <millis from the DELIVER instant to the last> <files opened in all>}. */
+  static final String DELIVERED = "DELIVERED";
+  /** The simulator counts from now on: the bench makes the change. */
+  static final String ARMED = "ARMED";
   static final String AGENT_PREFIX = "sim-";
   private static final int REGISTER_THREADS = 16;
   private static final Duration ENROL_LIMIT = Duration.ofMinutes(15);
@@ -174,7 +180,24 @@ public final class FleetSimulator {
       // ---- keep beating while the controller's side is measured
       System.out.println(MEASURED);
       System.out.flush();
-      new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String command;
+      while ((command = commands.readLine()) != null && command.startsWith(DELIVER)) {
+        long since = Long.parseLong(command.substring(DELIVER.length()).trim());
+        stats.deliveredThisRound.reset();
+        stats.lastDeliveryMillis.set(0);
+        stats.deliveryRound++;
+        stats.deliverySince = since;
+        System.out.println(ARMED);
+        System.out.flush();
+        long giveUp = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (stats.deliveredThisRound.sum() < agents && System.nanoTime() < giveUp) {
+          Thread.sleep(20);
+        }
+        System.out.println(DELIVERED + " " + stats.deliveredThisRound.sum() + " " + (stats.lastDeliveryMillis.get() - since)
+            + " " + stats.filesOpened.sum());
+        System.out.flush();
+      }
       say("after the controller's measurement: quarantine frames seen %d, refusals %s", stats.quarantined.sum(),
           stats.refusedByReason());
     } finally {

@@ -26,6 +26,14 @@ final class FleetStats {
   final LongAdder acks = new LongAdder();
   final LatencyHistogram ackLatency = new LatencyHistogram();
 
+  /** Secure files opened (sealed to the agent's boot and opened with its key), all the time. */
+  final LongAdder filesOpened = new LongAdder();
+  /** A delivery round: agents count the first set they receive at or after {@code deliverySince}. */
+  volatile long deliverySince = Long.MAX_VALUE;
+  volatile int deliveryRound;
+  final LongAdder deliveredThisRound = new LongAdder();
+  final AtomicLong lastDeliveryMillis = new AtomicLong();
+
   FleetStats(int enrolWindow) {
     this.enrolWindow = new Semaphore(enrolWindow);
   }

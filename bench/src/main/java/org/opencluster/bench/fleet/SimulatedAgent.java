@@ -11,7 +11,13 @@ import org.apache.pekko.actor.ActorSelection;
 import org.apache.pekko.actor.Props;
 import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.ControllerMessage;
+import org.opencluster.protocol.agent.v1.Ack;
+import org.opencluster.protocol.agent.v1.FileOutcome;
 import org.opencluster.protocol.agent.v1.Frame;
+import org.opencluster.protocol.agent.v1.InfoSet;
+import org.opencluster.protocol.agent.v1.SecureFile;
+import org.opencluster.protocol.crypto.SealedBoxException;
+import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.agent.v1.Heartbeat;
 import org.opencluster.protocol.agent.v1.Refused;
 import org.opencluster.protocol.agent.v1.SignedWelcome;
@@ -57,6 +63,9 @@ final class SimulatedAgent extends AbstractActorWithTimers {
   private long enrolStartedNanos;
   private boolean holdsPermit;
   private boolean everEnrolled;
+  private long infoSetVersion;
+  private int countedRound;
+  private int contentHash;
 
   private SimulatedAgent(String nodeId, PrivateKey nodeKey, CertificateValidator controllers, String gatewayPath,
       FleetStats stats) {
@@ -148,7 +157,7 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     if (session == null) {
       return;
     }
-    Heartbeat heartbeat = Heartbeat.newBuilder().setSentAtUnixMillis(clock.millis()).build();
+    Heartbeat heartbeat = Heartbeat.newBuilder().setSentAtUnixMillis(clock.millis()).setInfoSetVersion(infoSetVersion).build();
     Frame frame = session.channel().seal(AgentMessage.newBuilder().setHeartbeat(heartbeat).build().toByteArray());
     int slot = (int) (frame.getSequence() % TRACKED);
     sentSequence[slot] = frame.getSequence();
@@ -181,6 +190,7 @@ final class SimulatedAgent extends AbstractActorWithTimers {
           }
         }
       }
+      case INFO_SET -> infoSet(message.getInfoSet());
       case QUARANTINED -> {
         stats.quarantined.increment();
         getTimers().cancelAll();
@@ -189,6 +199,35 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       }
       default -> { }
     }
+  }
+
+  /** Opens every file with this boot's key (the real cost on an agent, less the disk) and acknowledges. */
+  private void infoSet(InfoSet set) {
+    Ack.Builder ack = Ack.newBuilder().setInfoSetVersion(set.getVersion());
+    int hash = 0;
+    for (SecureFile file : set.getFilesList()) {
+      FileOutcome.Result result = FileOutcome.Result.APPLIED;
+      try (SecretBytes content = session.openSecureFile(file.getName(), file.getVersion(), file.getSealedContent().toByteArray())) {
+        stats.filesOpened.increment();
+        byte[] bytes = content.copyBytes();
+        hash = 31 * hash + java.util.Arrays.hashCode(bytes);
+        java.util.Arrays.fill(bytes, (byte) 0);
+      } catch (SealedBoxException e) {
+        stats.badFrames.increment();
+        result = FileOutcome.Result.FAILED;
+      }
+      ack.addFiles(FileOutcome.newBuilder().setName(file.getName()).setVersion(file.getVersion()).setResult(result));
+    }
+    infoSetVersion = set.getVersion();
+    long now = clock.millis();
+    boolean changed = hash != contentHash;
+    contentHash = hash;
+    if (changed && now >= stats.deliverySince && countedRound != stats.deliveryRound) {
+      countedRound = stats.deliveryRound;
+      stats.deliveredThisRound.increment();
+      stats.lastDeliveryMillis.accumulateAndGet(now, Math::max);
+    }
+    gateway.tell(session.channel().seal(AgentMessage.newBuilder().setAck(ack).build().toByteArray()), getSelf());
   }
 
   private void refused(Refused refused) {

@@ -88,6 +88,25 @@ class FileCatalogTest {
   }
 
   @Test
+  void aReloadCommandThatIsNotAnAbsolutePath_isRefused() {
+    FileDefinition searched = new FileDefinition("app/a.conf", 0, "/run/app/a.conf", "root", "root", 0400,
+        FileDefinition.Delivery.TMPFS, List.of("systemctl", "reload", "app"), TestCatalogs.nodes("n-1"),
+        staticFile("x").source(), Instant.EPOCH);
+    var result = catalog.<StatusReply<FileDefinition>>runCommand(r -> new FileCatalog.PutFile(searched, r));
+    assertThat(result.reply().getError().getMessage()).contains("absolute path");
+    assertThat(result.hasNoEvents()).isTrue();
+  }
+
+  @Test
+  void aSelectorThatSelectsNothing_isRefused() {
+    FileDefinition nowhere = new FileDefinition("app/a.conf", 0, "/run/app/a.conf", "root", "root", 0400,
+        FileDefinition.Delivery.TMPFS, List.of(), new FileDefinition.Selector(Set.of(), Map.of(), false),
+        staticFile("x").source(), Instant.EPOCH);
+    assertThat(catalog.<StatusReply<FileDefinition>>runCommand(r -> new FileCatalog.PutFile(nowhere, r)).reply()
+        .getError().getMessage()).contains("selects nothing");
+  }
+
+  @Test
   void theCatalog_isSentOnlyWhenNewerThanTheAskersRevision() {
     put(staticFile("app/a.conf"));
     CatalogReply current = catalog.<CatalogReply>runCommand(r -> new FileCatalog.GetCatalog(1, r)).reply();

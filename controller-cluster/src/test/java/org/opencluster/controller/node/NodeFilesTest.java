@@ -195,6 +195,21 @@ class NodeFilesTest {
   }
 
   @Test
+  void aQuarantinedNode_dropsItsGeneratedSecrets() throws Exception {
+    catalogs.generated("app/key", "/run/app/key", FileDefinition.Generator.RANDOM_KEY, 32, WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", "web-1", Map.of("role", "web"), PKI.nodeKeys);
+    node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(NodeEntity.generatedOf(node.getState())).containsKey("app/key");
+
+    node.<StatusReply<Done>>runCommand(r -> new NodeEntity.Quarantine(NodeEntity.QuarantineReason.OPERATOR, "test", r));
+    assertThat(NodeEntity.generatedOf(node.getState())).isEmpty();
+    node.restart();
+    assertThat(NodeEntity.generatedOf(node.getState())).as("not in the snapshot-free recovery either").isEmpty();
+  }
+
+  @Test
   void eachNode_getsItsOwnGeneratedKey() throws Exception {
     catalogs.generated("app/key", "/run/app/key", FileDefinition.Generator.RANDOM_KEY, 32, WEB);
     local.update(catalogs.catalog());

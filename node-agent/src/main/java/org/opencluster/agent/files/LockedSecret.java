@@ -72,8 +72,8 @@ public final class LockedSecret implements AutoCloseable {
     try {
       libc.mlock(region, size);
     } catch (LastErrorException e) {
-      lockFailure = "could not lock " + size + " bytes of memory (RLIMIT_MEMLOCK " + memlockLimit(libc) + ", "
-          + e.getMessage() + ")";
+      lockFailure = "could not lock " + size + " bytes of memory (RLIMIT_MEMLOCK " + memlockLimit(libc) + ", mlock "
+          + "failed with " + e.getMessage() + ")";
     }
     Pages pages = new Pages(block, offset, size, lockFailure == null);
     LockedSecret locked = new LockedSecret(pages, length, lockFailure);

@@ -171,7 +171,7 @@ public final class SecureFiles implements AutoCloseable {
       served.clear();
       long started = System.nanoTime();
       wipe(files);
-      LOG.warn("Wiped {} secure files in {} ms", files.size(),
+      LOG.info("Wiped {} secure files in {} ms", files.size(),
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
     }
   }

@@ -1,5 +1,6 @@
 package org.opencluster.agent.files;
 
+import com.sun.jna.LastErrorException;
 import java.io.IOException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -130,8 +131,9 @@ record Target(Path path, Delivery.Kind kind, UserPrincipal owner, GroupPrincipal
     view.setGroup(group);
     try {
       Libc.get().chmod(pipe.toString(), mode);
-    } catch (com.sun.jna.LastErrorException e) {
-      throw new IOException("cannot set the mode of the named pipe " + pipe + ": chmod failed with " + e.getMessage(), e);
+    } catch (LastErrorException e) {
+      throw new IOException("cannot set the mode of the named pipe " + pipe + ": chmod failed with " + e.getMessage(),
+          e);
     }
   }
 

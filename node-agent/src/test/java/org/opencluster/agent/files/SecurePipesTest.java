@@ -48,6 +48,16 @@ class SecurePipesTest {
   }
 
   @Test
+  void twentyReadersInARow_eachGetTheContentExactlyOnce() throws Exception {
+    Path pipe = dir.resolve("db.pass");
+    files.apply(List.of(fifo("db", pipe, secret("s3cret"))), List.of(), false);
+
+    for (int i = 0; i < 20; i++) {
+      assertThat(cat(pipe)).as("reader %d", i).isEqualTo("s3cret");
+    }
+  }
+
+  @Test
   void aPipe_hasItsOwnerGroupAndMode() throws Exception {
     Path pipe = dir.resolve("db.pass");
 

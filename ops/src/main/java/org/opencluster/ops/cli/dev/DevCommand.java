@@ -284,7 +284,7 @@ public final class DevCommand implements Callable<Integer> {
   private Process startDemo(Path home, DevFiles files, DevConfig config) throws Exception {
     Map<String, String> environment = operatorEnvironment(files, config);
     if (!Files.exists(files.demoBundle())) {
-      octl(environment, "node", "register", "demo-1", "--label", "role=demo", "--lifetime", "30d", "--out",
+      octl(environment, "node", "register", "demo-1", "--id", "demo-1", "--label", "role=demo", "--lifetime", "30d", "--out",
           files.demoBundle().toString());
     }
     Path tmpfs = demoDirectory();
@@ -350,7 +350,7 @@ public final class DevCommand implements Callable<Integer> {
     out.println();
     out.println("A demo agent (node demo-1, log " + files.agentLog() + ") serves two secure files from memory, on tmpfs:");
     demoFiles.forEach(file -> out.println("  cat " + file + (Files.exists(file) ? "" : "    (not there yet)")));
-    out.println("  bin/opencluster file list; bin/opencluster node status demo-1");
+    out.println("  bin/opencluster file list; bin/opencluster node status demo-1 --json");
     out.println();
     out.println("Register a node and run its agent (the agent CA is imported):");
     out.println("  bin/opencluster node register web-1 --label role=web --lifetime 24h --out ./web-1");
