@@ -54,7 +54,9 @@ public final class FleetSimulator {
   static final String MEASURED = "MEASURED";
   /** {@code DELIVER <unix millis>}: count the agents that receive a set from then on. */
   static final String DELIVER = "DELIVER";
-  /** {@code DELIVERED <agents> <millis from the DELIVER instant to the last> <files opened in all>}. */
+  /**
+   * {@code DELIVERED <agents> <millis from the DELIVER instant to the last> <files opened in all> <p50 ms> <p99 ms>}.
+   */
   static final String DELIVERED = "DELIVERED";
   /** The simulator counts from now on: the bench makes the change. */
   static final String ARMED = "ARMED";
@@ -186,6 +188,7 @@ public final class FleetSimulator {
         long since = Long.parseLong(command.substring(DELIVER.length()).trim());
         stats.deliveredThisRound.reset();
         stats.lastDeliveryMillis.set(0);
+        stats.deliveryMillis = new LatencyHistogram();
         stats.deliveryRound++;
         stats.deliverySince = since;
         System.out.println(ARMED);
@@ -195,7 +198,8 @@ public final class FleetSimulator {
           Thread.sleep(20);
         }
         System.out.println(DELIVERED + " " + stats.deliveredThisRound.sum() + " " + (stats.lastDeliveryMillis.get() - since)
-            + " " + stats.filesOpened.sum());
+            + " " + stats.filesOpened.sum() + " " + stats.deliveryMillis.quantile(0.50) + " "
+            + stats.deliveryMillis.quantile(0.99));
         System.out.flush();
       }
       say("after the controller's measurement: quarantine frames seen %d, refusals %s", stats.quarantined.sum(),

@@ -33,6 +33,8 @@ final class FleetStats {
   volatile int deliveryRound;
   final LongAdder deliveredThisRound = new LongAdder();
   final AtomicLong lastDeliveryMillis = new AtomicLong();
+  /** Per agent in a round: milliseconds from the change to the new content opened. */
+  volatile LatencyHistogram deliveryMillis = new LatencyHistogram();
 
   FleetStats(int enrolWindow) {
     this.enrolWindow = new Semaphore(enrolWindow);

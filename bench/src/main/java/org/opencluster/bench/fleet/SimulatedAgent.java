@@ -226,6 +226,7 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       countedRound = stats.deliveryRound;
       stats.deliveredThisRound.increment();
       stats.lastDeliveryMillis.accumulateAndGet(now, Math::max);
+      stats.deliveryMillis.record(now - stats.deliverySince);
     }
     gateway.tell(session.channel().seal(AgentMessage.newBuilder().setAck(ack).build().toByteArray()), getSelf());
   }
