@@ -12,6 +12,7 @@ import java.util.List;
 import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.controller.testing.TestCluster;
 import org.opencluster.persistence.testing.TestDatabases;
+import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.pki.CertificateValidationException;
 import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.Pem;
@@ -108,8 +110,7 @@ class ClusterTlsIT {
       assertThat(upMembers()).isEqualTo(1);
       assertThat(Cluster.get(joiner).selfMember().status()).isNotEqualTo(MemberStatus.up());
     } finally {
-      joiner.terminate();
-      joiner.getWhenTerminated().toCompletableFuture().get();
+      stop(joiner);
     }
   }
 
@@ -151,7 +152,16 @@ class ClusterTlsIT {
   private void leave(ActorSystem<Void> joiner) throws Exception {
     Cluster.get(joiner).manager().tell(org.apache.pekko.cluster.typed.Leave.create(Cluster.get(joiner).selfMember().address()));
     await().atMost(TIMEOUT).until(() -> upMembers() == 1);
-    joiner.terminate();
-    joiner.getWhenTerminated().toCompletableFuture().get();
+    stop(joiner);
+  }
+
+  /**
+   * Terminates {@code joiner}, waiting a bounded time: Pekko's termination sometimes never completes
+   * after a TLS association was quarantined (apache/pekko#3247), and a test must not hang on it.
+   */
+  private static void stop(ActorSystem<Void> joiner) {
+    if (!EdgeSystem.terminate(Adapter.toClassic(joiner), Duration.ofSeconds(30))) {
+      System.out.println("The joiner's actor system did not terminate within 30 s (apache/pekko#3247); continuing");
+    }
   }
 }

@@ -65,6 +65,10 @@ final class NodeStatusCommand implements Callable<Integer> {
     JsonNode session = status.path("session");
     row(rows, "session", session.isMissingNode() ? "none"
         : "boot " + session.path("bootId").asText() + ", since " + session.path("openedAt").asText());
+    for (JsonNode file : status.path("files")) {
+      row(rows, "file", file.path("name").asText() + " v" + file.path("version").asText() + ": "
+          + file.path("result").asText() + (file.has("detail") ? " (" + file.path("detail").asText() + ")" : ""));
+    }
     output.rows(rows);
     return 0;
   }
