@@ -45,6 +45,8 @@ final class ServedPipe implements ServedFile {
   private final AtomicReference<LockedSecret> content;
   private final Thread thread;
   private volatile boolean stopping;
+  /** Copies whose writing ended, whole or cut short by a reader that closed early. */
+  private final java.util.concurrent.atomic.AtomicLong copiesEnded = new java.util.concurrent.atomic.AtomicLong();
   private volatile String failure;
   private int unblockFd = -1;
   private boolean pathFdClosed;
@@ -184,6 +186,11 @@ final class ServedPipe implements ServedFile {
     return !thread.isAlive();
   }
 
+  /** Copies whose writing ended, for tests: a reader opening before the last one ended may get its rest. */
+  long copiesEnded() {
+    return copiesEnded.get();
+  }
+
   /** The server thread, for tests. */
   Thread thread() {
     return thread;
@@ -227,6 +234,7 @@ final class ServedPipe implements ServedFile {
           }
           LOG.debug("A reader of the pipe {} closed it before reading all of it", target.path());
         }
+        copiesEnded.incrementAndGet();
         awaitReaderClosed(libc, closes);
       }
     } catch (RuntimeException e) {

@@ -124,6 +124,9 @@ class SecurePipesTest {
     Process head = new ProcessBuilder("head", "-c", "10", pipe.toString()).start();
     assertThat(head.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(new String(head.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("xxxxxxxxxx");
+    // Readers take turns: one that opened while the cut-short copy was still being written would get its rest.
+    ServedPipe served = (ServedPipe) files.servedFile("big");
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> served.copiesEnded() >= 1);
 
     Path copy = dir.resolve("copy");
     Process cat = new ProcessBuilder("cat", pipe.toString()).redirectOutput(copy.toFile()).start();
