@@ -56,7 +56,11 @@ class SecretPutCommandTest {
 
   @Test
   void aMultiLineValueFromAFile_keepsItsInnerLines() throws Exception {
-    String pem = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+    String pem;
+    try (org.opencluster.protocol.crypto.SecretBytes encoded =
+        org.opencluster.protocol.pki.Pem.encodePrivateKey(org.opencluster.protocol.crypto.EcKeys.generate().getPrivate())) {
+      pem = new String(encoded.copyBytes(), java.nio.charset.StandardCharsets.US_ASCII); // a key made now, never committed
+    }
     Path file = Files.writeString(tmp.resolve("key.pem"), pem);
 
     assertThat(request("tls/web", "key=@" + file).path("fields").path("key").asText()).isEqualTo(pem.stripTrailing());
