@@ -144,6 +144,45 @@ class OperatorApiIT {
   }
 
   @Test
+  void theFileRoutes_refuseWhatTheyMust_andNeverAnswerWithContent() throws Exception {
+    int api = controller.apiPort();
+    await().atMost(Duration.ofSeconds(60)).until(() -> controller.readiness().shardingStarted());
+    ApiTestClient operator = new ApiTestClient(cluster.issueOperator("ophelia", Role.OPERATOR));
+    String marker = "file-routes-marker-" + System.nanoTime();
+    String good = fileBody("/run/app/a.conf", List.of(), java.util.Base64.getEncoder().encodeToString(marker.getBytes()));
+
+    assertThat(auditor.put(api, "/v1/files/app/a.conf", good).status()).as("an auditor only reads").isEqualTo(403);
+    assertThat(auditor.put(api, "/v1/secrets/db/x", "{\"fields\":{\"password\":\"p\"}}").status()).isEqualTo(403);
+    assertThat(operator.put(api, "/v1/files/a..b", good).status()).as("a name with '..'").isEqualTo(400);
+    assertThat(operator.put(api, "/v1/files/app/a.conf", fileBody("run/app/a.conf", List.of(), "eA==")).status())
+        .as("a relative target path").isEqualTo(400);
+    assertThat(operator.put(api, "/v1/files/app/a.conf", fileBody("/run/app/a.conf", List.of("systemctl", "reload", "app"),
+        "eA==")).body().path("detail").asText()).as("a reload command off a search path").contains("absolute path");
+    String tooLarge = java.util.Base64.getEncoder().encodeToString(new byte[64 * 1024 + 1]);
+    assertThat(operator.put(api, "/v1/files/app/a.conf", fileBody("/run/app/a.conf", List.of(), tooLarge)).status())
+        .as("content over 64 KiB").isEqualTo(400);
+    assertThat(operator.put(api, "/v1/files/app/t.conf", "{\"path\":\"/run/t\",\"selector\":{\"all\":true},"
+        + "\"source\":{\"kind\":\"template\",\"text\":\"{{ secret \\\"db/none\\\" \\\"password\\\" }}\"}}").status())
+        .as("a template reading a secret that does not exist").isEqualTo(400);
+    assertThat(admin.get(api, "/v1/files/app/a.conf").status()).as("nothing was stored").isEqualTo(404);
+
+    ApiTestClient.Reply stored = operator.put(api, "/v1/files/app/a.conf", good);
+    assertThat(stored.status()).isEqualTo(200);
+    for (ApiTestClient.Reply read : List.of(stored, auditor.get(api, "/v1/files"), auditor.get(api, "/v1/files/app/a.conf"))) {
+      assertThat(read.body().toString()).doesNotContain(marker)
+          .doesNotContain(java.util.Base64.getEncoder().encodeToString(marker.getBytes()));
+    }
+    assertThat(auditor.delete(api, "/v1/files/app/a.conf").status()).isEqualTo(403);
+    assertThat(operator.delete(api, "/v1/files/app/a.conf").status()).isEqualTo(200);
+    assertThat(operator.delete(api, "/v1/files/app/a.conf").status()).isEqualTo(404);
+  }
+
+  private static String fileBody(String path, List<String> reload, String base64) throws Exception {
+    return JSON.writeValueAsString(Map.of("path", path, "reload", reload, "selector", Map.of("labels", Map.of("role", "web")),
+        "source", Map.of("kind", "static", "content", base64)));
+  }
+
+  @Test
   void anAdmin_rotatesTheDataKey() throws Exception {
     int before = controller.seal().status().activeKeyId();
     ApiTestClient.Reply rotated = admin.post(controller.apiPort(), "/v1/sys/rotate-dek", "{}");

@@ -324,12 +324,6 @@ final class Link extends AbstractActorWithTimers {
           "unknown delivery mode " + file.getDeliveryValue()));
       return null;
     }
-    if (file.getReloadCommandCount() > 0 && !file.getReloadCommand(0).startsWith("/")) {
-      // The controllers refuse such a definition too; the agent runs nothing found on a search path.
-      refused.add(new FileOutcome(file.getName(), file.getVersion(), FileOutcome.Result.FAILED,
-          "the reload command must be an absolute path"));
-      return null;
-    }
     Path path;
     try {
       path = Path.of(file.getPath());

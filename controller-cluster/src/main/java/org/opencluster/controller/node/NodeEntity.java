@@ -30,6 +30,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforc
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+import org.opencluster.controller.files.FileCatalog;
 import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.Alert;
 import org.opencluster.protocol.agent.v1.Frame;
@@ -765,34 +766,30 @@ public final class NodeEntity
     if (state instanceof Registered) {
       events.add(new NodeActivated(now));
     }
-    FileSecretsGenerated generated = null;
-    if (files.ready()) {
-      generated = files.generate(files.wanted(factsOf(state).orElseThrow(), generatedOf(state), files.catalog()),
-          generatedOf(state), now);
-    }
+    FileCatalog.Catalog catalog = files.catalog();
+    List<NodeFiles.Wanted> wanted = files.ready()
+        ? files.wanted(factsOf(state).orElseThrow(), generatedOf(state), catalog) : List.of();
+    FileSecretsGenerated generated = files.ready() ? files.generate(wanted, generatedOf(state), now) : null;
     if (generated != null) {
       events.add(generated);
     }
     if (events.isEmpty()) {
-      return Effect().reply(replyTo, heartbeatReply(state, session, sequence, heartbeat, now));
+      return Effect().reply(replyTo, heartbeatReply(state, session, sequence, heartbeat, catalog, wanted, now));
     }
-    return Effect().persist(events).thenReply(replyTo, updated -> heartbeatReply(updated, session, sequence, heartbeat, now));
+    // New secrets change what the files depend on: the set is worked out again from the updated state.
+    return Effect().persist(events).thenReply(replyTo, updated -> heartbeatReply(updated, session, sequence, heartbeat,
+        catalog, generated == null ? wanted : files.wanted(factsOf(updated).orElseThrow(), generatedOf(updated), catalog), now));
   }
 
   private EdgeReply heartbeatReply(State state, Session session, long sequence,
-      org.opencluster.protocol.agent.v1.Heartbeat heartbeat, Instant now) {
+      org.opencluster.protocol.agent.v1.Heartbeat heartbeat, FileCatalog.Catalog catalog, List<NodeFiles.Wanted> wanted,
+      Instant now) {
     EdgeReply ack = link.heartbeatAck(session, sequence, renewLease(now));
-    if (!files.ready()) {
-      return ack;
-    }
-    NodeFacts facts = factsOf(state).orElseThrow();
-    var catalog = files.catalog();
-    List<NodeFiles.Wanted> wanted = files.wanted(facts, generatedOf(state), catalog);
     if (!files.due(wanted, heartbeat.getInfoSetVersion(), now)) {
       return ack;
     }
-    List<Frame> sets = files.build(session, facts, wanted, generatedOf(state), catalog, heartbeat.getInfoSetVersion(), now)
-        .stream().map(set -> link.sealFrame(session, set)).toList();
+    List<Frame> sets = files.build(session, factsOf(state).orElseThrow(), wanted, generatedOf(state), catalog,
+        heartbeat.getInfoSetVersion(), now).stream().map(set -> link.sealFrame(session, set)).toList();
     return ack.followedBy(sets);
   }
 

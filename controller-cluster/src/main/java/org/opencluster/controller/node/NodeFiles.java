@@ -113,17 +113,17 @@ final class NodeFiles {
    */
   FileSecretsGenerated generate(List<Wanted> wanted, Map<String, GeneratedSecret> generated, Instant now) {
     List<GeneratedSecret> made = new ArrayList<>();
-    Map<String, Boolean> keep = new TreeMap<>();
+    java.util.Set<String> keep = new java.util.HashSet<>();
     for (Wanted w : wanted) {
       if (w.definition().source() instanceof GeneratedSource g) {
-        keep.put(w.definition().name(), true);
+        keep.add(w.definition().name());
         GeneratedSecret existing = generated.get(w.definition().name());
         if (existing == null || existing.definitionVersion() != w.definition().version()) {
           made.add(new GeneratedSecret(w.definition().name(), w.definition().version(), make(g), now));
         }
       }
     }
-    List<String> dropped = generated.keySet().stream().filter(name -> !keep.containsKey(name)).sorted().toList();
+    List<String> dropped = generated.keySet().stream().filter(name -> !keep.contains(name)).sorted().toList();
     return made.isEmpty() && dropped.isEmpty() ? null : new FileSecretsGenerated(made, dropped);
   }
 

@@ -255,6 +255,10 @@ public final class SecureFiles implements AutoCloseable {
     if (argv.get(0).isBlank()) {
       throw new DeliveryRefused("reload command " + argv + " names no program");
     }
+    if (!argv.get(0).startsWith("/")) {
+      // No search path: what runs as root on this host is exactly the program the definition names.
+      throw new DeliveryRefused("reload command " + argv + " must name its program by an absolute path");
+    }
     return new ReloadCommand(argv);
   }
 

@@ -35,7 +35,7 @@ class ReloadCommandsTest {
 
   @Test
   void aReload_runsAfterAChange_andNotAfterAnUnchangedDelivery() throws Exception {
-    List<String> reload = List.of("sh", "-c", "echo ran >> " + log);
+    List<String> reload = List.of("/bin/sh", "-c", "echo ran >> " + log);
 
     assertThat(files.apply(List.of(tmpfs("a", dir.resolve("a"), 0400, secret("v1"), reload)), List.of(), false))
         .singleElement().extracting(FileOutcome::result).isEqualTo(FileOutcome.Result.APPLIED);
@@ -52,7 +52,7 @@ class ReloadCommandsTest {
   @Test
   void aReload_seesTheNewFileInPlace() throws Exception {
     Path path = dir.resolve("a");
-    List<String> reload = List.of("sh", "-c", "cat " + path + " > " + log);
+    List<String> reload = List.of("/bin/sh", "-c", "cat " + path + " > " + log);
 
     files.apply(List.of(tmpfs("a", path, 0400, secret("new content"), reload)), List.of(), false);
 
@@ -61,7 +61,7 @@ class ReloadCommandsTest {
 
   @Test
   void oneCommandSharedByTwoChangedFiles_runsOnce() throws Exception {
-    List<String> reload = List.of("sh", "-c", "echo ran >> " + log);
+    List<String> reload = List.of("/bin/sh", "-c", "echo ran >> " + log);
 
     files.apply(List.of(tmpfs("a", dir.resolve("a"), 0400, secret("a"), reload),
         tmpfs("b", dir.resolve("b"), 0400, secret("b"), reload)), List.of(), false);
@@ -72,7 +72,7 @@ class ReloadCommandsTest {
   @Test
   void aReloadExitingThree_isReloadFailed_withItsExitCode() {
     List<FileOutcome> outcomes = files.apply(List.of(
-        tmpfs("a", dir.resolve("a"), 0400, secret("a"), List.of("sh", "-c", "exit 3"))), List.of(), false);
+        tmpfs("a", dir.resolve("a"), 0400, secret("a"), List.of("/bin/sh", "-c", "exit 3"))), List.of(), false);
 
     assertThat(outcomes).singleElement().satisfies(outcome -> {
       assertThat(outcome.result()).isEqualTo(FileOutcome.Result.RELOAD_FAILED);
@@ -84,7 +84,7 @@ class ReloadCommandsTest {
   @Test
   void aReloadHangingPastTheTimeout_isKilled_andReported() throws Exception {
     Path pid = dir.resolve("sleep.pid");
-    List<String> hang = List.of("sh", "-c", "sleep 60 & echo $! > " + pid + "; wait");
+    List<String> hang = List.of("/bin/sh", "-c", "sleep 60 & echo $! > " + pid + "; wait");
 
     long started = System.nanoTime();
     List<FileOutcome> outcomes = files.apply(List.of(tmpfs("a", dir.resolve("a"), 0400, secret("a"), hang)),
@@ -109,5 +109,17 @@ class ReloadCommandsTest {
       assertThat(outcome.result()).isEqualTo(FileOutcome.Result.RELOAD_FAILED);
       assertThat(outcome.detail()).contains("/no/such/program").contains("could not start");
     });
+  }
+
+  @Test
+  void aReloadCommandNamedWithoutAnAbsolutePath_isRefused_andNothingRuns() throws Exception {
+    Path log = dir.resolve("searched.log");
+    List<FileOutcome> outcomes = files.apply(List.of(
+        tmpfs("a", dir.resolve("a"), 0400, secret("a"), List.of("sh", "-c", "echo ran >> " + log))), List.of(), false);
+
+    assertThat(outcomes.get(0).result()).isEqualTo(FileOutcome.Result.FAILED);
+    assertThat(outcomes.get(0).detail()).contains("absolute path");
+    assertThat(dir.resolve("a")).doesNotExist();
+    assertThat(log).doesNotExist();
   }
 }

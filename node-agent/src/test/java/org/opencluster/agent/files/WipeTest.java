@@ -113,7 +113,7 @@ class WipeTest {
   void wipeAll_doesNotWaitForARunningReload() throws Exception {
     Path started = dir.resolve("reload-started");
     Path file = dir.resolve("a");
-    List<String> slowReload = List.of("sh", "-c", "touch " + started + "; sleep 30");
+    List<String> slowReload = List.of("/bin/sh", "-c", "touch " + started + "; sleep 30");
     CompletableFuture<List<FileOutcome>> applying = CompletableFuture.supplyAsync(() -> files.apply(
         List.of(tmpfs("a", file, 0400, secret("a"), slowReload)), List.of(), false));
     await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(started));
