@@ -38,7 +38,7 @@ import org.opencluster.controller.edge.Edge;
 import org.opencluster.controller.health.Readiness;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.node.NodeEnvironment;
-import org.opencluster.controller.registration.AgentCa;
+import org.opencluster.controller.registration.OnlineCa;
 import org.opencluster.controller.registration.NodeRegistrar;
 import org.opencluster.controller.revocation.ClusterRevocations;
 import org.opencluster.controller.revocation.DenyListSync;
@@ -86,7 +86,8 @@ public final class Controller implements AutoCloseable {
   private final TlsRefusals clusterRefusals;
   private final TlsRefusals apiRefusals;
   private final TlsRefusals edgeRefusals;
-  private final AgentCa agentCa;
+  private final OnlineCa agentCa;
+  private final OnlineCa serviceCa;
   private final Edge edge;
   private final ActorSystem<Void> system;
   private final ServerBinding api;
@@ -94,7 +95,8 @@ public final class Controller implements AutoCloseable {
 
   private Controller(ControllerSettings settings, Storage storage, Seal seal, ControllerApprovals approvals,
       CustodyLog custody, Readiness readiness, DenyList denyList, TlsRefusals clusterRefusals, TlsRefusals apiRefusals,
-      TlsRefusals edgeRefusals, AgentCa agentCa, Edge edge, ActorSystem<Void> system, ServerBinding api, int healthPort) {
+      TlsRefusals edgeRefusals, OnlineCa agentCa, OnlineCa serviceCa, Edge edge, ActorSystem<Void> system,
+      ServerBinding api, int healthPort) {
     this.settings = settings;
     this.storage = storage;
     this.seal = seal;
@@ -106,6 +108,7 @@ public final class Controller implements AutoCloseable {
     this.apiRefusals = apiRefusals;
     this.edgeRefusals = edgeRefusals;
     this.agentCa = agentCa;
+    this.serviceCa = serviceCa;
     this.edge = edge;
     this.system = system;
     this.api = api;
@@ -141,7 +144,8 @@ public final class Controller implements AutoCloseable {
       Readiness readiness = new Readiness(seal, storage);
       SealedValues sealedValues = new SealedValues(storage.dataSource(), seal, clock);
       ControllerApprovals approvals = new ControllerApprovals(sealedValues, clock);
-      AgentCa agentCa = new AgentCa(sealedValues, () -> clusterTls.keyMaterial().trustAnchors(), clock);
+      OnlineCa agentCa = OnlineCa.agents(sealedValues, () -> clusterTls.keyMaterial().trustAnchors(), clock);
+      OnlineCa serviceCa = OnlineCa.services(sealedValues, () -> clusterTls.keyMaterial().trustAnchors(), clock);
       CustodyLog custody = new CustodyLog(clock);
       system = ActorSystem.create(Behaviors.empty(), ControllerSettings.SYSTEM_NAME,
           ActorSystemSetup.create(
@@ -162,12 +166,13 @@ public final class Controller implements AutoCloseable {
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
-          new FileSource(localCatalog, cipher, settings.files().resendAfter()));
+          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()));
       seal.onChange(status -> {
         if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
           NodeEntity.init(started, nodeEnvironment);
           FileCatalog.init(started, clock);
           localCatalog.start(started, settings.files().catalogRefreshInterval(), EDGE_ASK_TIMEOUT);
+          keepLoaded(started, serviceCa, seal::isUnsealed, blocking);
           LOG.info("Unsealed: node entities are starting on {}", settings.name());
           blocking.execute(() -> {
             try {
@@ -178,6 +183,7 @@ public final class Controller implements AutoCloseable {
           });
         } else if (status.state() != Seal.State.UNSEALED) {
           agentCa.forget();
+          serviceCa.forget();
         }
       });
       system.systemActorOf(
@@ -207,7 +213,7 @@ public final class Controller implements AutoCloseable {
           .enableHttps(ConnectionContext.httpsServer(() ->
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
-              new NodeRoutes.Services(agentCa, registrar, sharding, serving),
+              new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving),
               new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving)).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
@@ -217,7 +223,7 @@ public final class Controller implements AutoCloseable {
           + "health https://{}:{}/ready", settings.name(), BuildInfo.version(), settings.cluster(), settings.edge().host(),
           edge.port(), settings.api().host(), api.localAddress().getPort(), settings.health().host(), healthPort);
       return new Controller(settings, storage, seal, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
-          edgeRefusals, agentCa, edge, system, api, healthPort);
+          edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort);
     } catch (Exception e) {
       if (edge != null) {
         edge.close();
@@ -252,6 +258,24 @@ public final class Controller implements AutoCloseable {
         } catch (SealException | RuntimeException e) {
           LOG.warn("Scheduled data key rotation failed: {}", e.getMessage());
         }
+      }
+    }, blocking);
+  }
+
+  /**
+   * Keeps {@code ca}'s loaded copy fresh off the actors' threads (node entities read it through
+   * {@link OnlineCa#loaded()}, which never touches the store): at once, then every half reread time.
+   */
+  private static void keepLoaded(ActorSystem<?> system, OnlineCa ca, BooleanSupplier unsealed,
+      ExecutionContextExecutor blocking) {
+    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, OnlineCa.REREAD_AFTER.dividedBy(2), () -> {
+      if (!unsealed.getAsBoolean()) {
+        return;
+      }
+      try {
+        ca.current();
+      } catch (RuntimeException e) {
+        LOG.warn("Loading the {} failed: {}", ca.label(), e.getMessage());
       }
     }, blocking);
   }
@@ -345,8 +369,13 @@ public final class Controller implements AutoCloseable {
   }
 
   /** The agent issuing CA the controllers hold. */
-  public AgentCa agentCa() {
+  public OnlineCa agentCa() {
     return agentCa;
+  }
+
+  /** The service CA the controllers hold: it signs the nodes' tls-certificate files. */
+  public OnlineCa serviceCa() {
+    return serviceCa;
   }
 
   /** The edge agents reach this controller at. */

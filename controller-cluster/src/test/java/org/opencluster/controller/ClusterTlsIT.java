@@ -95,6 +95,11 @@ class ClusterTlsIT {
   }
 
   @Test
+  void aServiceCertificate_isRefused() throws Exception {
+    assertRefused(cluster.issueService("localhost", "service-joiner"), CertificateValidationException.Reason.INVALID_IDENTITY);
+  }
+
+  @Test
   void aRevokedController_isRefused() throws Exception {
     Path files = cluster.issue(cluster.root(), Identity.controller("ctl-3"), "ctl-3-revoked");
     X509Certificate revoked = Pem.decodeCertificates(java.nio.file.Files.readString(files.resolve("cert.pem"))).get(0);

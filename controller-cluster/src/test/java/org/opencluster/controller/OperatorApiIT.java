@@ -177,6 +177,63 @@ class OperatorApiIT {
     assertThat(operator.delete(api, "/v1/files/app/a.conf").status()).isEqualTo(404);
   }
 
+  @Test
+  void theServiceCaRoute_takesOnlyTheServiceCa_andTlsCertificateFilesAreChecked() throws Exception {
+    int api = controller.apiPort();
+    await().atMost(Duration.ofSeconds(60)).until(() -> controller.readiness().shardingStarted());
+    ApiTestClient operator = new ApiTestClient(cluster.issueOperator("otto", Role.OPERATOR));
+    String serviceCa = agentCaBody(Pem.encodeCertificates(List.of(cluster.serviceCa().certificate())), cluster.serviceCaKey());
+    assertThat(auditor.put(api, "/v1/sys/service-ca", serviceCa).status()).isEqualTo(403);
+    assertThat(operator.put(api, "/v1/sys/service-ca", serviceCa).status()).isEqualTo(403);
+    ApiTestClient.Reply theAgentCa = admin.put(api, "/v1/sys/service-ca",
+        agentCaBody(Pem.encodeCertificates(List.of(cluster.agentCa().certificate())), cluster.agentCaKey()));
+    assertThat(theAgentCa.status()).isEqualTo(400);
+    assertThat(theAgentCa.body().path("type").asText()).endsWith("invalid-service-ca");
+    assertThat(theAgentCa.body().path("detail").asText()).contains("not the service CA");
+    assertThat(admin.put(api, "/v1/sys/service-ca", agentCaBody(Pem.encodeCertificates(
+        List.of(cluster.serviceCa().certificate())), EcKeys.generate().getPrivate())).status()).isEqualTo(400);
+    assertThat(controller.serviceCa().current()).as("nothing refused was kept").isEmpty();
+    ApiTestClient.Reply imported = admin.put(api, "/v1/sys/service-ca", serviceCa);
+    assertThat(imported.status()).isEqualTo(200);
+    assertThat(imported.body().path("serial").asText()).isEqualTo(cluster.serviceCa().certificate().getSerialNumber().toString(16));
+    assertThat(controller.serviceCa().loaded()).as("this controller's entities see it at once").isPresent();
+    assertThat(controller.agentCa().current().filter(ca -> ca.identity().equals(Identity.SERVICE_CA)))
+        .as("the agent CA is another value").isEmpty();
+
+    for (Map.Entry<String, Map<String, Object>> bad : Map.<String, Map<String, Object>>of(
+        "an address that is not one", Map.of("ipAddresses", List.of("999.0.0.1")),
+        "a host name as an address", Map.of("ipAddresses", List.of("localhost")),
+        "a DNS name reading a secret", Map.of("dnsNames", List.of("{{ secret \"db/x\" \"password\" }}")),
+        "a DNS name that is not one", Map.of("dnsNames", List.of("web_1 .example")),
+        "a TTL under ten minutes", Map.of("ttlSeconds", 60),
+        "a length", Map.of("length", 12),
+        "no names at all", Map.of("dnsNames", List.of())).entrySet()) {
+      Map<String, Object> source = new java.util.HashMap<>(bad.getValue());
+      source.put("kind", "generated");
+      source.put("generator", "tls-certificate");
+      ApiTestClient.Reply refused = operator.put(api, "/v1/files/web/tls.pem", JSON.writeValueAsString(Map.of(
+          "path", "/run/web/tls.pem", "selector", Map.of("all", true), "source", source)));
+      assertThat(refused.status()).as(bad.getKey()).isEqualTo(400);
+    }
+    assertThat(operator.put(api, "/v1/files/app/key", JSON.writeValueAsString(Map.of("path", "/run/app/key",
+        "selector", Map.of("all", true), "source", Map.of("kind", "generated", "generator", "random-key",
+            "dnsNames", List.of("web.example"))))).status()).as("names on a random key").isEqualTo(400);
+    ApiTestClient.Reply stored = operator.put(api, "/v1/files/web/tls.pem", JSON.writeValueAsString(Map.of(
+        "path", "/run/web/tls.pem", "selector", Map.of("all", true),
+        "source", Map.of("kind", "generated", "generator", "tls-certificate"))));
+    assertThat(stored.status()).isEqualTo(200);
+    assertThat(stored.body().path("source").path("dnsNames").get(0).asText()).isEqualTo("{{ node.name }}");
+    assertThat(stored.body().path("source").path("ttlSeconds").asLong()).isEqualTo(86400);
+  }
+
+  @Test
+  void aServiceCertificate_isRefusedAtTheHandshake() throws Exception {
+    ApiTestClient service = new ApiTestClient(cluster.issueService("web-1.example", "service-web-1"));
+    assertThatThrownBy(() -> service.get(controller.apiPort(), "/v1/sys/seal-status")).isInstanceOf(java.io.IOException.class);
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        controller.apiRefusals().count(CertificateValidationException.Reason.INVALID_IDENTITY) >= 1);
+  }
+
   private static String fileBody(String path, List<String> reload, String base64) throws Exception {
     return JSON.writeValueAsString(Map.of("path", path, "reload", reload, "selector", Map.of("labels", Map.of("role", "web")),
         "source", Map.of("kind", "static", "content", base64)));

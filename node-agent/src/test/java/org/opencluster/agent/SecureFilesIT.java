@@ -34,6 +34,8 @@ import org.opencluster.controller.Controller;
 import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.persistence.jdbc.StorageSettings;
 import org.opencluster.persistence.testing.TestDatabases;
+import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.Pem;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -84,6 +86,10 @@ class SecureFilesIT {
       ApiTestClient api = testbed.admin();
       int port = controller.apiPort();
       put(api, port, "/v1/secrets/db/orders", Map.of("fields", Map.of("password", secretMarker)));
+      put(api, port, "/v1/sys/service-ca", serviceCa(testbed));
+      put(api, port, "/v1/files/app/tls.pem", file(shm.resolve("tls.pem"), "root", "root", "0400", "tmpfs", List.of(),
+          Map.of("kind", "generated", "generator", "tls-certificate", "dnsNames", List.of("{{ node.name }}.test.example"),
+              "ipAddresses", List.of("127.0.0.1")), TEST_NODES));
       put(api, port, "/v1/files/app/static.conf", file(shm.resolve("static.conf"), "nobody", "65534", "0440", "tmpfs",
           List.of(), Map.of("kind", "static", "content", base64("key=" + staticMarker + "\n")), TEST_NODES));
       put(api, port, "/v1/files/app/db.conf", file(shm.resolve("db.conf"), "root", "root", "0400", "tmpfs",
@@ -100,7 +106,7 @@ class SecureFilesIT {
       Path bundle = testbed.register(controller, "web-1");
       agent = Testbed.startAgentProcess(tmp, bundle, log, "boot-files");
       await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(shm.resolve("local.pw"))
-          && Files.exists(shm.resolve("db.conf")) && Files.exists(shm.resolve("static.conf"))
+          && Files.exists(shm.resolve("tls.pem")) && Files.exists(shm.resolve("db.conf")) && Files.exists(shm.resolve("static.conf"))
           && Files.exists(shm.resolve("pipe.conf"), LinkOption.NOFOLLOW_LINKS));
 
       assertThat(Files.getFileStore(shm).type()).isEqualTo("tmpfs");
@@ -118,9 +124,11 @@ class SecureFilesIT {
       assertThat(cat(shm.resolve("pipe.conf"))).isEqualTo("pipe=" + pipeMarker + "\n");
       assertThat(cat(shm.resolve("pipe.conf"))).as("every reader gets the content").isEqualTo("pipe=" + pipeMarker + "\n");
       assertThat(shm.resolve("elsewhere.conf")).as("outside its selector").doesNotExist();
+      markers.add(checkServiceCertificate(shm.resolve("tls.pem"), testbed));
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(fileResults(testbed, controller))
           .containsEntry("app/static.conf", "applied").containsEntry("app/db.conf", "applied")
-          .containsEntry("app/local.pw", "applied").containsEntry("app/pipe.conf", "applied"));
+          .containsEntry("app/local.pw", "applied").containsEntry("app/pipe.conf", "applied")
+          .containsEntry("app/tls.pem", "applied"));
       for (String listing : List.of("/v1/files", "/v1/files/app/static.conf", "/v1/secrets", "/v1/secrets/db/orders")) {
         ApiTestClient.Reply read = api.get(port, listing);
         assertThat(read.status()).isEqualTo(200);
@@ -175,6 +183,38 @@ class SecureFilesIT {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  private static Map<String, String> serviceCa(Testbed testbed) throws Exception {
+    try (SecretBytes key = Pem.encodePrivateKey(testbed.cluster().serviceCaKey())) {
+      return Map.of("certificate", Pem.encodeCertificates(List.of(testbed.cluster().serviceCa().certificate())),
+          "key", new String(key.copyBytes(), StandardCharsets.US_ASCII));
+    }
+  }
+
+  /**
+   * The tls-certificate file holds a key and a certificate for it that a standard PKIX validator
+   * accepts under the cluster root, with the node's rendered names; returns a line of the key's
+   * PEM, a marker that must be found nowhere on disk.
+   */
+  private static String checkServiceCertificate(Path file, Testbed testbed) throws Exception {
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("r--------");
+    String pem = Testbed.text(file);
+    int certificates = pem.indexOf("-----BEGIN CERTIFICATE-----");
+    java.security.PrivateKey key;
+    try (SecretBytes keyPem = SecretBytes.copyOf(pem.substring(0, certificates).getBytes(StandardCharsets.US_ASCII))) {
+      key = Pem.decodePrivateKey(keyPem);
+    }
+    List<java.security.cert.X509Certificate> chain = Pem.decodeCertificates(pem.substring(certificates));
+    assertThat(org.opencluster.protocol.crypto.EcKeys.belongTogether(chain.get(0).getPublicKey(), key)).isTrue();
+    assertThat(chain.get(0).getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList())
+        .containsExactly("web-1.test.example", "127.0.0.1");
+    java.security.cert.PKIXParameters parameters = new java.security.cert.PKIXParameters(
+        java.util.Set.of(new java.security.cert.TrustAnchor(testbed.cluster().root().certificate(), null)));
+    parameters.setRevocationEnabled(false);
+    java.security.cert.CertPathValidator.getInstance("PKIX").validate(
+        java.security.cert.CertificateFactory.getInstance("X.509").generateCertPath(chain), parameters);
+    return pem.lines().skip(1).findFirst().orElseThrow();
+  }
 
   private static Map<String, Object> file(Path path, String owner, String group, String mode, String delivery,
       List<String> reload, Map<String, Object> source, Map<String, String> labels) {

@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * "reload": [argv], "selector": {"nodes": [...], "labels": {...}, "all": false}, "source":
  * {"kind": "static", "content": BASE64} | {"kind": "template", "text": "..."} | {"kind":
  * "generated", "generator": "random-password"|"random-key", "length": N, "encoding":
- * "base64"|"hex"|"raw"}}}.
+ * "base64"|"hex"|"raw"} | {"kind": "generated", "generator": "tls-certificate", "dnsNames":
+ * ["{{ node.name }}.web.example"], "ipAddresses": [...], "ttlSeconds": 86400}}}. A tls-certificate's
+ * DNS names default to the node's name and its TTL to a day.
  */
 public final class FileRoutes extends AllDirectives {
 
@@ -87,7 +89,8 @@ public final class FileRoutes extends AllDirectives {
 
   public record SelectorRequest(List<String> nodes, Map<String, String> labels, Boolean all) {}
 
-  public record SourceRequest(String kind, String content, String text, String generator, Integer length, String encoding) {
+  public record SourceRequest(String kind, String content, String text, String generator, Integer length, String encoding,
+      List<String> dnsNames, List<String> ipAddresses, Long ttlSeconds) {
     @Override
     public String toString() {
       return "SourceRequest[" + kind + ", content=[secret]]";
@@ -168,6 +171,17 @@ public final class FileRoutes extends AllDirectives {
     }, "invalid-file", "Invalid secure file");
   }
 
+  /** {@code list}, or empty for none; a null in it is refused. */
+  private static List<String> listOf(List<String> list, String what) {
+    if (list == null) {
+      return List.of();
+    }
+    if (list.contains(null)) {
+      throw new IllegalArgumentException(what + " may not hold null");
+    }
+    return list;
+  }
+
   /** Builds the definition, encrypting any content at once and wiping the plaintext. */
   private FileDefinition definition(String name, FileRequest request) {
     FileDefinition.Delivery delivery = switch (request.delivery() == null ? "tmpfs" : request.delivery()) {
@@ -183,13 +197,16 @@ public final class FileRoutes extends AllDirectives {
       throw new IllegalArgumentException("mode '" + FileDefinition.printable(modeText) + "' is not octal (e.g. 0440)");
     }
     SelectorRequest s = request.selector();
+    if (s.labels() != null && s.labels().containsValue(null)) {
+      throw new IllegalArgumentException("selector labels may not hold null");
+    }
     FileDefinition.Selector selector = new FileDefinition.Selector(
-        s.nodes() == null ? Set.of() : Set.copyOf(s.nodes()), s.labels() == null ? Map.of() : s.labels(),
+        Set.copyOf(listOf(s.nodes(), "selector nodes")), s.labels() == null ? Map.of() : s.labels(),
         Boolean.TRUE.equals(s.all()));
     FileDefinition.Source source = source(name, request.source());
     FileDefinition definition = new FileDefinition(name, 0, request.path(), request.owner() == null ? "root" : request.owner(),
         request.group() == null ? "root" : request.group(), mode, delivery,
-        request.reload() == null ? List.of() : request.reload(), selector, source, Instant.EPOCH);
+        listOf(request.reload(), "reload"), selector, source, Instant.EPOCH);
     definition.invalid().ifPresent(why -> {
       throw new IllegalArgumentException(why);
     });
@@ -243,8 +260,24 @@ public final class FileRoutes extends AllDirectives {
         FileDefinition.Generator generator = switch (source.generator() == null ? "" : source.generator()) {
           case "random-password" -> FileDefinition.Generator.RANDOM_PASSWORD;
           case "random-key" -> FileDefinition.Generator.RANDOM_KEY;
-          default -> throw new IllegalArgumentException("generator must be random-password or random-key");
+          case "tls-certificate" -> FileDefinition.Generator.TLS_CERTIFICATE;
+          default -> throw new IllegalArgumentException("generator must be random-password, random-key or tls-certificate");
         };
+        if (generator == FileDefinition.Generator.TLS_CERTIFICATE) {
+          if (source.length() != null || source.encoding() != null) {
+            throw new IllegalArgumentException("a tls-certificate has no length or encoding (it is a PEM key and certificate)");
+          }
+          if (source.ttlSeconds() != null && source.ttlSeconds() <= 0) {
+            throw new IllegalArgumentException("ttlSeconds must be positive");
+          }
+          return GeneratedSource.tlsCertificate(
+              source.dnsNames() == null ? List.of(GeneratedSource.NODE_NAME) : listOf(source.dnsNames(), "dnsNames"),
+              listOf(source.ipAddresses(), "ipAddresses"),
+              source.ttlSeconds() == null ? GeneratedSource.DEFAULT_TTL : Duration.ofSeconds(source.ttlSeconds()));
+        }
+        if (source.dnsNames() != null || source.ipAddresses() != null || source.ttlSeconds() != null) {
+          throw new IllegalArgumentException("only a tls-certificate has dnsNames, ipAddresses and ttlSeconds");
+        }
         FileDefinition.Encoding encoding = switch (source.encoding() == null ? "base64" : source.encoding()) {
           case "base64" -> FileDefinition.Encoding.BASE64;
           case "hex" -> FileDefinition.Encoding.HEX;
@@ -308,6 +341,11 @@ public final class FileRoutes extends AllDirectives {
     } else if (f.source() instanceof TemplateSource t) {
       source.put("bytes", t.length());
       source.put("secrets", new ArrayList<>(t.secrets()));
+    } else if (f.source() instanceof GeneratedSource g && g.generator() == FileDefinition.Generator.TLS_CERTIFICATE) {
+      source.put("generator", g.generator().label());
+      source.put("dnsNames", g.dnsNames());
+      source.put("ipAddresses", g.ipAddresses());
+      source.put("ttlSeconds", g.ttl().toSeconds());
     } else if (f.source() instanceof GeneratedSource g) {
       source.put("generator", g.generator().label());
       source.put("length", g.length());

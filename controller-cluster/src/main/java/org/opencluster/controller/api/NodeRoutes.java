@@ -24,7 +24,7 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 import org.opencluster.controller.node.NodeEntity;
-import org.opencluster.controller.registration.AgentCa;
+import org.opencluster.controller.registration.OnlineCa;
 import org.opencluster.controller.registration.NodeRegistrar;
 import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.pki.CertificateAuthority;
@@ -35,11 +35,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The nodes' part of the operator API: importing the agent CA, registering a node, reading a
+ * The nodes' part of the operator API: importing the agent CA and the service CA, registering a node, reading a
  * node's status. The management issue adds listing, searching and the rest.
  *
  * <pre>
  * PUT  /v1/sys/agent-ca   admin              {"certificate": PEM, "key": PEM}
+ * PUT  /v1/sys/service-ca admin              {"certificate": PEM, "key": PEM}: signs tls-certificate files
  * POST /v1/nodes          admin or operator  {"id", "name", "labels", "lifetimeSeconds", "csr", "bootstrap"} -> 201 bundle
  * GET  /v1/nodes/ID       any role           the node's stage, facts, liveness, session, files (no secret)
  * PUT  /v1/nodes/ID/labels admin or operator {"labels": {...}}: the node's secure files follow
@@ -52,9 +53,10 @@ public final class NodeRoutes extends AllDirectives {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
 
   /** What the routes need from the controller. */
-  public record Services(AgentCa agentCa, NodeRegistrar registrar, ClusterSharding sharding, BooleanSupplier serving) {}
+  public record Services(OnlineCa agentCa, OnlineCa serviceCa, NodeRegistrar registrar, ClusterSharding sharding,
+      BooleanSupplier serving) {}
 
-  /** The body of {@code PUT /v1/sys/agent-ca}. */
+  /** The body of {@code PUT /v1/sys/agent-ca} and {@code PUT /v1/sys/service-ca}. */
   public record AgentCaRequest(String certificate, String key) {
     @Override
     public String toString() {
@@ -77,7 +79,9 @@ public final class NodeRoutes extends AllDirectives {
   Route routes(Identity who) {
     return concat(
         path(segment("sys").slash("agent-ca"), () -> put(() -> api.admin(who, () ->
-            entity(Unmarshaller.entityToString(), body -> api.respond(() -> importAgentCa(who, body)))))),
+            entity(Unmarshaller.entityToString(), body -> api.respond(() -> importCa(who, body, services.agentCa())))))),
+        path(segment("sys").slash("service-ca"), () -> put(() -> api.admin(who, () ->
+            entity(Unmarshaller.entityToString(), body -> api.respond(() -> importCa(who, body, services.serviceCa())))))),
         path("nodes", () -> post(() -> roles(who, REGISTRARS, () ->
             entity(Unmarshaller.entityToString(), body -> api.respond(() -> register(who, body)))))),
         path(segment("nodes").slash(segment()), id -> get(() -> api.respond(() -> status(id)))),
@@ -85,7 +89,9 @@ public final class NodeRoutes extends AllDirectives {
             entity(Unmarshaller.entityToString(), body -> api.respond(() -> setLabels(who, id, body)))))));
   }
 
-  private HttpResponse importAgentCa(Identity who, String body) {
+  private HttpResponse importCa(Identity who, String body, OnlineCa onlineCa) {
+    String problem = "invalid-" + onlineCa.label().toLowerCase(java.util.Locale.ROOT).replace(' ', '-');
+    String title = "Invalid " + onlineCa.label();
     AgentCaRequest request;
     try {
       request = OperatorApi.JSON.readValue(body, AgentCaRequest.class);
@@ -102,17 +108,18 @@ public final class NodeRoutes extends AllDirectives {
       certificate = certificates.get(0);
       key = Pem.decodePrivateKey(keyPem);
     } catch (GeneralSecurityException | RuntimeException e) {
-      return OperatorApi.problem(400, "invalid-agent-ca", "Invalid agent CA",
+      return OperatorApi.problem(400, problem, title,
           "the certificate or the key is not readable PEM (the key unencrypted PKCS#8)");
     }
     CertificateAuthority ca;
     try {
-      ca = services.agentCa().importCa(certificate, key);
+      ca = onlineCa.importCa(certificate, key);
     } catch (IllegalArgumentException e) {
-      return OperatorApi.problem(400, "invalid-agent-ca", "Invalid agent CA", e.getMessage());
+      return OperatorApi.problem(400, problem, title, e.getMessage());
     }
-    LOG.info("{} imported the agent CA (serial {})", who, ca.certificate().getSerialNumber().toString(16));
+    LOG.info("{} imported the {} (serial {})", who, onlineCa.label(), ca.certificate().getSerialNumber().toString(16));
     return OperatorApi.json(200, Map.of("subject", ca.certificate().getSubjectX500Principal().getName(),
+        "serial", ca.certificate().getSerialNumber().toString(16),
         "notAfter", ca.certificate().getNotAfter().toInstant().toString()));
   }
 

@@ -53,6 +53,7 @@ import org.slf4j.LoggerFactory;
  * PUT  /v1/sys/controllers/NAME   admin  approve controller NAME
  * DELETE /v1/sys/controllers/NAME admin  withdraw its approval
  * PUT  /v1/sys/agent-ca      admin       import the agent CA (NodeRoutes)
+ * PUT  /v1/sys/service-ca    admin       import the service CA (NodeRoutes)
  * POST /v1/nodes             operator    register a node (NodeRoutes)
  * GET  /v1/nodes/ID          any role    a node's status (NodeRoutes)
  * PUT  /v1/nodes/ID/labels   operator    replace a node's labels (NodeRoutes)

@@ -203,7 +203,8 @@ public final class CatalogCodec {
       b.setGeneratedSource(org.opencluster.controller.proto.v1.GeneratedSource.newBuilder()
           .setGenerator(org.opencluster.controller.proto.v1.GeneratedSource.Generator.valueOf(g.generator().name()))
           .setLength(g.length())
-          .setEncoding(org.opencluster.controller.proto.v1.GeneratedSource.Encoding.valueOf(g.encoding().name())));
+          .setEncoding(org.opencluster.controller.proto.v1.GeneratedSource.Encoding.valueOf(g.encoding().name()))
+          .addAllDnsNames(g.dnsNames()).addAllIpAddresses(g.ipAddresses()).setTtlSeconds(g.ttl().toSeconds()));
     }
     return b.build();
   }
@@ -219,7 +220,9 @@ public final class CatalogCodec {
       case GENERATED_SOURCE -> new GeneratedSource(
           Generator.valueOf(known(p.getGeneratedSource().getGenerator().name(), "generator")),
           p.getGeneratedSource().getLength(),
-          Encoding.valueOf(known(p.getGeneratedSource().getEncoding().name(), "encoding")));
+          Encoding.valueOf(known(p.getGeneratedSource().getEncoding().name(), "encoding")),
+          p.getGeneratedSource().getDnsNamesList(), p.getGeneratedSource().getIpAddressesList(),
+          java.time.Duration.ofSeconds(p.getGeneratedSource().getTtlSeconds()));
       case SOURCE_NOT_SET -> throw new IllegalArgumentException("a file definition without a source");
     };
     return new FileDefinition(p.getName(), p.getVersion(), p.getPath(), p.getOwner(), p.getGroup(), p.getMode(),

@@ -2,6 +2,7 @@ package org.opencluster.controller.files;
 
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -86,11 +87,111 @@ public record FileDefinition(String name, long version, String path, String owne
     }
   }
 
-  /** A secret the controllers make for each node. */
-  public record GeneratedSource(Generator generator, int length, Encoding encoding) implements Source {
+  /**
+   * A secret the controllers make for each node.
+   *
+   * @param length for random ones: characters or bytes
+   * @param dnsNames for a tls-certificate: its DNS names, each a template of node facts ({@code
+   *     {{ node.name }}.web.example}); empty otherwise
+   * @param ipAddresses for a tls-certificate: its IP addresses (literals); empty otherwise
+   * @param ttl for a tls-certificate: how long each certificate is valid; zero otherwise
+   */
+  public record GeneratedSource(Generator generator, int length, Encoding encoding, List<String> dnsNames,
+      List<String> ipAddresses, Duration ttl) implements Source {
+
+    /** The DNS name a tls-certificate gets when none is given: the node's name. */
+    public static final String NODE_NAME = "{{ node.name }}";
+    public static final Duration DEFAULT_TTL = Duration.ofHours(24);
+    public static final Duration MIN_TTL = Duration.ofMinutes(10);
+    public static final Duration MAX_TTL = Duration.ofDays(398);
+    public static final int MAX_NAMES = 32;
+
+    public GeneratedSource {
+      dnsNames = List.copyOf(dnsNames);
+      ipAddresses = List.copyOf(ipAddresses);
+    }
+
+    /** A random password or key. */
+    public GeneratedSource(Generator generator, int length, Encoding encoding) {
+      this(generator, length, encoding, List.of(), List.of(), Duration.ZERO);
+    }
+
+    /** A TLS certificate from the service CA, and its key. */
+    public static GeneratedSource tlsCertificate(List<String> dnsNames, List<String> ipAddresses, Duration ttl) {
+      return new GeneratedSource(Generator.TLS_CERTIFICATE, 0, Encoding.RAW, dnsNames, ipAddresses, ttl);
+    }
+
     @Override
     public String kind() {
       return "generated";
+    }
+
+    Optional<String> invalid() {
+      if (generator != Generator.TLS_CERTIFICATE) {
+        if (length < generator.min || length > generator.max) {
+          return Optional.of(generator.label() + " length must be " + generator.min + ".." + generator.max);
+        }
+        return dnsNames.isEmpty() && ipAddresses.isEmpty() && ttl.isZero() ? Optional.empty()
+            : Optional.of("only a tls-certificate has DNS names, IP addresses and a TTL");
+      }
+      if (dnsNames.isEmpty() && ipAddresses.isEmpty()) {
+        return Optional.of("a tls-certificate needs a DNS name or an IP address");
+      }
+      if (dnsNames.size() + ipAddresses.size() > MAX_NAMES) {
+        return Optional.of("a tls-certificate has at most " + MAX_NAMES + " names and addresses");
+      }
+      for (String dnsName : dnsNames) {
+        Optional<String> invalid = invalidDnsName(dnsName);
+        if (invalid.isPresent()) {
+          return invalid;
+        }
+      }
+      for (String address : ipAddresses) {
+        if (ipAddress(address).isEmpty()) {
+          return Optional.of("'" + printable(address) + "' is not an IPv4 or IPv6 address");
+        }
+      }
+      if (ttl.compareTo(MIN_TTL) < 0 || ttl.compareTo(MAX_TTL) > 0) {
+        return Optional.of("a tls-certificate's TTL must be " + MIN_TTL.toMinutes() + " minutes.." + MAX_TTL.toDays()
+            + " days");
+      }
+      return Optional.empty();
+    }
+
+    private static Optional<String> invalidDnsName(String dnsName) {
+      if (dnsName.length() > 253) {
+        return Optional.of("DNS name '" + printable(dnsName) + "' is longer than 253 characters");
+      }
+      byte[] bytes = dnsName.getBytes(StandardCharsets.UTF_8);
+      try {
+        if (!Template.parse(bytes).references().isEmpty()) {
+          return Optional.of("DNS name '" + printable(dnsName) + "' reads a secret; it may read node facts only");
+        }
+      } catch (Template.TemplateException e) {
+        return Optional.of("DNS name '" + printable(dnsName) + "': " + e.getMessage());
+      }
+      if (!dnsName.contains("{{")) {
+        try {
+          new org.opencluster.protocol.pki.SubjectAltNames(List.of(dnsName), List.of());
+        } catch (IllegalArgumentException e) {
+          return Optional.of("'" + printable(dnsName) + "' is not a DNS name");
+        }
+      }
+      return Optional.empty();
+    }
+
+    /** The address {@code literal} names, if it is an IPv4 or IPv6 literal (never a host name: no lookup). */
+    public static Optional<java.net.InetAddress> ipAddress(String literal) {
+      boolean v4 = literal.matches("(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
+      boolean v6 = literal.matches("[0-9A-Fa-f:.]{2,45}") && literal.contains(":");
+      if (!v4 && !v6) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(java.net.InetAddress.getByName(literal));
+      } catch (java.net.UnknownHostException e) {
+        return Optional.empty();
+      }
     }
   }
 
@@ -98,7 +199,12 @@ public record FileDefinition(String name, long version, String path, String owne
     /** Letters and digits: {@code length} characters. */
     RANDOM_PASSWORD(8, 256, 32),
     /** {@code length} random bytes, then encoded. */
-    RANDOM_KEY(16, 1024, 32);
+    RANDOM_KEY(16, 1024, 32),
+    /**
+     * A P-256 key and a certificate for it from the service CA, in one PEM: the key (PKCS#8), the
+     * certificate, the service CA's certificate. Made again when two thirds of its validity passed.
+     */
+    TLS_CERTIFICATE(0, 0, 0);
 
     final int min;
     final int max;
@@ -204,8 +310,8 @@ public record FileDefinition(String name, long version, String path, String owne
     if (selectorInvalid.isPresent()) {
       return selectorInvalid;
     }
-    if (source instanceof GeneratedSource g && (g.length() < g.generator().min || g.length() > g.generator().max)) {
-      return Optional.of(g.generator().label() + " length must be " + g.generator().min + ".." + g.generator().max);
+    if (source instanceof GeneratedSource g && g.invalid().isPresent()) {
+      return g.invalid();
     }
     if (source instanceof StaticSource s && s.length() > MAX_CONTENT_BYTES
         || source instanceof TemplateSource t && t.length() > MAX_CONTENT_BYTES) {

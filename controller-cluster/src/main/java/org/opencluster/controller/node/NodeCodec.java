@@ -343,12 +343,14 @@ public final class NodeCodec {
   private static org.opencluster.controller.proto.v1.GeneratedSecret generated(NodeEntity.GeneratedSecret secret) {
     return org.opencluster.controller.proto.v1.GeneratedSecret.newBuilder().setFile(secret.file())
         .setDefinitionVersion(secret.definitionVersion()).setValue(ByteString.copyFrom(secret.value().copyBytes()))
-        .setGeneratedAtUnixMillis(secret.generatedAt().toEpochMilli()).build();
+        .setGeneratedAtUnixMillis(secret.generatedAt().toEpochMilli())
+        .setRenewAtUnixMillis(secret.renewAt() == null ? 0 : secret.renewAt().toEpochMilli()).build();
   }
 
   private static NodeEntity.GeneratedSecret generated(org.opencluster.controller.proto.v1.GeneratedSecret p) {
     return new NodeEntity.GeneratedSecret(p.getFile(), p.getDefinitionVersion(), SecretBytes.copyOf(p.getValue().toByteArray()),
-        Instant.ofEpochMilli(p.getGeneratedAtUnixMillis()));
+        Instant.ofEpochMilli(p.getGeneratedAtUnixMillis()),
+        p.getRenewAtUnixMillis() == 0 ? null : Instant.ofEpochMilli(p.getRenewAtUnixMillis()));
   }
 
   private static java.util.Map<String, NodeEntity.GeneratedSecret> generated(

@@ -250,8 +250,20 @@ public final class NodeEntity
    * @param definitionVersion the version of the file definition it was made for: a new version
    *     makes a new secret
    * @param value secret; stored only inside encrypted records
+   * @param renewAt when to make it again (a certificate, two thirds into its validity); null for never
    */
-  public record GeneratedSecret(String file, long definitionVersion, SecretBytes value, Instant generatedAt) {
+  public record GeneratedSecret(String file, long definitionVersion, SecretBytes value, Instant generatedAt,
+      Instant renewAt) {
+
+    /** A secret kept until its definition changes. */
+    public GeneratedSecret(String file, long definitionVersion, SecretBytes value, Instant generatedAt) {
+      this(file, definitionVersion, value, generatedAt, null);
+    }
+
+    boolean due(long version, Instant now) {
+      return definitionVersion != version || renewAt != null && !now.isBefore(renewAt);
+    }
+
     @Override
     public String toString() {
       return "GeneratedSecret[" + file + " v" + definitionVersion + ", value=[secret]]";
@@ -769,7 +781,7 @@ public final class NodeEntity
     FileCatalog.Catalog catalog = files.catalog();
     List<NodeFiles.Wanted> wanted = files.ready()
         ? files.wanted(factsOf(state).orElseThrow(), generatedOf(state), catalog) : List.of();
-    FileSecretsGenerated generated = files.ready() ? files.generate(wanted, generatedOf(state), now) : null;
+    FileSecretsGenerated generated = files.ready() ? files.generate(wanted, generatedOf(state), factsOf(state).orElseThrow(), now) : null;
     if (generated != null) {
       events.add(generated);
     }

@@ -62,6 +62,9 @@ final class NodeFiles {
   private final FileSource source;
   private final Logger log;
   private final SecureRandom random = new SecureRandom();
+  private final ServiceCertificates certificates;
+  /** Why a generated file's secret could not be made, by file: shown in its status. */
+  private final Map<String, String> cannotMake = new TreeMap<>();
   private long sentVersion;
   private Map<String, String> sentFingerprints = Map.of();
   private Instant sentAt = Instant.EPOCH;
@@ -73,6 +76,7 @@ final class NodeFiles {
     this.nodeId = nodeId;
     this.source = source;
     this.log = log;
+    this.certificates = new ServiceCertificates(source.serviceCa());
   }
 
   /** Whether this controller has read the catalog yet: until then nothing is sent (nor removed). */
@@ -109,20 +113,37 @@ final class NodeFiles {
 
   /**
    * The secrets to make for generated files that have none (or one made for an earlier version of
-   * their definition), and those to forget (their file no longer applies); null if nothing changes.
+   * their definition, or a certificate due for renewal), and those to forget (their file no longer
+   * applies); null if nothing changes. A certificate that cannot be made now (no service CA yet, a
+   * name its CA may not certify) is not made: its file fails, with why in its status, until it can.
    */
-  FileSecretsGenerated generate(List<Wanted> wanted, Map<String, GeneratedSecret> generated, Instant now) {
+  FileSecretsGenerated generate(List<Wanted> wanted, Map<String, GeneratedSecret> generated, NodeFacts facts,
+      Instant now) {
     List<GeneratedSecret> made = new ArrayList<>();
     java.util.Set<String> keep = new java.util.HashSet<>();
     for (Wanted w : wanted) {
       if (w.definition().source() instanceof GeneratedSource g) {
-        keep.add(w.definition().name());
-        GeneratedSecret existing = generated.get(w.definition().name());
-        if (existing == null || existing.definitionVersion() != w.definition().version()) {
-          made.add(new GeneratedSecret(w.definition().name(), w.definition().version(), make(g), now));
+        String name = w.definition().name();
+        keep.add(name);
+        GeneratedSecret existing = generated.get(name);
+        if (existing != null && !existing.due(w.definition().version(), now)) {
+          continue;
+        }
+        if (g.generator() != FileDefinition.Generator.TLS_CERTIFICATE) {
+          made.add(new GeneratedSecret(name, w.definition().version(), make(g), now));
+          continue;
+        }
+        try {
+          made.add(certificates.issue(w.definition(), g, facts, now));
+          cannotMake.remove(name);
+        } catch (ServiceCertificates.CannotIssue e) {
+          if (!e.getMessage().equals(cannotMake.put(name, e.getMessage()))) {
+            log.warn("Node {}: secure file {} v{}: {}", nodeId, name, w.definition().version(), e.getMessage());
+          }
         }
       }
     }
+    cannotMake.keySet().retainAll(keep);
     List<String> dropped = generated.keySet().stream().filter(name -> !keep.contains(name)).sorted().toList();
     return made.isEmpty() && dropped.isEmpty() ? null : new FileSecretsGenerated(made, dropped);
   }
@@ -243,9 +264,9 @@ final class NodeFiles {
     } else if (definition.source() instanceof GeneratedSource g) {
       GeneratedSecret secret = generated.get(definition.name());
       if (secret == null || secret.definitionVersion() != definition.version()) {
-        throw new IllegalStateException("its generated secret is not made yet");
+        throw new IllegalStateException(cannotMake.getOrDefault(definition.name(), "its generated secret is not made yet"));
       }
-      return encode(secret.value(), g);
+      return g.generator() == FileDefinition.Generator.TLS_CERTIFICATE ? secret.value().copy() : encode(secret.value(), g);
     }
     throw new IllegalStateException("unknown source " + definition.source().kind());
   }
@@ -269,6 +290,7 @@ final class NodeFiles {
         yield SecretBytes.adopt(password);
       }
       case RANDOM_KEY -> SecretBytes.random(generator.length());
+      case TLS_CERTIFICATE -> throw new IllegalArgumentException("certificates are issued, not made at random");
     };
   }
 

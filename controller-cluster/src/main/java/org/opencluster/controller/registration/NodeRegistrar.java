@@ -58,14 +58,14 @@ public final class NodeRegistrar {
     }
   }
 
-  private final AgentCa agentCa;
+  private final OnlineCa agentCa;
   private final ClusterSharding sharding;
   private final List<X509Certificate> roots;
   private final List<String> edges;
   private final NodeEnvironment.Revocations revocations;
   private final Duration maxLifetime;
 
-  public NodeRegistrar(AgentCa agentCa, ClusterSharding sharding, List<X509Certificate> roots, List<String> edges,
+  public NodeRegistrar(OnlineCa agentCa, ClusterSharding sharding, List<X509Certificate> roots, List<String> edges,
       NodeEnvironment.Revocations revocations, Duration maxLifetime) {
     this.maxLifetime = maxLifetime;
     this.agentCa = agentCa;

@@ -2,6 +2,7 @@ package org.opencluster.controller.files;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,24 @@ class FileCatalogTest {
     FileDefinition again = put(staticFile("app/a.conf")).getValue();
     assertThat(again.version()).isEqualTo(3);
     assertThat(catalog.getState().revision()).isEqualTo(3);
+  }
+
+  @Test
+  void aTlsCertificateDefinition_isStoredWithItsNamesAndTtl() {
+    FileDefinition tls = content.tlsCertificate("web/tls.pem", "/run/web/tls.pem",
+        List.of("{{ node.name }}.web.example", "web.example"), List.of("10.0.0.7", "fd00::7"), Duration.ofHours(12),
+        TestCatalogs.labels(Map.of("role", "web"))).catalog().files().get("web/tls.pem");
+    FileDefinition stored = put(tls).getValue();
+    assertThat(stored.source()).isEqualTo(tls.source());
+    catalog.restart();
+    assertThat(catalog.getState().files().get("web/tls.pem").source()).as("after recovery too").isEqualTo(tls.source());
+  }
+
+  @Test
+  void aTlsCertificateWithANodeFactThatIsNotOne_isRefused() {
+    FileDefinition tls = content.tlsCertificate("web/tls.pem", "/run/web/tls.pem", List.of("{{ node.rack }}.web.example"),
+        List.of(), Duration.ofHours(12), TestCatalogs.labels(Map.of("role", "web"))).catalog().files().get("web/tls.pem");
+    assertThat(tls.invalid()).get().asString().contains("{{ node.rack }}.web.example");
   }
 
   @Test

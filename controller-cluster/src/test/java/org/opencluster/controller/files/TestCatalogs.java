@@ -61,6 +61,12 @@ public final class TestCatalogs {
         new FileDefinition.GeneratedSource(generator, length, FileDefinition.Encoding.BASE64));
   }
 
+  public TestCatalogs tlsCertificate(String name, String path, List<String> dnsNames, List<String> ipAddresses,
+      java.time.Duration ttl, FileDefinition.Selector selector) {
+    return put(name, path, FileDefinition.Delivery.TMPFS, selector,
+        FileDefinition.GeneratedSource.tlsCertificate(dnsNames, ipAddresses, ttl));
+  }
+
   public TestCatalogs secret(String name, Map<String, String> fields) {
     Map<String, ByteString> encrypted = new TreeMap<>();
     fields.forEach((field, value) -> {

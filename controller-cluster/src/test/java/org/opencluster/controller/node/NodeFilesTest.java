@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -39,8 +42,11 @@ import org.opencluster.protocol.agent.v1.ControllerMessage;
 import org.opencluster.protocol.agent.v1.FileOutcome;
 import org.opencluster.protocol.agent.v1.InfoSet;
 import org.opencluster.protocol.agent.v1.SecureFile;
+import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SealedBoxException;
 import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.CertificateAuthority;
+import org.opencluster.protocol.pki.Pem;
 
 /**
  * Secure files at the node entity: what a node's agent receives at a heartbeat (static, template
@@ -62,6 +68,9 @@ class NodeFilesTest {
   private final MovableClock clock = new MovableClock(START);
   private final TestCatalogs catalogs = new TestCatalogs();
   private final LocalCatalog local = new LocalCatalog();
+  /** The service CA as the entities see it, on the test's clock; empty until a test imports one. */
+  private final java.util.concurrent.atomic.AtomicReference<Optional<CertificateAuthority>> serviceCa =
+      new java.util.concurrent.atomic.AtomicReference<>(Optional.empty());
 
   @AfterAll
   static void shutDown() {
@@ -267,12 +276,145 @@ class NodeFilesTest {
     assertThat(node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r)).reply().more()).isEmpty();
   }
 
+  // ---- tls-certificate ----------------------------------------------------------------------
+
+  @Test
+  void tlsCertificate_reachesTheAgent_asItsKeyCertificateAndChain_forItsOwnNames() throws Exception {
+    importServiceCa(PKI.services, PKI.serviceKeys.getPrivate());
+    catalogs.tlsCertificate("web/tls.pem", "/run/web/tls.pem", List.of("{{ node.name }}.web.example", "{{ node.name }}"),
+        List.of("10.0.0.7"), Duration.ofHours(1), WEB);
+    local.update(catalogs.catalog());
+    var one = entity("n-1");
+    var two = entity("n-2");
+    Agent first = enrolled(one, "n-1", "web-1", Map.of("role", "web"), PKI.nodeKeys);
+    Agent second = enrolled(two, "n-2", "web-2", Map.of("role", "web"), PKI.otherNodeKeys);
+
+    Served mine = served(first, onlySet(first.following(one.<EdgeReply>runCommand(r -> new AgentFrame(first.heartbeat(), r)).reply())));
+    Served theirs = served(second, onlySet(second.following(two.<EdgeReply>runCommand(r -> new AgentFrame(second.heartbeat(), r)).reply())));
+
+    assertThat(mine.chain()).hasSize(2);
+    assertThat(mine.chain().get(1)).isEqualTo(PKI.services.certificate());
+    mine.certificate().verify(PKI.services.certificate().getPublicKey());
+    assertThat(EcKeys.belongTogether(mine.certificate().getPublicKey(), mine.key())).isTrue();
+    assertThat(mine.certificate().getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList())
+        .containsExactly("web-1.web.example", "web-1", "10.0.0.7");
+    assertThat(mine.certificate().getNotAfter().toInstant()).isEqualTo(clock.instant().plus(Duration.ofHours(1)));
+    assertThat(theirs.certificate().getSubjectAlternativeNames().stream().map(n -> String.valueOf(n.get(1))).toList())
+        .containsExactly("web-2.web.example", "web-2", "10.0.0.7");
+    assertThat(theirs.certificate().getPublicKey()).as("each node its own key").isNotEqualTo(mine.certificate().getPublicKey());
+  }
+
+  @Test
+  void tlsCertificate_isIssuedAgainTwoThirdsIntoItsValidity_notBefore_norOnRecovery() throws Exception {
+    importServiceCa(PKI.services, PKI.serviceKeys.getPrivate());
+    catalogs.tlsCertificate("web/tls.pem", "/run/web/tls.pem", List.of("{{ node.name }}"), List.of(), Duration.ofHours(3), WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", "web-1", Map.of("role", "web"), PKI.nodeKeys);
+    InfoSet first = onlySet(agent.following(node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r)).reply()));
+    X509Certificate issued = served(agent, first).certificate();
+    acknowledge(node, agent, first);
+
+    node.restart();
+    clock.advance(Duration.ofSeconds(1)); // a take-over takes a moment; the new incarnation's frames are later
+    var recovered = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(recovered.events()).as("no new certificate on recovery").noneMatch(FileSecretsGenerated.class::isInstance);
+    InfoSet again = onlySet(agent.following(recovered.reply()));
+    assertThat(served(agent, again).certificate()).as("a new incarnation sends the same certificate").isEqualTo(issued);
+    acknowledge(node, agent, again);
+
+    clock.advance(Duration.ofMinutes(110));
+    var early = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(agent.open(early.reply()).hasHeartbeatAck()).isTrue();
+    assertThat(early.reply().more()).as("not yet two thirds in").isEmpty();
+    assertThat(early.events()).noneMatch(FileSecretsGenerated.class::isInstance);
+
+    clock.advance(Duration.ofMinutes(11));
+    var due = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(due.events()).filteredOn(FileSecretsGenerated.class::isInstance).hasSize(1);
+    Served renewed = served(agent, onlySet(agent.following(due.reply())));
+    assertThat(renewed.certificate().getSerialNumber()).isNotEqualTo(issued.getSerialNumber());
+    assertThat(renewed.certificate().getPublicKey()).as("a new key too").isNotEqualTo(issued.getPublicKey());
+    assertThat(renewed.certificate().getNotAfter()).isAfter(issued.getNotAfter());
+  }
+
+  @Test
+  void tlsCertificate_withoutAServiceCa_failsWithWhy_andArrivesOnceOneIsImported() throws Exception {
+    catalogs.tlsCertificate("web/tls.pem", "/run/web/tls.pem", List.of("{{ node.name }}"), List.of(), Duration.ofHours(1), WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", "web-1", Map.of("role", "web"), PKI.nodeKeys);
+    InfoSet without = onlySet(agent.following(node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r)).reply()));
+    assertThat(without.getFilesList()).isEmpty();
+    FileStatus status = node.<NodeEntity.NodeStatus>runCommand(GetStatus::new).reply().files().get(0);
+    assertThat(status.result()).isEqualTo(FileStatus.Result.FAILED);
+    assertThat(status.detail()).contains("no service CA", "import-service-ca");
+    acknowledge(node, agent, without);
+
+    importServiceCa(PKI.services, PKI.serviceKeys.getPrivate());
+    var beat = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(beat.events()).filteredOn(FileSecretsGenerated.class::isInstance).hasSize(1);
+    assertThat(onlySet(agent.following(beat.reply())).getFilesList()).extracting(SecureFile::getName)
+        .containsExactly("web/tls.pem");
+  }
+
+  @Test
+  void tlsCertificate_forANameTheServiceCaMayNotCertify_isRefused() throws Exception {
+    KeyPair keys = EcKeys.generate();
+    importServiceCa(PKI.root.createServiceCa(keys, Duration.ofDays(2), List.of("acme.example")), keys.getPrivate());
+    catalogs.tlsCertificate("web/tls.pem", "/run/web/tls.pem", List.of("{{ node.name }}.bank.example"), List.of(),
+        Duration.ofHours(1), WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", "web-1", Map.of("role", "web"), PKI.nodeKeys);
+    var beat = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(beat.events()).noneMatch(FileSecretsGenerated.class::isInstance);
+    assertThat(onlySet(agent.following(beat.reply())).getFilesList()).isEmpty();
+    FileStatus status = node.<NodeEntity.NodeStatus>runCommand(GetStatus::new).reply().files().get(0);
+    assertThat(status.result()).isEqualTo(FileStatus.Result.FAILED);
+    assertThat(status.detail()).contains("service CA refused", "web-1.bank.example");
+  }
+
+  @Test
+  void tlsCertificate_neverOutlastsTheServiceCa() throws Exception {
+    KeyPair keys = EcKeys.generate();
+    CertificateAuthority shortLived = PKI.root.createServiceCa(keys, Duration.ofHours(2), List.of());
+    importServiceCa(shortLived, keys.getPrivate());
+    catalogs.tlsCertificate("web/tls.pem", "/run/web/tls.pem", List.of("{{ node.name }}"), List.of(), Duration.ofHours(24), WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", "web-1", Map.of("role", "web"), PKI.nodeKeys);
+    X509Certificate issued = served(agent, onlySet(agent.following(
+        node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r)).reply()))).certificate();
+    assertThat(issued.getNotAfter()).isEqualTo(shortLived.certificate().getNotAfter());
+  }
+
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** Uses {@code ca} as the imported service CA, issuing on the test's clock. */
+  private void importServiceCa(CertificateAuthority ca, PrivateKey key) throws Exception {
+    serviceCa.set(Optional.of(CertificateAuthority.load(ca.chain(), key, clock)));
+  }
+
+  /** A tls-certificate file as the agent opens it. */
+  private record Served(PrivateKey key, X509Certificate certificate, List<X509Certificate> chain) {}
+
+  private static Served served(Agent agent, InfoSet set) throws Exception {
+    String pem = content(agent, file(set, "web/tls.pem"));
+    assertThat(pem).as("the key first, then the certificates").startsWith("-----BEGIN ").doesNotStartWith("-----BEGIN CERTIFICATE");
+    int certificates = pem.indexOf("-----BEGIN CERTIFICATE-----");
+    PrivateKey key;
+    try (SecretBytes keyPem = SecretBytes.copyOf(pem.substring(0, certificates).getBytes(StandardCharsets.US_ASCII))) {
+      key = Pem.decodePrivateKey(keyPem);
+    }
+    List<X509Certificate> chain = Pem.decodeCertificates(pem.substring(certificates));
+    return new Served(key, chain.get(0), chain);
+  }
 
   private EventSourcedBehaviorTestKit<Command, Event, State> entity(String id) {
     return EventSourcedBehaviorTestKit.create(SYSTEM, NodeEntity.create(id,
         new NodeEnvironment(SETTINGS, clock, () -> PKI.controller, certificate -> { },
-            new FileSource(local, catalogs.cipher, RESEND_AFTER)), Optional.empty()));
+            new FileSource(local, catalogs.cipher, serviceCa::get, RESEND_AFTER)), Optional.empty()));
   }
 
   private void register(EventSourcedBehaviorTestKit<Command, Event, State> node, String name, Map<String, String> labels,

@@ -10,10 +10,14 @@ import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.SubjectAltNames;
 import org.opencluster.protocol.tls.KeyMaterial;
 
-/** A cluster PKI made at run time for entity tests: root, agent CA, a controller, node n-1 and node n-2. */
+/** A cluster PKI made at run time for entity tests: root, agent CA, service CA, a controller,
+ * node n-1 and node n-2. */
 final class TestPki {
   final CertificateAuthority root;
   final CertificateAuthority agents;
+  final KeyPair serviceKeys = EcKeys.generate();
+  /** Signs tls-certificate files; permits any name. */
+  final CertificateAuthority services;
   final KeyMaterial controller;
   final KeyPair nodeKeys = EcKeys.generate();
   final KeyPair otherNodeKeys = EcKeys.generate();
@@ -24,6 +28,7 @@ final class TestPki {
     try {
       root = CertificateAuthority.createRoot(EcKeys.generate(), "test", Duration.ofDays(30), java.time.Clock.systemUTC());
       agents = root.createAgentCa(EcKeys.generate(), Duration.ofDays(20));
+      services = root.createServiceCa(serviceKeys, Duration.ofDays(20), List.of());
       KeyPair controllerKeys = EcKeys.generate();
       X509Certificate controllerCertificate = root.issue(Identity.controller("ctl-1"), controllerKeys.getPublic(),
           Duration.ofDays(10), SubjectAltNames.NONE);

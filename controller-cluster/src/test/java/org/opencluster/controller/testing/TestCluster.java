@@ -39,6 +39,8 @@ public final class TestCluster implements AutoCloseable {
   private final CertificateAuthority root;
   private final CertificateAuthority agentCa;
   private final KeyPair agentCaKeys = EcKeys.generate();
+  private final CertificateAuthority serviceCa;
+  private final KeyPair serviceCaKeys = EcKeys.generate();
   private final List<Controller> started = new ArrayList<>();
 
   public TestCluster(Path directory) throws Exception {
@@ -50,6 +52,7 @@ public final class TestCluster implements AutoCloseable {
     this.clock = clock;
     this.root = CertificateAuthority.createRoot(EcKeys.generate(), "test-cluster", Duration.ofDays(30), Clock.systemUTC());
     this.agentCa = root.createAgentCa(agentCaKeys, Duration.ofDays(20));
+    this.serviceCa = root.createServiceCa(serviceCaKeys, Duration.ofDays(20), List.of());
   }
 
   public CertificateAuthority root() {
@@ -65,6 +68,15 @@ public final class TestCluster implements AutoCloseable {
     return agentCaKeys.getPrivate();
   }
 
+  public CertificateAuthority serviceCa() {
+    return serviceCa;
+  }
+
+  /** The service CA's key, to hand to controllers as 'operator import-service-ca' does. */
+  public java.security.PrivateKey serviceCaKey() {
+    return serviceCaKeys.getPrivate();
+  }
+
   /** cert.pem, key.pem (0600) and ca.pem for {@code identity}, issued by {@code issuer}. */
   public Path issue(CertificateAuthority issuer, Identity identity, String directoryName) throws Exception {
     KeyPair keys = EcKeys.generate();
@@ -75,6 +87,18 @@ public final class TestCluster implements AutoCloseable {
     if (issuer.identity().equals(Identity.AGENT_CA)) {
       chain.add(issuer.certificate());
     }
+    return write(directoryName, chain, keys);
+  }
+
+  /** The files of an application's tls-certificate from the service CA (a service, not an OpenCluster identity). */
+  public Path issueService(String dnsName, String directoryName) throws Exception {
+    KeyPair keys = EcKeys.generate();
+    X509Certificate certificate = serviceCa.issueService(keys.getPublic(), new SubjectAltNames(List.of(dnsName), List.of()),
+        Duration.ofDays(1));
+    return write(directoryName, List.of(certificate, serviceCa.certificate()), keys);
+  }
+
+  private Path write(String directoryName, List<X509Certificate> chain, KeyPair keys) throws Exception {
     Path out = Files.createDirectories(directory.resolve(directoryName));
     Files.writeString(out.resolve("cert.pem"), Pem.encodeCertificates(chain));
     Files.writeString(out.resolve("ca.pem"), Pem.encodeCertificates(List.of(root.certificate())));

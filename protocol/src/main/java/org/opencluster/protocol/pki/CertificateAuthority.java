@@ -34,7 +34,9 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.NameConstraintValidatorException;
 import org.bouncycastle.asn1.x509.NameConstraints;
+import org.bouncycastle.asn1.x509.PKIXNameConstraintValidator;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
@@ -45,7 +47,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.opencluster.protocol.crypto.EcKeys;
 
 /**
- * A certificate authority of the cluster: the self-signed root, or the agent CA it signs. Issues
+ * A certificate authority of the cluster: the self-signed root, or the agent CA or service CA it
+ * signs. Issues
  * certificates by the rules of {@link CertificateProfile}; refuses anything else. Keys are EC
  * P-256, signatures ECDSA with SHA-256, serial numbers 128 random bits.
  *
@@ -99,7 +102,8 @@ public final class CertificateAuthority {
     X500Name subject = caName("OpenCluster root CA", clusterName);
     X509Certificate root =
         build(subject, subject, keys.getPublic(), keys.getPrivate(), null, CertificateProfile.ROOT_CA,
-            Identity.ROOT_CA, SubjectAltNames.NONE, now.minus(BACKDATE), now.plus(validity));
+            CertificateProfile.ROOT_CA.usages(), null, generalNames(Identity.ROOT_CA, SubjectAltNames.NONE),
+            now.minus(BACKDATE), now.plus(validity));
     return new CertificateAuthority(List.of(root), keys.getPrivate(), Identity.ROOT_CA, clock);
   }
 
@@ -142,12 +146,70 @@ public final class CertificateAuthority {
 
   /** The root issues the agent CA, which issues node certificates. */
   public CertificateAuthority createAgentCa(KeyPair keys, Duration validity) throws CertificateIssuanceException {
-    X509Certificate certificate = issueFor(Identity.AGENT_CA, keys.getPublic(), validity, SubjectAltNames.NONE,
-        caName("OpenCluster agent CA", clusterName()));
-    List<X509Certificate> agentChain = new ArrayList<>();
-    agentChain.add(certificate);
-    agentChain.addAll(chain);
-    return new CertificateAuthority(agentChain, keys.getPrivate(), Identity.AGENT_CA, clock);
+    return createSubordinate(Identity.AGENT_CA, "OpenCluster agent CA", keys, validity, AGENT_CA_NAME_CONSTRAINTS);
+  }
+
+  /**
+   * The root issues the service CA, which issues TLS certificates for the applications on the
+   * nodes.
+   *
+   * @param permittedDnsDomains the only DNS domains (and their subdomains) it may certify; empty for
+   *     any. With any given, it may certify no IP address either.
+   */
+  public CertificateAuthority createServiceCa(KeyPair keys, Duration validity, List<String> permittedDnsDomains)
+      throws CertificateIssuanceException {
+    NameConstraints constraints = null;
+    if (!permittedDnsDomains.isEmpty()) {
+      try {
+        new SubjectAltNames(permittedDnsDomains, List.of());
+      } catch (IllegalArgumentException e) {
+        throw new CertificateIssuanceException("permitted domain refused: " + e.getMessage(), e);
+      }
+      constraints = new NameConstraints(
+          permittedDnsDomains.stream().map(d -> new GeneralSubtree(new GeneralName(GeneralName.dNSName, d)))
+              .toArray(GeneralSubtree[]::new),
+          AGENT_CA_NAME_CONSTRAINTS.getExcludedSubtrees());
+    }
+    return createSubordinate(Identity.SERVICE_CA, "OpenCluster service CA", keys, validity, constraints);
+  }
+
+  private CertificateAuthority createSubordinate(Identity subordinate, String commonName, KeyPair keys,
+      Duration validity, NameConstraints constraints) throws CertificateIssuanceException {
+    X509Certificate certificate = issueFor(subordinate, keys.getPublic(), validity, SubjectAltNames.NONE,
+        caName(commonName, clusterName()), constraints);
+    List<X509Certificate> subordinateChain = new ArrayList<>();
+    subordinateChain.add(certificate);
+    subordinateChain.addAll(chain);
+    return new CertificateAuthority(subordinateChain, keys.getPrivate(), subordinate, clock);
+  }
+
+  /**
+   * Issues a TLS certificate for an application on a node: its DNS names and IP addresses, for
+   * server and client authentication, and no OpenCluster identity (no OpenCluster component
+   * accepts it). Only the service CA issues these.
+   *
+   * @throws CertificateIssuanceException if this is not the service CA, there is no name, a name is
+   *     outside the service CA's permitted domains, the key is not P-256, or the validity would
+   *     outlast this CA
+   */
+  public X509Certificate issueService(PublicKey publicKey, SubjectAltNames names, Duration validity)
+      throws CertificateIssuanceException {
+    if (!identity.equals(Identity.SERVICE_CA)) {
+      throw new CertificateIssuanceException(identity + " may not issue service certificates; they come from "
+          + Identity.SERVICE_CA);
+    }
+    if (names.isEmpty()) {
+      throw new CertificateIssuanceException("a service certificate needs at least one DNS name or IP address");
+    }
+    List<GeneralName> altNames = generalNames(null, names);
+    checkPermitted(altNames);
+    X500NameBuilder subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, clusterName())
+        .addRDN(BCStyle.OU, "service");
+    String commonName = names.dnsNames().isEmpty() ? names.ipAddresses().get(0).getHostAddress() : names.dnsNames().get(0);
+    if (commonName.length() <= 64) {
+      subject.addRDN(BCStyle.CN, commonName);
+    }
+    return issueChecked(null, CertificateProfile.SERVICE_CA, publicKey, validity, altNames, subject.build(), null);
   }
 
   /**
@@ -160,7 +222,7 @@ public final class CertificateAuthority {
   public X509Certificate issue(Identity subject, PublicKey publicKey, Duration validity, SubjectAltNames altNames)
       throws CertificateIssuanceException {
     if (subject.kind() == Identity.Kind.CA) {
-      throw new CertificateIssuanceException("CA certificates are made with createRoot or createAgentCa");
+      throw new CertificateIssuanceException("CA certificates are made with createRoot, createAgentCa or createServiceCa");
     }
     if (subject.kind() != Identity.Kind.CONTROLLER && !altNames.isEmpty()) {
       throw new CertificateIssuanceException(subject.kind().name().toLowerCase(Locale.ROOT)
@@ -174,7 +236,7 @@ public final class CertificateAuthority {
       // constraints when there is no DNS SAN. The node's name is its identity URI.
       name.addRDN(BCStyle.CN, subject.name());
     }
-    return issueFor(subject, publicKey, validity, altNames, name.build());
+    return issueFor(subject, publicKey, validity, altNames, name.build(), null);
   }
 
   /**
@@ -223,13 +285,23 @@ public final class CertificateAuthority {
   }
 
   private X509Certificate issueFor(Identity subject, PublicKey publicKey, Duration validity, SubjectAltNames altNames,
-      X500Name subjectName) throws CertificateIssuanceException {
+      X500Name subjectName, NameConstraints constraints) throws CertificateIssuanceException {
     CertificateProfile profile = CertificateProfile.forIdentity(subject);
     if (!identity.equals(profile.issuer())) {
       throw new CertificateIssuanceException(
           identity + " may not issue " + subject.kind().name().toLowerCase(Locale.ROOT)
               + " certificates; they come from " + profile.issuer());
     }
+    return issueChecked(subject, profile, publicKey, validity, generalNames(subject, altNames), subjectName, constraints);
+  }
+
+  /**
+   * @param subject the identity the certificate speaks for; null for a service certificate, whose
+   *     {@code profile} is then its issuer's (the usages it carries)
+   */
+  private X509Certificate issueChecked(Identity subject, CertificateProfile profile, PublicKey publicKey,
+      Duration validity, List<GeneralName> altNames, X500Name subjectName, NameConstraints constraints)
+      throws CertificateIssuanceException {
     requireP256(publicKey);
     if (validity.isNegative() || validity.isZero()) {
       throw new CertificateIssuanceException("validity must be positive: " + validity);
@@ -250,40 +322,36 @@ public final class CertificateAuthority {
       notBefore = issuer.getNotBefore().toInstant();
     }
     return build(X500Name.getInstance(issuer.getSubjectX500Principal().getEncoded()), subjectName, publicKey, key,
-        issuer, profile, subject, altNames, notBefore, notAfter);
+        issuer, subject == null ? null : profile, profile.usages(), constraints, altNames, notBefore, notAfter);
   }
 
+  /** @param profile the certificate's profile; null for a service certificate (an end entity) */
   private static X509Certificate build(X500Name issuerName, X500Name subjectName, PublicKey publicKey,
-      PrivateKey signingKey, X509Certificate issuer, CertificateProfile profile, Identity subject,
-      SubjectAltNames altNames, Instant notBefore, Instant notAfter) throws CertificateIssuanceException {
+      PrivateKey signingKey, X509Certificate issuer, CertificateProfile profile, List<CertificateProfile.Usage> usages,
+      NameConstraints constraints, List<GeneralName> names, Instant notBefore, Instant notAfter)
+      throws CertificateIssuanceException {
     try {
       JcaX509ExtensionUtils extensions = new JcaX509ExtensionUtils();
       JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
           issuerName, serialNumber(), Date.from(notBefore), Date.from(notAfter), subjectName, publicKey);
-      if (profile.isCa()) {
+      if (profile != null && profile.isCa()) {
         builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(profile.pathLength()));
         builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       } else {
         builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
       }
-      if (!profile.usages().isEmpty()) {
-        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(profile.usages().stream()
+      if (!usages.isEmpty()) {
+        builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(usages.stream()
             .map(u -> KeyPurposeId.getInstance(new ASN1ObjectIdentifier(u.oid())))
             .toArray(KeyPurposeId[]::new)));
       }
-      if (profile == CertificateProfile.AGENT_CA) {
-        builder.addExtension(Extension.nameConstraints, true, AGENT_CA_NAME_CONSTRAINTS);
+      if (constraints != null) {
+        builder.addExtension(Extension.nameConstraints, true, constraints);
       }
-      List<GeneralName> names = new ArrayList<>();
-      names.add(new GeneralName(GeneralName.uniformResourceIdentifier, subject.toString()));
-      for (String dns : altNames.dnsNames()) {
-        names.add(new GeneralName(GeneralName.dNSName, dns));
+      if (!names.isEmpty()) {
+        builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
       }
-      for (InetAddress ip : altNames.ipAddresses()) {
-        names.add(new GeneralName(GeneralName.iPAddress, ip.getHostAddress()));
-      }
-      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
       builder.addExtension(Extension.subjectKeyIdentifier, false, extensions.createSubjectKeyIdentifier(publicKey));
       builder.addExtension(Extension.authorityKeyIdentifier, false, issuer == null
           ? extensions.createAuthorityKeyIdentifier(publicKey)
@@ -292,6 +360,49 @@ public final class CertificateAuthority {
       return new JcaX509CertificateConverter().getCertificate(builder.build(signer));
     } catch (CertIOException | OperatorCreationException | GeneralSecurityException e) {
       throw new CertificateIssuanceException("certificate could not be built: " + e.getMessage(), e);
+    }
+  }
+
+  /** The identity URI (if any), then the DNS names, then the IP addresses. */
+  private static List<GeneralName> generalNames(Identity subject, SubjectAltNames altNames) {
+    List<GeneralName> names = new ArrayList<>();
+    if (subject != null) {
+      names.add(new GeneralName(GeneralName.uniformResourceIdentifier, subject.toString()));
+    }
+    for (String dns : altNames.dnsNames()) {
+      names.add(new GeneralName(GeneralName.dNSName, dns));
+    }
+    for (InetAddress ip : altNames.ipAddresses()) {
+      names.add(new GeneralName(GeneralName.iPAddress, ip.getHostAddress()));
+    }
+    return names;
+  }
+
+  /** Refuses names this CA's own name constraints do not allow: no TLS stack would accept them. */
+  private void checkPermitted(List<GeneralName> names) throws CertificateIssuanceException {
+    byte[] extension = certificate().getExtensionValue(Extension.nameConstraints.getId());
+    if (extension == null) {
+      return;
+    }
+    NameConstraints constraints = NameConstraints.getInstance(
+        org.bouncycastle.asn1.ASN1OctetString.getInstance(extension).getOctets());
+    PKIXNameConstraintValidator validator = new PKIXNameConstraintValidator();
+    if (constraints.getPermittedSubtrees() != null) {
+      validator.intersectPermittedSubtree(constraints.getPermittedSubtrees());
+    }
+    if (constraints.getExcludedSubtrees() != null) {
+      for (GeneralSubtree excluded : constraints.getExcludedSubtrees()) {
+        validator.addExcludedSubtree(excluded);
+      }
+    }
+    for (GeneralName name : names) {
+      try {
+        validator.checkPermitted(name);
+        validator.checkExcluded(name);
+      } catch (NameConstraintValidatorException e) {
+        throw new CertificateIssuanceException(identity + " may not certify " + name.getName()
+            + ": it is outside the domains it was made for", e);
+      }
     }
   }
 

@@ -11,6 +11,10 @@ import java.util.List;
  * root CA      self-signed     CA, path length 1   keyCertSign, cRLSign
  * agent CA     by the root     CA, path length 0   keyCertSign, cRLSign   clientAuth only; name
  *                                                  constraints: no real DNS name, no IP address
+ * service CA   by the root     CA, path length 0   keyCertSign, cRLSign   serverAuth, clientAuth;
+ *                                                  name constraints: the DNS domains it was made for
+ * service      by service CA   end entity          digitalSignature       serverAuth, clientAuth;
+ *                                                  DNS names and IP addresses, no identity
  * controller   by the root     end entity          digitalSignature       serverAuth, clientAuth
  * operator     by the root     end entity          digitalSignature       clientAuth
  * node         by the agent CA end entity          digitalSignature       clientAuth
@@ -21,6 +25,10 @@ import java.util.List;
  * an administrator. Nor can it mint a TLS server certificate that any standard TLS client would
  * accept: its own certificate limits it to clientAuth and to names that resolve nowhere.
  *
+ * <p>The service CA's key is online too (controllers make the nodes' {@code tls-certificate}
+ * files with it). What it signs carries no OpenCluster identity, and the validator refuses any
+ * identity it did not get from the CA its profile names, so a service certificate never
+ * authenticates to a controller, an agent or the operator API. *
  * <p>A node certificate is for clients only. Pekko's Artery also opens connections towards an
  * agent, where the agent's TLS engine acts as server; the edge checks that peer with its own
  * validator as a {@link Usage#TLS_CLIENT}, because it is the same node authenticating.
@@ -28,6 +36,7 @@ import java.util.List;
 public enum CertificateProfile {
   ROOT_CA(Identity.Kind.CA, 1, List.of(), null),
   AGENT_CA(Identity.Kind.CA, 0, List.of(Usage.TLS_CLIENT), Identity.ROOT_CA),
+  SERVICE_CA(Identity.Kind.CA, 0, List.of(Usage.TLS_SERVER, Usage.TLS_CLIENT), Identity.ROOT_CA),
   CONTROLLER(Identity.Kind.CONTROLLER, -1, List.of(Usage.TLS_SERVER, Usage.TLS_CLIENT), Identity.ROOT_CA),
   OPERATOR(Identity.Kind.OPERATOR, -1, List.of(Usage.TLS_CLIENT), Identity.ROOT_CA),
   NODE(Identity.Kind.NODE, -1, List.of(Usage.TLS_CLIENT), Identity.AGENT_CA);
@@ -63,7 +72,8 @@ public enum CertificateProfile {
   /** The profile a certificate for {@code identity} must follow. */
   public static CertificateProfile forIdentity(Identity identity) {
     return switch (identity.kind()) {
-      case CA -> identity.equals(Identity.ROOT_CA) ? ROOT_CA : AGENT_CA;
+      case CA -> identity.equals(Identity.ROOT_CA) ? ROOT_CA
+          : identity.equals(Identity.SERVICE_CA) ? SERVICE_CA : AGENT_CA;
       case CONTROLLER -> CONTROLLER;
       case OPERATOR -> OPERATOR;
       case NODE -> NODE;

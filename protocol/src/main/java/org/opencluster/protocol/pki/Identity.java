@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  * Who a certificate speaks for, carried as a URI in its subject alternative names:
  *
  * <ul>
- *   <li>{@code opencluster://ca/root}, {@code opencluster://ca/agents} — the cluster's CAs
+ *   <li>{@code opencluster://ca/root}, {@code opencluster://ca/agents}, {@code
+ *       opencluster://ca/services} — the cluster's CAs
  *   <li>{@code opencluster://controller/<name>}
  *   <li>{@code opencluster://node/<id>}
  *   <li>{@code opencluster://operator/<name>?role=admin|operator|auditor}
@@ -37,6 +38,8 @@ public final class Identity {
   public static final String SCHEME = "opencluster";
   public static final Identity ROOT_CA = new Identity(Kind.CA, "root", null);
   public static final Identity AGENT_CA = new Identity(Kind.CA, "agents", null);
+  /** Issues TLS certificates for the applications on the nodes ({@code tls-certificate} files). */
+  public static final Identity SERVICE_CA = new Identity(Kind.CA, "services", null);
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
   private static final Pattern URI_FORM =
@@ -97,6 +100,9 @@ public final class Identity {
       }
       if (name.equals(AGENT_CA.name)) {
         return AGENT_CA;
+      }
+      if (name.equals(SERVICE_CA.name)) {
+        return SERVICE_CA;
       }
       throw new IllegalArgumentException("unknown CA identity: " + CertificateValidator.sanitize(uri));
     }

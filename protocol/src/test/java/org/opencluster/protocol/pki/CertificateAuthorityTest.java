@@ -278,4 +278,80 @@ class CertificateAuthorityTest {
     node.verify(pki.agentCertificate().getPublicKey());
     assertThat(loaded.toString()).contains("[secret]").doesNotContain("PRIVATE");
   }
+
+  @Test
+  void serviceCa_isSignedByTheRootForServerAndClientAuth() throws Exception {
+    X509Certificate service = pki.serviceCa.certificate();
+    service.verify(pki.rootCertificate().getPublicKey());
+    assertThat(service.getBasicConstraints()).isZero();
+    assertThat(service.getExtendedKeyUsage()).containsExactlyInAnyOrder(SERVER_AUTH, CLIENT_AUTH);
+    assertThat(Certificates.identityOf(service)).isEqualTo(Identity.SERVICE_CA);
+    assertThat(service.getExtensionValue(Extension.nameConstraints.getId())).isNull();
+  }
+
+  @Test
+  void serviceCertificate_carriesItsNamesAndNoIdentity() throws Exception {
+    SubjectAltNames names = new SubjectAltNames(List.of("web-1.acme.example", "web.acme.example"),
+        List.of(InetAddress.getByName("10.0.0.7")));
+    X509Certificate certificate = pki.serviceCa.issueService(leafKeys.getPublic(), names, Duration.ofHours(24));
+    certificate.verify(pki.serviceCa.certificate().getPublicKey());
+    assertThat(certificate.getBasicConstraints()).isEqualTo(-1);
+    assertThat(certificate.getExtendedKeyUsage()).containsExactlyInAnyOrder(SERVER_AUTH, CLIENT_AUTH);
+    assertThat(certificate.getSubjectX500Principal().getName()).contains("CN=web-1.acme.example", "OU=service");
+    assertThat(certificate.getSubjectAlternativeNames().stream().map(n -> (Object) n.get(1)).toList())
+        .containsExactly("web-1.acme.example", "web.acme.example", "10.0.0.7");
+    assertThatThrownBy(() -> Certificates.identityOf(certificate))
+        .isInstanceOf(java.security.cert.CertificateException.class);
+  }
+
+  @Test
+  void onlyTheServiceCa_issuesServiceCertificates() {
+    SubjectAltNames names = new SubjectAltNames(List.of("web-1.acme.example"), List.of());
+    assertThatThrownBy(() -> pki.agentCa.issueService(leafKeys.getPublic(), names, Duration.ofHours(1)))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("may not issue service certificates");
+    assertThatThrownBy(() -> pki.root.issueService(leafKeys.getPublic(), names, Duration.ofHours(1)))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("may not issue service certificates");
+  }
+
+  @Test
+  void serviceCa_refusesToIssueOpenClusterIdentities() {
+    assertThatThrownBy(() -> pki.serviceCa.issue(Identity.node("n-1"), leafKeys.getPublic(), Duration.ofHours(1), SubjectAltNames.NONE))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("may not issue node certificates");
+    assertThatThrownBy(() -> pki.serviceCa.issue(Identity.controller("ctl-1"), leafKeys.getPublic(), Duration.ofHours(1),
+        SubjectAltNames.NONE)).isInstanceOf(CertificateIssuanceException.class);
+    assertThatThrownBy(() -> pki.serviceCa.issue(Identity.operator("eve", Role.ADMIN), leafKeys.getPublic(),
+        Duration.ofHours(1), SubjectAltNames.NONE)).isInstanceOf(CertificateIssuanceException.class);
+  }
+
+  @Test
+  void serviceCertificateWithoutAName_isRefused() {
+    assertThatThrownBy(() -> pki.serviceCa.issueService(leafKeys.getPublic(), SubjectAltNames.NONE, Duration.ofHours(1)))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("at least one");
+  }
+
+  @Test
+  void serviceCaWithPermittedDomains_refusesNamesOutsideThem() throws Exception {
+    CertificateAuthority limited = pki.root.createServiceCa(EcKeys.generate(), Duration.ofDays(30), List.of("acme.example"));
+    assertThat(limited.certificate().getExtensionValue(Extension.nameConstraints.getId())).isNotNull();
+    limited.issueService(leafKeys.getPublic(), new SubjectAltNames(List.of("web-1.acme.example"), List.of()), Duration.ofHours(1));
+    assertThatThrownBy(() -> limited.issueService(leafKeys.getPublic(),
+        new SubjectAltNames(List.of("web-1.acme.example", "bank.example"), List.of()), Duration.ofHours(1)))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("bank.example");
+    assertThatThrownBy(() -> limited.issueService(leafKeys.getPublic(),
+        new SubjectAltNames(List.of(), List.of(InetAddress.getByName("10.0.0.7"))), Duration.ofHours(1)))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("outside");
+  }
+
+  @Test
+  void serviceCaWithAnInvalidPermittedDomain_isRefused() {
+    assertThatThrownBy(() -> pki.root.createServiceCa(EcKeys.generate(), Duration.ofDays(30), List.of("not a domain")))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("permitted domain");
+  }
+
+  @Test
+  void serviceCertificateOutlastingTheServiceCa_isRefused() {
+    assertThatThrownBy(() -> pki.serviceCa.issueService(leafKeys.getPublic(),
+        new SubjectAltNames(List.of("web-1.acme.example"), List.of()), Duration.ofDays(4000)))
+        .isInstanceOf(CertificateIssuanceException.class).hasMessageContaining("shorter validity");
+  }
 }

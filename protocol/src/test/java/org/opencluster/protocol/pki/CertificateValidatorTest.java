@@ -407,4 +407,21 @@ class CertificateValidatorTest {
     assertThatThrownBy(() -> validator.validate(chain, usage, at, ANY))
         .isInstanceOfSatisfying(CertificateValidationException.class, e -> assertThat(e.reason()).isEqualTo(reason));
   }
+
+  @Test
+  void serviceCertificate_neverAuthenticatesToOpenCluster() throws Exception {
+    X509Certificate service = pki.serviceCa.issueService(leafKeys.getPublic(),
+        new SubjectAltNames(List.of("web-1.acme.example"), List.of()), Duration.ofHours(24));
+    assertRefused(List.of(service, pki.serviceCa.certificate()), TLS_CLIENT, NOW, INVALID_IDENTITY);
+    assertRefused(List.of(service, pki.serviceCa.certificate()), TLS_SERVER, NOW, INVALID_IDENTITY);
+  }
+
+  @Test
+  void identityIssuedByTheServiceCa_isRefused() throws Exception {
+    for (String uri : List.of("opencluster://node/n-1", "opencluster://controller/ctl-1", "opencluster://operator/eve?role=admin")) {
+      X509Certificate forged = CertificateForge.leaf(leafKeys.getPublic(), uri)
+          .issuedBy(pki.serviceCa.certificate(), pki.serviceKeys.getPrivate()).build();
+      assertRefused(List.of(forged, pki.serviceCa.certificate()), TLS_CLIENT, NOW, ISSUER_NOT_ALLOWED);
+    }
+  }
 }

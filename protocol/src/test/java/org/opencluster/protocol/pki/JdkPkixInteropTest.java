@@ -60,6 +60,19 @@ class JdkPkixInteropTest {
   }
 
   @Test
+  void serviceCertificate_passesJdkPkixWithinItsPermittedDomains() throws Exception {
+    KeyPair limitedKeys = EcKeys.generate();
+    CertificateAuthority limited = pki.root.createServiceCa(limitedKeys, Duration.ofDays(30), List.of("acme.example"));
+    X509Certificate web = limited.issueService(keys.getPublic(), new SubjectAltNames(List.of("web-1.acme.example"), List.of()),
+        Duration.ofHours(24));
+    assertThatCode(() -> jdkValidate(List.of(web, limited.certificate()), NOW)).doesNotThrowAnyException();
+    X509Certificate outside = CertificateForge.leaf(keys.getPublic()).dnsName("bank.example")
+        .issuedBy(limited.certificate(), limitedKeys.getPrivate()).build();
+    assertThatThrownBy(() -> jdkValidate(List.of(outside, limited.certificate()), NOW))
+        .isInstanceOf(CertPathValidatorException.class);
+  }
+
+  @Test
   void jdkPkix_refusesAnExpiredCertificateToo() throws Exception {
     X509Certificate controller = pki.root.issue(Identity.controller("ctl-1"), keys.getPublic(), Duration.ofDays(1), SubjectAltNames.NONE);
     assertThatThrownBy(() -> jdkValidate(List.of(controller), NOW.plus(Duration.ofDays(2))))

@@ -8,7 +8,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import org.opencluster.protocol.crypto.EcKeys;
 
-/** A cluster PKI made at test time: root CA and agent CA on a fixed clock. */
+/** A cluster PKI made at test time: root CA, agent CA and service CA on a fixed clock. */
 final class TestPki {
 
   static final Instant NOW = Instant.parse("2026-06-01T12:00:00Z");
@@ -16,8 +16,11 @@ final class TestPki {
 
   final KeyPair rootKeys = EcKeys.generate();
   final KeyPair agentKeys = EcKeys.generate();
+  final KeyPair serviceKeys = EcKeys.generate();
   final CertificateAuthority root;
   final CertificateAuthority agentCa;
+  /** Permits any name. */
+  final CertificateAuthority serviceCa;
 
   TestPki() throws Exception {
     this("test-cluster");
@@ -26,6 +29,7 @@ final class TestPki {
   TestPki(String clusterName) throws Exception {
     root = CertificateAuthority.createRoot(rootKeys, clusterName, Duration.ofDays(3650), CLOCK);
     agentCa = root.createAgentCa(agentKeys, Duration.ofDays(1825));
+    serviceCa = root.createServiceCa(serviceKeys, Duration.ofDays(1825), java.util.List.of());
   }
 
   X509Certificate rootCertificate() {
