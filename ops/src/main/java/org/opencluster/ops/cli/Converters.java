@@ -42,13 +42,23 @@ public final class Converters {
     @Override
     public InetAddress convert(String value) {
       if (!IPV4.matcher(value).matches() && !IPV6.matcher(value).matches()) {
-        throw new TypeConversionException("'" + value + "' is not an IP address (use --san-dns for host names)");
+        throw new TypeConversionException("'" + value + "' is not an IP address (host names are DNS names: "
+            + "--san-dns, --dns-name)");
       }
       try {
         return InetAddress.getByName(value);
       } catch (UnknownHostException e) {
         throw new TypeConversionException("'" + value + "' is not an IP address");
       }
+    }
+  }
+
+  /** A literal IP address, checked as {@link IpAddressConverter} checks it, kept as it was typed. */
+  public static final class IpAddressText implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      new IpAddressConverter().convert(value);
+      return value;
     }
   }
 

@@ -113,7 +113,8 @@ public final class NewDirectory {
     return parent.toRealPath().resolve(name);
   }
 
-  private static void write(Path path, File file) throws IOException {
+  /** Writes {@code file} at {@code path}, which must not exist, with its permissions, flushed to disk. */
+  static void write(Path path, File file) throws IOException {
     try (FileChannel channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
         PosixFilePermissions.asFileAttribute(file.permissions()))) {
       OutputStream out = Channels.newOutputStream(channel);
@@ -124,7 +125,8 @@ public final class NewDirectory {
     Files.setPosixFilePermissions(path, file.permissions());
   }
 
-  private static void sync(Path directory) {
+  /** Flushes a directory's entries to disk, where the file system can. */
+  static void sync(Path directory) {
     try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException e) {

@@ -60,7 +60,7 @@ class DevCommandIT {
     }
     Path dev = tmp.resolve("dev");
     for (Path secret : List.of(dev.resolve("dev-unseal.key"), dev.resolve("ca-passphrases.env"),
-        dev.resolve("admin/key.pem"), dev.resolve("controller/key.pem"))) {
+        dev.resolve("admin/key.pem"), dev.resolve("controller/key.pem"), dev.resolve("ca/service-ca.key"))) {
       assertThat(Files.getPosixFilePermissions(secret)).as(secret.toString())
           .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     }

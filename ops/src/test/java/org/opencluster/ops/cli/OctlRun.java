@@ -14,6 +14,7 @@ public final class OctlRun {
 
   public static final String PASSPHRASE = "correct horse battery staple";
   public static final String AGENT_PASSPHRASE = "another long agent passphrase";
+  public static final String SERVICE_PASSPHRASE = "a third passphrase, for the service CA";
 
   private final Map<String, String> environment = new HashMap<>();
   private final Deque<String> terminalAnswers = new ArrayDeque<>();
@@ -26,6 +27,7 @@ public final class OctlRun {
     OctlRun run = new OctlRun();
     run.environment.put("OPENCLUSTER_CA_PASSPHRASE", PASSPHRASE);
     run.environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", AGENT_PASSPHRASE);
+    run.environment.put("OPENCLUSTER_SERVICE_CA_PASSPHRASE", SERVICE_PASSPHRASE);
     return run;
   }
 
@@ -59,6 +61,18 @@ public final class OctlRun {
   /** Sets the agent CA passphrase. */
   public OctlRun agentPassphrase(String passphrase) {
     environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", passphrase);
+    return this;
+  }
+
+  /** Sets the service CA passphrase. */
+  public OctlRun servicePassphrase(String passphrase) {
+    environment.put("OPENCLUSTER_SERVICE_CA_PASSPHRASE", passphrase);
+    return this;
+  }
+
+  /** Unsets a variable. */
+  public OctlRun without(String name) {
+    environment.remove(name);
     return this;
   }
 

@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.opencluster.ops.OpsException;
 import org.opencluster.ops.ca.CaDirectory;
 import org.opencluster.ops.cli.CliContext;
 import org.opencluster.ops.cli.Converters.DurationConverter;
@@ -54,10 +53,7 @@ final class CaInitCommand implements Callable<Integer> {
     CaDirectory ca;
     try {
       agentPassphrase = CaPassphrase.AGENT.forNewKey(context);
-      if (Arrays.equals(rootPassphrase, agentPassphrase)) {
-        throw new OpsException("the root CA and agent CA passphrases must differ: the agent CA's is given to the "
-            + "controllers, the root's is not; nothing was written");
-      }
+      CaPassphrase.AGENT.requireNotRoot(agentPassphrase, rootPassphrase);
       ca = CaDirectory.init(directory, clusterName, rootValidity, agentValidity, rootPassphrase, agentPassphrase,
           context.clock());
     } finally {

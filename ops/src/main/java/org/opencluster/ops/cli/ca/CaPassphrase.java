@@ -8,12 +8,13 @@ import org.opencluster.ops.cli.CliContext;
 /**
  * A passphrase that encrypts a CA key: from an environment variable, or asked on the terminal.
  * Never a command-line argument, where it would show in the process list and shell history. The
- * root key and the agent CA key have separate passphrases, because the agent CA key is handed to
- * the controllers and the root key is not.
+ * root key, the agent CA key and the service CA key have separate passphrases, because the agent
+ * and service CA keys are handed to the controllers and the root key is not.
  */
 public enum CaPassphrase {
   ROOT("OPENCLUSTER_CA_PASSPHRASE", "root CA"),
-  AGENT("OPENCLUSTER_AGENT_CA_PASSPHRASE", "agent CA");
+  AGENT("OPENCLUSTER_AGENT_CA_PASSPHRASE", "agent CA"),
+  SERVICE("OPENCLUSTER_SERVICE_CA_PASSPHRASE", "service CA");
 
   static final int MIN_LENGTH = 12;
 
@@ -23,6 +24,11 @@ public enum CaPassphrase {
   CaPassphrase(String variable, String key) {
     this.variable = variable;
     this.key = key;
+  }
+
+  /** The environment variable that gives it. */
+  public String variable() {
+    return variable;
   }
 
   /** For a new key: at least {@value #MIN_LENGTH} characters, typed twice when asked on the terminal. */
@@ -46,6 +52,14 @@ public enum CaPassphrase {
       throw new OpsException("the " + key + " passphrase must be at least " + MIN_LENGTH + " characters; nothing was written");
     }
     return passphrase;
+  }
+
+  /** Refuses this key's new {@code passphrase} if it is the root's, which must not go where this one goes. */
+  void requireNotRoot(char[] passphrase, char[] rootPassphrase) throws OpsException {
+    if (Arrays.equals(passphrase, rootPassphrase)) {
+      throw new OpsException("the root CA and " + key + " passphrases must differ: the " + key + "'s is given to the "
+          + "controllers, the root's is not; nothing was written");
+    }
   }
 
   /** For an existing key. */

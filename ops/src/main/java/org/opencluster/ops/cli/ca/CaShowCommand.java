@@ -56,6 +56,8 @@ final class CaShowCommand implements Callable<Integer> {
     List<CertificateView> views = new ArrayList<>();
     views.add(CertificateView.of("root CA", CaDirectory.ROOT_CERTIFICATE, ca.root(), now));
     views.add(CertificateView.of("agent CA", CaDirectory.AGENT_CERTIFICATE, ca.agent(), now));
+    ca.service().ifPresent(service -> views.add(CertificateView.of("service CA", CaDirectory.SERVICE_CERTIFICATE,
+        service, now)));
     String verdict = null;
     if (certificateFile != null) {
       List<X509Certificate> chain = readChain(certificateFile);

@@ -4,6 +4,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.opencluster.ops.cli.Output;
 import org.opencluster.protocol.pki.Certificates;
@@ -27,13 +28,20 @@ record CertificateView(String role, String file, String identity, String subject
   }
 
   void print(Output output) {
+    print(output, List.of());
+  }
+
+  /** The certificate's facts, then {@code more} rows aligned with them. */
+  void print(Output output, List<List<String>> more) {
     output.line(role + " (" + file + ")");
-    output.rows(List.of(
+    List<List<String>> rows = new ArrayList<>(List.of(
         List.of("identity", identity),
         List.of("subject", subject),
         List.of("issuer", issuer.equals(subject) ? issuer + " (self-signed)" : issuer),
         List.of("serial", serial),
         List.of("valid", notBefore + " to " + notAfter + (daysLeft < 0 ? " (EXPIRED)" : " (" + daysLeft + " days left)")),
         List.of("sha256", sha256)));
+    rows.addAll(more);
+    output.rows(rows);
   }
 }

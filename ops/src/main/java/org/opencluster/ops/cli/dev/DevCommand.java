@@ -32,8 +32,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.api.ApiClient;
+import org.opencluster.ops.ca.CaDirectory;
 import org.opencluster.ops.cli.CliContext;
 import org.opencluster.ops.cli.Octl;
+import org.opencluster.ops.cli.ca.CaPassphrase;
 import org.opencluster.ops.internal.NewDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -104,6 +106,7 @@ public final class DevCommand implements Callable<Integer> {
         throw new OpsException("another 'opencluster dev' is running on " + dir + "; stop it first (Ctrl-C)");
       }
       requireFreePorts(config);
+      ensureServiceCa(files);
       return run(home, files, config);
     }
   }
@@ -140,7 +143,7 @@ public final class DevCommand implements Callable<Integer> {
         context.err().flush();
         return Octl.FAILURE;
       }
-      importAgentCa(files, config);
+      importCas(files, config);
       Process demoAgent = startDemo(home, files, config);
       agent.set(demoAgent);
       printWelcome(files, config);
@@ -262,24 +265,67 @@ public final class DevCommand implements Callable<Integer> {
   }
 
   /**
-   * Hands the dev agent CA to the controller (again, at every start: an import replaces the
-   * previous one), so 'node register' works at once, as 'operator import-agent-ca' would.
+   * Gives the dev CA a service CA if it has none: on the first run, and on the first run of a dev
+   * cluster made before there was one. Its passphrase joins the others in the passphrases file.
    */
-  private void importAgentCa(DevFiles files, DevConfig config) throws IOException, OpsException {
-    Map<String, String> environment = new HashMap<>(operatorEnvironment(files, config));
-    String prefix = "OPENCLUSTER_AGENT_CA_PASSPHRASE=";
-    String passphrase = Files.readAllLines(files.passphrases(), StandardCharsets.UTF_8).stream()
-        .filter(line -> line.startsWith(prefix)).map(line -> line.substring(prefix.length())).findFirst()
-        .orElseThrow(() -> new OpsException(files.passphrases() + " names no agent CA passphrase; delete "
-            + files.directory() + " to start afresh"));
-    environment.put("OPENCLUSTER_AGENT_CA_PASSPHRASE", passphrase);
-    octl(environment, "operator", "import-agent-ca", "--dir", files.ca().toString());
+  private void ensureServiceCa(DevFiles files) throws IOException, OpsException {
+    if (Files.exists(files.ca().resolve(CaDirectory.SERVICE_CERTIFICATE), LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    Map<String, String> passphrases = passphrases(files);
+    if (!passphrases.containsKey(CaPassphrase.SERVICE.variable())) {
+      String passphrase = randomToken(24);
+      Files.writeString(files.passphrases(), CaPassphrase.SERVICE.variable() + "=" + passphrase + "\n",
+          StandardCharsets.US_ASCII, LinkOption.NOFOLLOW_LINKS, StandardOpenOption.APPEND);
+      passphrases.put(CaPassphrase.SERVICE.variable(), passphrase);
+    }
+    require(files, passphrases, CaPassphrase.ROOT);
+    // --replace: a run cut short may have left a service-ca.key without its certificate.
+    octl(passphrases, "ca", "create-service-ca", "--dir", files.ca().toString(), "--replace");
   }
 
   /**
-   * The demo: a node registered once ('demo-1', label role=demo), two secure files for it (a
-   * template rendered with the node's facts, and a password the controller generates for it), and
-   * a real agent process that materializes them in a tmpfs directory. Returns the agent.
+   * Hands the dev agent CA and service CA to the controller (again, at every start: an import
+   * replaces the previous one), so 'node register' and tls-certificate files work at once, as
+   * 'operator import-agent-ca' and 'import-service-ca' would.
+   */
+  private void importCas(DevFiles files, DevConfig config) throws IOException, OpsException {
+    Map<String, String> passphrases = passphrases(files);
+    Map<String, String> environment = new HashMap<>(operatorEnvironment(files, config));
+    for (CaPassphrase which : List.of(CaPassphrase.AGENT, CaPassphrase.SERVICE)) {
+      environment.put(which.variable(), require(files, passphrases, which));
+    }
+    octl(environment, "operator", "import-agent-ca", "--dir", files.ca().toString());
+    octl(environment, "operator", "import-service-ca", "--dir", files.ca().toString());
+  }
+
+  /** The passphrases file's VARIABLE=VALUE lines. */
+  private static Map<String, String> passphrases(DevFiles files) throws IOException {
+    Map<String, String> passphrases = new HashMap<>();
+    for (String line : Files.readAllLines(files.passphrases(), StandardCharsets.UTF_8)) {
+      int equals = line.indexOf('=');
+      if (!line.startsWith("#") && equals > 0) {
+        passphrases.put(line.substring(0, equals), line.substring(equals + 1));
+      }
+    }
+    return passphrases;
+  }
+
+  private static String require(DevFiles files, Map<String, String> passphrases, CaPassphrase which)
+      throws OpsException {
+    String passphrase = passphrases.get(which.variable());
+    if (passphrase == null) {
+      throw new OpsException(files.passphrases() + " names no " + which.variable() + "; delete " + files.directory()
+          + " to start afresh");
+    }
+    return passphrase;
+  }
+
+  /**
+   * The demo: a node registered once ('demo-1', label role=demo), three secure files for it (a
+   * template rendered with the node's facts, a password the controller generates for it, and a
+   * TLS key and certificate for its name from the service CA), and a real agent process that
+   * materializes them in a tmpfs directory. Returns the agent.
    */
   private Process startDemo(Path home, DevFiles files, DevConfig config) throws Exception {
     Map<String, String> environment = operatorEnvironment(files, config);
@@ -295,6 +341,9 @@ public final class DevCommand implements Callable<Integer> {
         "--path", hello.toString(), "--mode", "0400", "--selector", "role=demo");
     octl(environment, "file", "put", "demo/db.password", "--generate", "random-password", "--length", "24",
         "--path", tmpfs.resolve("db.password").toString(), "--mode", "0400", "--selector", "role=demo");
+    Path tls = tmpfs.resolve("tls.pem");
+    octl(environment, "file", "put", "demo/tls.pem", "--generate", "tls-certificate", "--node", "demo-1",
+        "--path", tls.toString(), "--mode", "0400");
     Process agent = new ProcessBuilder(home.resolve("bin/opencluster").toString(), "agent", "--bundle",
         files.demoBundle().toString())
         .redirectErrorStream(true)
@@ -307,7 +356,8 @@ public final class DevCommand implements Callable<Integer> {
     if (!Files.exists(hello)) {
       context.err().println("warning: the demo agent did not materialize " + hello + "; see " + files.agentLog());
     }
-    demoFiles = List.of(hello, tmpfs.resolve("db.password"));
+    demoFiles = List.of(new DemoFile("cat", hello), new DemoFile("cat", tmpfs.resolve("db.password")),
+        new DemoFile("openssl x509 -noout -subject -ext subjectAltName -in", tls));
     return agent;
   }
 
@@ -330,7 +380,10 @@ public final class DevCommand implements Callable<Integer> {
         "OPENCLUSTER_CACERT", files.admin().resolve("ca.pem").toString());
   }
 
-  private List<Path> demoFiles = List.of();
+  /** A demo file, and the command that shows it. */
+  private record DemoFile(String command, Path path) {}
+
+  private List<DemoFile> demoFiles = List.of();
 
   private void printWelcome(DevFiles files, DevConfig config) {
     PrintWriter out = context.out();
@@ -348,8 +401,10 @@ public final class DevCommand implements Callable<Integer> {
         .forEach(variable -> out.println("  export " + variable.getKey() + "=" + variable.getValue()));
     out.println("  bin/opencluster operator seal-status");
     out.println();
-    out.println("A demo agent (node demo-1, log " + files.agentLog() + ") serves two secure files from memory, on tmpfs:");
-    demoFiles.forEach(file -> out.println("  cat " + file + (Files.exists(file) ? "" : "    (not there yet)")));
+    out.println("A demo agent (node demo-1, log " + files.agentLog() + ") serves three secure files from memory, on "
+        + "tmpfs (tls.pem: its key, its certificate for demo-1 from the service CA, and that CA's):");
+    demoFiles.forEach(file -> out.println("  " + file.command() + " " + file.path()
+        + (Files.exists(file.path()) ? "" : "    (not there yet)")));
     out.println("  bin/opencluster file list; bin/opencluster node status demo-1 --json");
     out.println();
     out.println("Register a node and run its agent (the agent CA is imported):");

@@ -2,6 +2,7 @@ package org.opencluster.ops.cli.file;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -14,10 +15,13 @@ import java.util.regex.Pattern;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.ApiOptions;
 import org.opencluster.ops.cli.CliContext;
+import org.opencluster.ops.cli.Converters.DurationConverter;
+import org.opencluster.ops.cli.Converters.IpAddressText;
 import org.opencluster.ops.cli.LimitedInput;
 import org.opencluster.ops.cli.Output;
 import org.opencluster.ops.cli.StoreNames;
 import org.opencluster.protocol.pki.Identity;
+import org.opencluster.protocol.pki.SubjectAltNames;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,10 +40,14 @@ import picocli.CommandLine.Spec;
         "Its content is never printed and never comes back from the controller: 'file show' says only its kind "
             + "and size.",
         "Example: opencluster file put db/orders.conf --template orders.conf.tmpl --path /run/app/db.conf "
-            + "--owner app --mode 0440 --selector role=web --reload /usr/bin/systemctl --reload reload --reload app"})
+            + "--owner app --mode 0440 --selector role=web --reload /usr/bin/systemctl --reload reload --reload app",
+        "Example: opencluster file put web/tls.pem --generate tls-certificate --dns-name '{{ node.name }}.acme.example' "
+            + "--path /run/nginx/tls.pem --mode 0400 --selector role=web --reload /usr/sbin/nginx --reload -s "
+            + "--reload reload"})
 final class FilePutCommand implements Callable<Integer> {
 
-  static final Set<String> GENERATORS = Set.of("random-password", "random-key");
+  static final Set<String> GENERATORS = Set.of("random-password", "random-key", "tls-certificate");
+  static final String TLS_CERTIFICATE = "tls-certificate";
   static final Set<String> ENCODINGS = Set.of("base64", "hex", "raw");
   static final Set<String> DELIVERIES = Set.of("tmpfs", "fifo");
   static final int DEFAULT_LENGTH = 32;
@@ -70,6 +78,21 @@ final class FilePutCommand implements Callable<Integer> {
       description = "With --generate random-key: how the key is written into the file: base64 (default), hex or "
           + "raw (the bytes themselves).")
   String encoding;
+
+  @Option(names = "--dns-name", paramLabel = "NAME",
+      description = "With --generate tls-certificate: a DNS name the certificate is for (repeatable). It may read "
+          + "the node's facts, e.g. '{{ node.name }}.web.acme.example', filled in for each node. Default: the "
+          + "node's name.")
+  List<String> dnsNames = new ArrayList<>();
+
+  @Option(names = "--ip-address", paramLabel = "ADDRESS", converter = IpAddressText.class,
+      description = "With --generate tls-certificate: an IP address the certificate is for (repeatable).")
+  List<String> ipAddresses = new ArrayList<>();
+
+  @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "With --generate tls-certificate: how long each certificate is valid, e.g. 24h or 30d; the "
+          + "controllers issue the next one when two thirds of it have passed. Default: 24h.")
+  Duration validity;
 
   @Option(names = "--path", required = true, paramLabel = "PATH",
       description = "Where the file appears on each node: an absolute path, e.g. /run/app/db.conf. With tmpfs "
@@ -132,7 +155,9 @@ final class FilePutCommand implements Callable<Integer> {
 
     @Option(names = "--generate", required = true, paramLabel = "GENERATOR",
         description = "Content the controller generates itself, so that no one ever holds it: random-password or "
-            + "random-key (see --length, --encoding).")
+            + "random-key (see --length, --encoding), or tls-certificate: a P-256 key and a certificate for it "
+            + "from the service CA, for each node, in one PEM (key, certificate, service CA certificate; see "
+            + "--dns-name, --ip-address, --ttl).")
     String generate;
   }
 
@@ -194,6 +219,10 @@ final class FilePutCommand implements Callable<Integer> {
   }
 
   private void checkGeneratorOptions() {
+    boolean certificate = TLS_CERTIFICATE.equals(source.generate);
+    if (!certificate && (!dnsNames.isEmpty() || !ipAddresses.isEmpty() || validity != null)) {
+      throw usage("--dns-name, --ip-address and --ttl go only with --generate tls-certificate");
+    }
     if (source.generate == null) {
       if (length != null || encoding != null) {
         throw usage("--length and --encoding go only with --generate");
@@ -201,7 +230,11 @@ final class FilePutCommand implements Callable<Integer> {
       return;
     }
     if (!GENERATORS.contains(source.generate)) {
-      throw usage("--generate must be random-password or random-key, got '" + source.generate + "'");
+      throw usage("--generate must be random-password, random-key or tls-certificate, got '" + source.generate + "'");
+    }
+    if (certificate) {
+      checkCertificateOptions();
+      return;
     }
     if (length != null && length < 1) {
       throw usage("--length must be a positive number, got " + length);
@@ -211,6 +244,27 @@ final class FilePutCommand implements Callable<Integer> {
     }
     if (encoding != null && !ENCODINGS.contains(encoding)) {
       throw usage("--encoding must be base64, hex or raw, got '" + encoding + "'");
+    }
+  }
+
+  private void checkCertificateOptions() {
+    if (length != null || encoding != null) {
+      throw usage("--length and --encoding do not go with --generate tls-certificate: its key is always EC P-256");
+    }
+    for (String dnsName : dnsNames) {
+      if (!dnsName.contains("{{") && !isDnsName(dnsName)) {
+        throw usage("--dns-name takes a DNS name such as web-1.acme.example, or one that reads the node's facts "
+            + "such as '{{ node.name }}.acme.example'; got '" + dnsName + "'");
+      }
+    }
+  }
+
+  private static boolean isDnsName(String name) {
+    try {
+      new SubjectAltNames(List.of(name), List.of());
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 
@@ -275,12 +329,27 @@ final class FilePutCommand implements Callable<Integer> {
     } else {
       source.put("kind", "generated");
       source.put("generator", this.source.generate);
-      source.put("length", length == null ? DEFAULT_LENGTH : length);
+      if (this.source.generate.equals(TLS_CERTIFICATE)) {
+        putCertificateSource(source);
+      } else {
+        source.put("length", length == null ? DEFAULT_LENGTH : length);
+      }
       if (this.source.generate.equals("random-key")) {
         source.put("encoding", encoding == null ? DEFAULT_ENCODING : encoding);
       }
     }
     return source;
+  }
+
+  /** The names, and the validity if given; without a name the controller uses the node's ({@code {{ node.name }}}). */
+  private void putCertificateSource(Map<String, Object> source) {
+    if (!dnsNames.isEmpty()) {
+      source.put("dnsNames", dnsNames.stream().distinct().toList());
+    }
+    source.put("ipAddresses", ipAddresses.stream().distinct().toList());
+    if (validity != null) {
+      source.put("ttlSeconds", validity.toSeconds());
+    }
   }
 
   private ParameterException usage(String message) {

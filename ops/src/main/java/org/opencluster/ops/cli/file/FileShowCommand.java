@@ -15,8 +15,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "show", mixinStandardHelpOptions = true,
     description = "One secure file: its version, path, owner, mode, delivery, reload command, which nodes get it "
-        + "and what kind of content it holds (with its size and, for a template, the secrets it uses). Never the "
-        + "content itself. Any operator role.")
+        + "and what kind of content it holds (with its size; for a template, the secrets it uses; for a TLS "
+        + "certificate, its names and validity). Never the content itself. Any operator role.")
 final class FileShowCommand implements Callable<Integer> {
 
   private final CliContext context;

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.opencluster.ops.cli.OctlRun.AGENT_PASSPHRASE;
 import static org.opencluster.ops.cli.OctlRun.PASSPHRASE;
+import static org.opencluster.ops.cli.OctlRun.SERVICE_PASSPHRASE;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,17 +24,24 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.ops.cli.OctlRun;
+import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.EcdsaSigner;
 import org.opencluster.protocol.crypto.EcdsaVerifier;
 import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.pki.CertificateAuthority;
+import org.opencluster.protocol.pki.CertificateIssuanceException;
 import org.opencluster.protocol.pki.CertificateProfile;
 import org.opencluster.protocol.pki.CertificateValidator;
+import org.opencluster.protocol.pki.Certificates;
 import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.KeyDecryptionException;
 import org.opencluster.protocol.pki.Pem;
 import org.opencluster.protocol.pki.Role;
+import org.opencluster.protocol.pki.SubjectAltNames;
 
 class CaCommandsTest {
+
+  private static final String NAME_CONSTRAINTS = "2.5.29.30";
 
   @TempDir
   Path tmp;
@@ -274,6 +283,181 @@ class CaCommandsTest {
     assertThat(octl.out()).contains("--san-dns");
   }
 
+  // ---- create-service-ca --------------------------------------------------------------------
+
+  @Test
+  void createServiceCa_writesACaSignedByTheRoot_thatCertifiesOnlyThePermittedDomains() throws Exception {
+    Path ca = initCa();
+    OctlRun octl = OctlRun.withPassphrase();
+    assertThat(octl.run("ca", "create-service-ca", "--dir", ca.toString(), "--permit-dns", "acme.example",
+        "--permit-dns", "web.example", "--ttl", "365d")).isZero();
+
+    List<X509Certificate> chain = certificates(ca.resolve("service-ca.pem"));
+    X509Certificate root = certificate(ca.resolve("root-ca.pem"));
+    assertThat(chain).hasSize(2).element(1).isEqualTo(root);
+    X509Certificate service = chain.get(0);
+    service.verify(root.getPublicKey());
+    assertThat(Certificates.identityOf(service)).isEqualTo(Identity.SERVICE_CA);
+    assertThat(service.getCriticalExtensionOIDs()).as("name constraints").contains(NAME_CONSTRAINTS);
+    assertThat(Duration.between(Instant.now(), service.getNotAfter().toInstant()).toDays()).isBetween(363L, 365L);
+    CertificateAuthority serviceCa = serviceCa(ca, chain);
+    assertThat(serviceCa.issueService(EcKeys.generate().getPublic(), dnsName("web-1.acme.example"), Duration.ofHours(1))
+        .getSubjectAlternativeNames()).containsExactly(List.of(2, "web-1.acme.example"));
+    serviceCa.issueService(EcKeys.generate().getPublic(), dnsName("web.example"), Duration.ofHours(1));
+    assertThatThrownBy(() -> serviceCa.issueService(EcKeys.generate().getPublic(), dnsName("web-1.other.example"),
+        Duration.ofHours(1))).isInstanceOf(CertificateIssuanceException.class);
+    assertThatThrownBy(() -> serviceCa.issueService(EcKeys.generate().getPublic(),
+        new SubjectAltNames(List.of(), List.of(InetAddress.getByName("10.0.0.5"))), Duration.ofHours(1)))
+        .isInstanceOf(CertificateIssuanceException.class);
+    assertThat(octl.out()).contains("Created the service CA", "opencluster://ca/services",
+        "DNS names in acme.example, web.example (and their subdomains); no IP address",
+        "Next: opencluster operator import-service-ca --dir " + ca);
+  }
+
+  @Test
+  void createServiceCa_withoutDomains_certifiesAnyNameAndAddress() throws Exception {
+    Path ca = initCa();
+    OctlRun octl = OctlRun.withPassphrase();
+    assertThat(octl.run("ca", "create-service-ca", "--dir", ca.toString())).isZero();
+
+    List<X509Certificate> chain = certificates(ca.resolve("service-ca.pem"));
+    assertThat(chain.get(0).getCriticalExtensionOIDs()).doesNotContain(NAME_CONSTRAINTS);
+    serviceCa(ca, chain).issueService(EcKeys.generate().getPublic(), new SubjectAltNames(List.of("anything.example"),
+        List.of(InetAddress.getByName("10.0.0.5"))), Duration.ofHours(1));
+    assertThat(octl.out()).contains("any DNS name and IP address");
+  }
+
+  @Test
+  void createServiceCa_encryptsItsKeyUnderItsOwnPassphrase_inAFileOnlyItsOwnerReads() throws Exception {
+    Path ca = initCa();
+    assertThat(OctlRun.withPassphrase().run("ca", "create-service-ca", "--dir", ca.toString())).isZero();
+
+    assertThat(mode(ca.resolve("service-ca.key"))).isEqualTo("rw-------");
+    assertThat(mode(ca.resolve("service-ca.pem"))).isEqualTo("rw-r--r--");
+    assertThat(mode(ca)).isEqualTo("rwx------");
+    String key = Files.readString(ca.resolve("service-ca.key"));
+    assertThat(key).startsWith("-----BEGIN " + "ENCRYPTED PRIVATE KEY" + "-----");
+    assertKeyMatches(Pem.decodeEncryptedPrivateKey(key, SERVICE_PASSPHRASE.toCharArray()), ca.resolve("service-ca.pem"));
+    assertThatThrownBy(() -> Pem.decodeEncryptedPrivateKey(key, PASSPHRASE.toCharArray()))
+        .isInstanceOf(KeyDecryptionException.class);
+    try (var files = Files.list(ca)) {
+      assertThat(files.map(p -> p.getFileName().toString())).as("no staging file left").containsExactlyInAnyOrder(
+          "root-ca.pem", "root-ca.key", "agent-ca.pem", "agent-ca.key", "service-ca.pem", "service-ca.key");
+    }
+  }
+
+  @Test
+  void createServiceCa_aSecondTime_isRefusedWithoutReplace_andLeavesTheFirstAlone() throws Exception {
+    Path ca = initCa();
+    assertThat(OctlRun.withPassphrase().run("ca", "create-service-ca", "--dir", ca.toString())).isZero();
+    byte[] certificate = Files.readAllBytes(ca.resolve("service-ca.pem"));
+    byte[] key = Files.readAllBytes(ca.resolve("service-ca.key"));
+
+    OctlRun octl = OctlRun.withPassphrase();
+    assertThat(octl.run("ca", "create-service-ca", "--dir", ca.toString(), "--permit-dns", "acme.example"))
+        .isEqualTo(1);
+
+    assertThat(octl.err()).contains("already holds a service CA", "--replace", "import-service-ca");
+    assertThat(Files.readAllBytes(ca.resolve("service-ca.pem"))).isEqualTo(certificate);
+    assertThat(Files.readAllBytes(ca.resolve("service-ca.key"))).isEqualTo(key);
+  }
+
+  @Test
+  void createServiceCa_withAKeyLeftAlone_isRefusedWithoutReplace() throws Exception {
+    Path ca = initCa();
+    Files.writeString(ca.resolve("service-ca.key"), "left by a run cut short");
+    OctlRun octl = OctlRun.withPassphrase();
+    assertThat(octl.run("ca", "create-service-ca", "--dir", ca.toString())).isEqualTo(1);
+    assertThat(octl.err()).contains("already holds a service CA (service-ca.key)");
+    assertThat(ca.resolve("service-ca.pem")).doesNotExist();
+  }
+
+  @Test
+  void createServiceCa_withReplace_rotatesToANewCaSignedByTheSameRoot() throws Exception {
+    Path ca = initCa();
+    assertThat(OctlRun.withPassphrase().run("ca", "create-service-ca", "--dir", ca.toString())).isZero();
+    X509Certificate first = certificate(ca.resolve("service-ca.pem"));
+
+    OctlRun octl = OctlRun.withPassphrase().servicePassphrase("the next service CA passphrase");
+    assertThat(octl.run("ca", "create-service-ca", "--dir", ca.toString(), "--replace", "--permit-dns",
+        "acme.example")).isZero();
+
+    List<X509Certificate> chain = certificates(ca.resolve("service-ca.pem"));
+    assertThat(chain.get(0).getPublicKey()).isNotEqualTo(first.getPublicKey());
+    chain.get(0).verify(certificate(ca.resolve("root-ca.pem")).getPublicKey());
+    assertKeyMatches(Pem.decodeEncryptedPrivateKey(Files.readString(ca.resolve("service-ca.key")),
+        "the next service CA passphrase".toCharArray()), ca.resolve("service-ca.pem"));
+    assertThat(octl.out()).contains("Replaced the service CA", "stay valid until they expire");
+  }
+
+  @Test
+  void createServiceCa_withTheRootsPassphrase_isRefused() {
+    assertServiceCaRefused(OctlRun.withPassphrase().servicePassphrase(PASSPHRASE),
+        "the root CA and service CA passphrases must differ");
+  }
+
+  @Test
+  void createServiceCa_withAShortPassphrase_isRefused() {
+    assertServiceCaRefused(OctlRun.withPassphrase().servicePassphrase("too short"),
+        "the service CA passphrase must be at least 12 characters");
+  }
+
+  @Test
+  void createServiceCa_withoutAPassphraseOrTerminal_saysHowToGiveOne() {
+    assertServiceCaRefused(OctlRun.withPassphrase().without("OPENCLUSTER_SERVICE_CA_PASSPHRASE"),
+        "set OPENCLUSTER_SERVICE_CA_PASSPHRASE or run in a terminal");
+  }
+
+  @Test
+  void createServiceCa_withTheWrongRootPassphrase_isRefused() {
+    assertServiceCaRefused(OctlRun.withPassphrase().passphrase("not the right passphrase"), "wrong passphrase");
+  }
+
+  @Test
+  void createServiceCa_outlivingTheRoot_isRefused() {
+    assertServiceCaRefused(OctlRun.withPassphrase(), "ask for a shorter validity", "--ttl", "4000d");
+  }
+
+  @Test
+  void createServiceCa_inAMissingCaDirectory_saysHowToMakeOne() {
+    OctlRun octl = OctlRun.withPassphrase();
+    assertThat(octl.run("ca", "create-service-ca", "--dir", tmp.resolve("nope").toString())).isEqualTo(1);
+    assertThat(octl.err()).contains("does not exist; create one with 'opencluster ca init");
+  }
+
+  @Test
+  void createServiceCa_withAPermittedDomainThatIsNotADnsName_isAUsageError() throws Exception {
+    Path ca = initCa();
+    for (String domain : List.of("*.acme.example", ".acme.example", "acme.example.", "acme example", "")) {
+      OctlRun octl = OctlRun.withPassphrase();
+      assertThat(octl.run("ca", "create-service-ca", "--dir", ca.toString(), "--permit-dns", domain)).as(domain)
+          .isEqualTo(2);
+      assertThat(octl.err()).as(domain).contains("--permit-dns takes a DNS domain such as acme.example");
+    }
+    assertThat(ca.resolve("service-ca.key")).doesNotExist();
+  }
+
+  @Test
+  void show_listsTheServiceCa_onceThereIsOne() throws Exception {
+    Path ca = initCa();
+    OctlRun.withPassphrase().run("ca", "create-service-ca", "--dir", ca.toString());
+    OctlRun octl = OctlRun.withoutPassphrase();
+    assertThat(octl.run("ca", "show", "--dir", ca.toString())).isZero();
+    assertThat(octl.out()).contains("service CA (service-ca.pem)", "opencluster://ca/services");
+  }
+
+  @Test
+  void show_ofADirectoryWithAnotherCasServiceCa_isRefused() throws Exception {
+    Path ca = initCa();
+    Path other = initCa();
+    OctlRun.withPassphrase().run("ca", "create-service-ca", "--dir", other.toString());
+    Files.copy(other.resolve("service-ca.pem"), ca.resolve("service-ca.pem"));
+    OctlRun octl = OctlRun.withoutPassphrase();
+    assertThat(octl.run("ca", "show", "--dir", ca.toString())).isEqualTo(1);
+    assertThat(octl.err()).contains("service-ca.pem should hold exactly the opencluster://ca/services certificate, "
+        + "then the root CA's");
+  }
+
   // ---- show ---------------------------------------------------------------------------------
 
   @Test
@@ -348,7 +532,33 @@ class CaCommandsTest {
   }
 
   private static X509Certificate certificate(Path file) throws Exception {
-    return Pem.decodeCertificates(Files.readString(file, StandardCharsets.US_ASCII)).get(0);
+    return certificates(file).get(0);
+  }
+
+  private static List<X509Certificate> certificates(Path file) throws Exception {
+    return Pem.decodeCertificates(Files.readString(file, StandardCharsets.US_ASCII));
+  }
+
+  /** Runs create-service-ca ARGS in a new CA directory: it fails with {@code message} and writes nothing. */
+  private void assertServiceCaRefused(OctlRun octl, String message, String... args) {
+    Path ca = initCa();
+    List<String> command = new java.util.ArrayList<>(List.of("ca", "create-service-ca", "--dir", ca.toString()));
+    command.addAll(List.of(args));
+    assertThat(octl.run(command.toArray(String[]::new))).isEqualTo(1);
+    assertThat(octl.err()).contains(message);
+    assertThat(ca.resolve("service-ca.pem")).doesNotExist();
+    assertThat(ca.resolve("service-ca.key")).doesNotExist();
+  }
+
+  /** The service CA as the controllers will hold it, its key opened with its passphrase. */
+  private static CertificateAuthority serviceCa(Path ca, List<X509Certificate> chain) throws Exception {
+    PrivateKey key = Pem.decodeEncryptedPrivateKey(Files.readString(ca.resolve("service-ca.key")),
+        SERVICE_PASSPHRASE.toCharArray());
+    return CertificateAuthority.load(chain, key, Clock.systemUTC());
+  }
+
+  private static SubjectAltNames dnsName(String name) {
+    return new SubjectAltNames(List.of(name), List.of());
   }
 
   private static void assertKeyMatches(PrivateKey key, Path certificateFile) throws Exception {

@@ -35,7 +35,8 @@ class FileCommandsTest {
   void putHelp_explainsEveryOptionAndTheReloadForm() {
     OctlRun octl = OctlRun.withoutPassphrase();
     assertThat(octl.run("file", "put", "--help")).isEqualTo(0);
-    assertThat(octl.out()).contains("--from", "--template", "--generate", "--length", "--encoding", "--path",
+    assertThat(octl.out()).contains("--from", "--template", "--generate", "--length", "--encoding", "--dns-name",
+        "--ip-address", "--ttl", "tls-certificate", "--path",
         "--owner", "--group", "--mode", "--delivery", "--reload", "--selector", "--node", "--all-nodes", "--json",
         "one argument per --reload", "no shell");
   }
@@ -80,6 +81,33 @@ class FileCommandsTest {
   }
 
   @Test
+  void aTlsCertificate_showsItsNamesAndValidity_aFactALine() throws Exception {
+    String text = print("""
+        {"name":"web/tls.pem","version":1,"path":"/run/nginx/tls.pem","mode":"0400","delivery":"tmpfs","reload":[],
+         "selector":{"nodes":[],"labels":{"role":"web"},"all":false},
+         "source":{"kind":"generated","generator":"tls-certificate",
+                   "dnsNames":["{{ node.name }}.web.acme.example","web.acme.example"],
+                   "ipAddresses":["10.0.0.5"],"ttlSeconds":86400}}""");
+
+    assertThat(text.lines()).containsSequence(
+        "  source        generated tls-certificate",
+        "  dns names     {{ node.name }}.web.acme.example, web.acme.example",
+        "  ip addresses  10.0.0.5",
+        "  validity      1d, renewed when two thirds of it have passed",
+        "  selector      labels role=web");
+  }
+
+  @Test
+  void aTlsCertificate_showsOnlyWhatTheAnswerGives() throws Exception {
+    String text = print("""
+        {"name":"web/tls.pem","source":{"kind":"generated","generator":"tls-certificate","dnsNames":["{{ node.name }}"],
+         "ipAddresses":[]}}""");
+
+    assertThat(text).contains("dns names  {{ node.name }}").doesNotContain("ip addresses").doesNotContain("validity")
+        .doesNotContain("length");
+  }
+
+  @Test
   void eachKindOfSource_andSelector_isDescribed() throws Exception {
     assertThat(FileView.source(JSON.readTree("{\"kind\":\"static\",\"bytes\":123}"))).isEqualTo("static, 123 bytes");
     assertThat(FileView.source(JSON.readTree("{\"kind\":\"template\",\"bytes\":9,\"secrets\":[]}")))
@@ -90,6 +118,8 @@ class FileCommandsTest {
     assertThat(FileView.source(JSON.readTree(
         "{\"kind\":\"generated\",\"generator\":\"random-key\",\"length\":32,\"encoding\":\"hex\"}")))
         .isEqualTo("generated random-key, length 32, hex");
+    assertThat(FileView.source(JSON.readTree("{\"kind\":\"generated\",\"generator\":\"tls-certificate\"}")))
+        .isEqualTo("generated tls-certificate");
     assertThat(FileView.selector(JSON.readTree("{\"nodes\":[],\"labels\":{},\"all\":true}"))).isEqualTo("all nodes");
     assertThat(FileView.selector(JSON.readTree("{\"nodes\":[\"a\",\"b\"]}"))).isEqualTo("nodes a, b");
     assertThat(FileView.reload(JSON.readTree("[]"))).isEqualTo("none");

@@ -3,6 +3,7 @@ package org.opencluster.ops.cli.file;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayInputStream;
@@ -101,7 +102,7 @@ class FilePutCommandTest {
 
   @Test
   void generatorOptionsThatDoNotFit_areUsageErrors() {
-    assertUsageError("an unknown generator", "--generate must be random-password or random-key",
+    assertUsageError("an unknown generator", "--generate must be random-password, random-key or tls-certificate",
         "x", "--generate", "uuid", "--path", "/run/x", "--all-nodes");
     assertUsageError("an encoding for a password", "--encoding goes only with --generate random-key",
         "x", "--generate", "random-password", "--encoding", "hex", "--path", "/run/x", "--all-nodes");
@@ -118,6 +119,67 @@ class FilePutCommandTest {
         "x", "--from", file.toString(), "--length", "12", "--path", "/run/x", "--all-nodes");
     assertUsageError("--encoding with --template", "--length and --encoding go only with --generate",
         "x", "--template", file.toString(), "--encoding", "hex", "--path", "/run/x", "--all-nodes");
+  }
+
+  @Test
+  void aTlsCertificate_carriesItsNamesAddressesAndValidity() throws Exception {
+    JsonNode source = request("web/tls.pem", "--generate", "tls-certificate",
+        "--dns-name", "{{ node.name }}.web.acme.example", "--dns-name", "web.acme.example",
+        "--ip-address", "10.0.0.5", "--ip-address", "fd00::5", "--ttl", "48h", TARGET).path("source");
+
+    assertThat(source).isEqualTo(json("""
+        {"kind":"generated","generator":"tls-certificate",
+         "dnsNames":["{{ node.name }}.web.acme.example","web.acme.example"],
+         "ipAddresses":["10.0.0.5","fd00::5"],"ttlSeconds":172800}"""));
+  }
+
+  @Test
+  void aTlsCertificate_withoutNamesOrValidity_leavesThemToTheController() throws Exception {
+    JsonNode source = request("web/tls.pem", "--generate", "tls-certificate", TARGET).path("source");
+
+    assertThat(source).isEqualTo(json("{\"kind\":\"generated\",\"generator\":\"tls-certificate\",\"ipAddresses\":[]}"));
+  }
+
+  @Test
+  void aTlsCertificate_sendsANameGivenTwiceOnce() throws Exception {
+    assertThat(request("t", "--generate", "tls-certificate", "--dns-name", "a.example", "--dns-name", "a.example",
+        "--ip-address", "10.0.0.5", "--ip-address", "10.0.0.5", TARGET).path("source"))
+        .isEqualTo(json("""
+            {"kind":"generated","generator":"tls-certificate","dnsNames":["a.example"],"ipAddresses":["10.0.0.5"]}"""));
+  }
+
+  @Test
+  void certificateOptionsWithoutTlsCertificate_areUsageErrors() throws Exception {
+    Path file = Files.writeString(tmp.resolve("f"), "x");
+    String message = "--dns-name, --ip-address and --ttl go only with --generate tls-certificate";
+    assertUsageError("--dns-name with random-key", message,
+        "x", "--generate", "random-key", "--dns-name", "web.example", TARGET);
+    assertUsageError("--ip-address with --from", message,
+        "x", "--from", file.toString(), "--ip-address", "10.0.0.5", TARGET);
+    assertUsageError("--ttl with --template", message, "x", "--template", file.toString(), "--ttl", "24h", TARGET);
+    assertUsageError("--ttl with random-password", message, "x", "--generate", "random-password", "--ttl", "24h",
+        TARGET);
+  }
+
+  @Test
+  void lengthOrEncodingWithTlsCertificate_areUsageErrors() {
+    String message = "--length and --encoding do not go with --generate tls-certificate";
+    assertUsageError("--length", message, "x", "--generate", "tls-certificate", "--length", "32", TARGET);
+    assertUsageError("--encoding", message, "x", "--generate", "tls-certificate", "--encoding", "hex", TARGET);
+  }
+
+  @Test
+  void aCertificateNameOrAddressOrValidityThatIsMalformed_isAUsageError() {
+    for (String name : List.of("web_1.example", "*.acme.example", "acme.example.", "web 1", "")) {
+      assertUsageError("name '" + name + "'", "--dns-name takes a DNS name such as web-1.acme.example",
+          "x", "--generate", "tls-certificate", "--dns-name", name, TARGET);
+    }
+    assertUsageError("a host name as an address", "'web.example' is not an IP address",
+        "x", "--generate", "tls-certificate", "--ip-address", "web.example", TARGET);
+    assertUsageError("an address out of range", "'10.0.0.256' is not an IP address",
+        "x", "--generate", "tls-certificate", "--ip-address", "10.0.0.256", TARGET);
+    assertUsageError("a validity without a unit", "'24' is not a duration",
+        "x", "--generate", "tls-certificate", "--ttl", "24", TARGET);
   }
 
   @Test
@@ -278,16 +340,21 @@ class FilePutCommandTest {
     return requestWithStdin(InputStream.nullInputStream(), args);
   }
 
-  /** The body the command line {@code file put ARGS} would send; a usage error fails the test. */
+  /**
+   * The body the command line {@code file put ARGS} would send, as the controller reads it (through
+   * its JSON text); a usage error fails the test.
+   */
   private JsonNode requestWithStdin(InputStream stdin, Object... args) throws OpsException {
     CliContext context = new CliContext(Map.of(), prompt -> Optional.empty(), new PrintWriter(new StringWriter()),
         new PrintWriter(new StringWriter()), Clock.systemUTC());
     FilePutCommand command = new FilePutCommand(context);
     new CommandLine(command).parseArgs(flatten(args));
     try {
-      return JSON.valueToTree(command.request(stdin));
+      return JSON.readTree(JSON.writeValueAsString(command.request(stdin)));
     } catch (ParameterException e) {
       throw new AssertionError("unexpected usage error: " + e.getMessage(), e);
+    } catch (JsonProcessingException e) {
+      throw new AssertionError("the body is not JSON", e);
     }
   }
 

@@ -6,6 +6,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.ops.cli.OctlRun;
@@ -35,10 +36,7 @@ class OperatorCommandsTest {
 
   @Test
   void anAbsentController_isReportedAsUnreachable() throws Exception {
-    int port;
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = socket.getLocalPort();
-    }
+    int port = closedPort();
     OctlRun octl = operator();
     assertThat(octl.run("operator", "seal-status", "--address", "https://127.0.0.1:" + port)).isEqualTo(1);
     assertThat(octl.err()).contains("cannot reach the controller");
@@ -58,6 +56,75 @@ class OperatorCommandsTest {
     OctlRun octl = operator();
     assertThat(octl.run("operator", "unseal", "--address", "https://127.0.0.1:1")).isEqualTo(1);
     assertThat(octl.err()).contains("--share-file");
+  }
+
+  @Test
+  void importServiceCa_fromACaDirectoryWithoutOne_saysHowToMakeIt() throws Exception {
+    OctlRun octl = operator().variable("OPENCLUSTER_SERVICE_CA_PASSPHRASE", OctlRun.SERVICE_PASSPHRASE);
+    assertThat(octl.run("operator", "import-service-ca", "--dir", tmp.resolve("ca").toString(), "--address",
+        "https://127.0.0.1:1")).isEqualTo(1);
+    assertThat(octl.err()).contains("holds no service CA; create one with 'opencluster ca create-service-ca --dir")
+        .doesNotContain("cannot reach");
+  }
+
+  @Test
+  void importServiceCa_withTheWrongPassphrase_failsBeforeAskingTheController() throws Exception {
+    OctlRun octl = operator().variable("OPENCLUSTER_SERVICE_CA_PASSPHRASE", "not the right passphrase");
+    createServiceCa(tmp.resolve("ca"));
+    assertThat(octl.run("operator", "import-service-ca", "--dir", tmp.resolve("ca").toString(), "--address",
+        "https://127.0.0.1:1")).isEqualTo(1);
+    assertThat(octl.err()).contains("wrong passphrase").doesNotContain("cannot reach");
+  }
+
+  @Test
+  void importServiceCa_withoutAPassphraseOrTerminal_saysHowToGiveOne() throws Exception {
+    OctlRun octl = operator();
+    createServiceCa(tmp.resolve("ca"));
+    assertThat(octl.run("operator", "import-service-ca", "--dir", tmp.resolve("ca").toString())).isEqualTo(1);
+    assertThat(octl.err()).contains("set OPENCLUSTER_SERVICE_CA_PASSPHRASE or run in a terminal");
+  }
+
+  @Test
+  void importServiceCa_ofAKeyThatIsNotTheCertificates_isRefused() throws Exception {
+    OctlRun octl = operator().variable("OPENCLUSTER_SERVICE_CA_PASSPHRASE", OctlRun.SERVICE_PASSPHRASE);
+    Path ca = tmp.resolve("ca");
+    createServiceCa(ca);
+    Path other = tmp.resolve("other");
+    OctlRun.withPassphrase().run("ca", "init", "--dir", other.toString());
+    createServiceCa(other);
+    Files.copy(other.resolve("service-ca.key"), ca.resolve("service-ca.key"), StandardCopyOption.REPLACE_EXISTING);
+    assertThat(octl.run("operator", "import-service-ca", "--dir", ca.toString(), "--address", "https://127.0.0.1:1"))
+        .isEqualTo(1);
+    assertThat(octl.err()).contains("service-ca.key is not the key of").contains("--replace")
+        .doesNotContain("cannot reach");
+  }
+
+  @Test
+  void importServiceCa_withItsCaAndPassphrase_getsAsFarAsTheController() throws Exception {
+    int port = closedPort();
+    OctlRun octl = operator().variable("OPENCLUSTER_SERVICE_CA_PASSPHRASE", OctlRun.SERVICE_PASSPHRASE);
+    createServiceCa(tmp.resolve("ca"));
+    assertThat(octl.run("operator", "import-service-ca", "--dir", tmp.resolve("ca").toString(), "--address",
+        "https://127.0.0.1:" + port)).isEqualTo(1);
+    assertThat(octl.err()).contains("cannot reach the controller");
+  }
+
+  @Test
+  void theHelp_namesBothCaImports() {
+    OctlRun octl = OctlRun.withoutPassphrase();
+    assertThat(octl.run("operator", "--help")).isZero();
+    assertThat(octl.out()).contains("import-agent-ca", "import-service-ca");
+  }
+
+  /** A port nothing listens on (it was free a moment ago). */
+  private static int closedPort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static void createServiceCa(Path ca) {
+    assertThat(OctlRun.withPassphrase().run("ca", "create-service-ca", "--dir", ca.toString())).isZero();
   }
 
   /** An operator identity from a CA made here, through the real ca verbs. */
