@@ -310,6 +310,18 @@ public final class NodeEntity
       return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next, certificate, bootstrap);
     }
 
+    /** When the registered certificate's validity ends; empty if none was registered (or it does not parse). */
+    public Optional<Instant> certificateNotAfter() {
+      if (certificate.isEmpty()) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(AgentLink.certificate(this).getNotAfter().toInstant());
+      } catch (java.security.cert.CertificateException e) {
+        return Optional.empty();
+      }
+    }
+
     NodeFacts withLabels(Map<String, String> newLabels) {
       return new NodeFacts(nodeId, name, newLabels, registeredAt, lifetimeEndsAt, nextRotationAt, certificate, bootstrap);
     }
