@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -101,7 +105,7 @@ class NodeRoutesIT {
   }
 
   @Test
-  void aNodeRegisteredWithACertificate_showsWhenItExpires_andNothingOfIt() throws Exception {
+  void theView_showsWhenACertificateEnds_holdsOnlyItsColumns_andNoCertificate() throws Exception {
     try (SecretBytes key = Pem.encodePrivateKey(cluster.agentCaKey())) {
       assertThat(admin.put(api, "/v1/sys/agent-ca", JSON.writeValueAsString(Map.of(
           "certificate", Pem.encodeCertificates(List.of(cluster.agentCa().certificate())),
@@ -117,6 +121,31 @@ class NodeRoutesIT {
     JsonNode listed = awaitListed("cert-1", "registered");
     assertThat(listed.path("certificateNotAfter").asText()).isEqualTo(notAfter);
     assertThat(listed.toString()).doesNotContain("BEGIN").doesNotContain("certificate\":");
+
+    byte[] der = Pem.decodeCertificates(registered.body().path("certificate").asText()).get(0).getEncoded();
+    String base64 = Base64.getEncoder().encodeToString(der).substring(0, 40);
+    try (Connection connection = controller.storage().dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      for (String table : List.of("node_view", "node_view_label")) {
+        try (ResultSet rows = statement.executeQuery("SELECT * FROM " + table)) {
+          ResultSetMetaData columns = rows.getMetaData();
+          List<String> names = new ArrayList<>();
+          for (int c = 1; c <= columns.getColumnCount(); c++) {
+            names.add(columns.getColumnName(c).toLowerCase(java.util.Locale.ROOT));
+          }
+          assertThat(names).as(table).containsExactlyElementsOf(table.equals("node_view")
+              ? List.of("id", "name", "labels", "stage", "quarantine_reason", "registered_at", "lifetime_ends_at",
+                  "certificate_not_after", "heartbeat_bucket", "updated_at")
+              : List.of("node_id", "label_key", "label_value"));
+          while (rows.next()) {
+            for (int c = 1; c <= columns.getColumnCount(); c++) {
+              assertThat(String.valueOf(rows.getObject(c))).as(table + "." + names.get(c - 1))
+                  .doesNotContain(base64).doesNotContain("BEGIN");
+            }
+          }
+        }
+      }
+    }
   }
 
   @Test
