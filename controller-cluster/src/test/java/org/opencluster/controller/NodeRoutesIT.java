@@ -273,17 +273,7 @@ class NodeRoutesIT {
 
   /** Every page of {@code GET /v1/nodes?query}, following the cursors. */
   private List<JsonNode> listAll(ApiTestClient client, String query) throws Exception {
-    List<JsonNode> nodes = new ArrayList<>();
-    String after = "";
-    while (true) {
-      ApiTestClient.Reply page = client.get(api, "/v1/nodes?" + query + after);
-      assertThat(page.status()).as(query).isEqualTo(200);
-      page.body().path("nodes").forEach(nodes::add);
-      if (!page.body().has("next")) {
-        return nodes;
-      }
-      after = "&after=" + page.body().path("next").asText();
-    }
+    return client.everyPage(api, "/v1/nodes?" + query);
   }
 
   private static List<String> ids(Iterable<JsonNode> nodes) {

@@ -163,17 +163,7 @@ class NodeViewIT {
 
   /** Every page of {@code GET /v1/nodes?query}, following the cursors. */
   private List<JsonNode> listAll(String query) throws Exception {
-    List<JsonNode> nodes = new ArrayList<>();
-    String after = "";
-    while (true) {
-      ApiTestClient.Reply page = auditor.get(controller.apiPort(), "/v1/nodes?" + query + after);
-      assertThat(page.status()).as(query).isEqualTo(200);
-      page.body().path("nodes").forEach(nodes::add);
-      if (!page.body().has("next")) {
-        return nodes;
-      }
-      after = "&after=" + page.body().path("next").asText();
-    }
+    return auditor.everyPage(controller.apiPort(), "/v1/nodes?" + query);
   }
 
   private static List<String> ids(List<JsonNode> nodes) {
