@@ -81,6 +81,12 @@ public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Durati
         node.getDuration("heartbeat-bucket"));
   }
 
+  /** These settings with another heartbeat bucket. */
+  public NodeSettings withHeartbeatBucket(Duration bucket) {
+    return new NodeSettings(heartbeatInterval, allowedMisses, deadlineGrace, leaseDuration, credentialRotationInterval,
+        maxLifetime, snapshotEvery, sessionSilence, helloMaxSkew, maxFramePayloadBytes, bucket);
+  }
+
   /** Where the heartbeat bucket holding {@code at} starts: a multiple of the bucket size since the epoch. */
   public Instant heartbeatBucketOf(Instant at) {
     long size = heartbeatBucket.toMillis();
