@@ -45,6 +45,8 @@ import org.opencluster.controller.revocation.DenyListSync;
 import org.opencluster.controller.seal.ControllerApprovals;
 import org.opencluster.controller.seal.CustodyLog;
 import org.opencluster.controller.seal.KeyCustodian;
+import org.opencluster.controller.view.NodeView;
+import org.opencluster.controller.view.NodeViewProjection;
 import org.opencluster.persistence.jdbc.SealedValues;
 import org.opencluster.persistence.jdbc.StorageSettings;
 import org.opencluster.persistence.jdbc.Storage;
@@ -170,6 +172,7 @@ public final class Controller implements AutoCloseable {
       seal.onChange(status -> {
         if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
           NodeEntity.init(started, nodeEnvironment);
+          NodeViewProjection.init(started, storage.dataSource());
           FileCatalog.init(started, clock);
           localCatalog.start(started, settings.files().catalogRefreshInterval(), EDGE_ASK_TIMEOUT);
           keepLoaded(started, serviceCa, seal::isUnsealed, blocking);
@@ -213,7 +216,8 @@ public final class Controller implements AutoCloseable {
           .enableHttps(ConnectionContext.httpsServer(() ->
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
-              new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving),
+              new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving,
+                  new NodeView(storage.dataSource(), system)),
               new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving)).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",

@@ -121,7 +121,10 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
     return List.of(edge.host() + ":" + boundPort);
   }
 
-  /** The Pekko settings this controller's addresses and version imply, over {@code config}. */
+  /**
+   * The Pekko settings this controller's addresses, version and database imply, over {@code
+   * config}: the read model's projection speaks the database's SQL dialect.
+   */
   public Config pekkoConfig(Config config) {
     List<String> seedAddresses = seedNodes.stream().map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
     return ConfigFactory.parseMap(Map.of(
@@ -130,7 +133,8 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
             "pekko.cluster.seed-nodes", seedAddresses,
             "pekko.cluster.app-version", BuildInfo.version(),
             "pekko.management.http.hostname", health.host(),
-            "pekko.management.http.port", health.port()))
+            "pekko.management.http.port", health.port(),
+            "pekko.projection.jdbc.dialect", storage.vendor() == StorageSettings.Vendor.H2 ? "h2-dialect" : "postgres-dialect"))
         .withFallback(config);
   }
 

@@ -68,7 +68,7 @@ class ClusterFailoverIT {
       int seedPort = TestCluster.freePort();
       List<Controller> running = new ArrayList<>();
       running.add(cluster.start(config(cluster, "ctl-1", seedPort, seedPort, storage)));
-      unsealByOperators(admin, running.get(0));
+      TestCluster.unsealByOperators(admin, running.get(0));
       for (int i = 2; i <= controllers; i++) {
         running.add(cluster.start(config(cluster, "ctl-" + i, TestCluster.freePort(), seedPort, storage)));
       }
@@ -130,16 +130,6 @@ class ClusterFailoverIT {
       StorageSettings storage) throws Exception {
     return com.typesafe.config.ConfigFactory.parseString("opencluster.controller.node.snapshot-every = 1")
         .withFallback(cluster.controllerConfig(name, port, List.of(seedPort), storage));
-  }
-
-  private static void unsealByOperators(ApiTestClient admin, Controller controller) throws Exception {
-    ApiTestClient.Reply init = admin.post(controller.apiPort(), "/v1/sys/init", "{\"shares\":5,\"threshold\":3}");
-    assertThat(init.status()).isEqualTo(200);
-    for (int i = 0; i < 3; i++) {
-      String share = init.body().path("shares").get(i).asText();
-      assertThat(admin.post(controller.apiPort(), "/v1/sys/unseal", "{\"share\":\"" + share + "\"}").status()).isEqualTo(200);
-    }
-    assertThat(controller.seal().isUnsealed()).isTrue();
   }
 
   private static int upMembers(Controller controller) {

@@ -310,6 +310,18 @@ public final class NodeEntity
       return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next, certificate, bootstrap);
     }
 
+    /** When the registered certificate's validity ends; empty if none was registered (or it does not parse). */
+    public Optional<Instant> certificateNotAfter() {
+      if (certificate.isEmpty()) {
+        return Optional.empty();
+      }
+      try {
+        return Optional.of(AgentLink.certificate(this).getNotAfter().toInstant());
+      } catch (java.security.cert.CertificateException e) {
+        return Optional.empty();
+      }
+    }
+
     NodeFacts withLabels(Map<String, String> newLabels) {
       return new NodeFacts(nodeId, name, newLabels, registeredAt, lifetimeEndsAt, nextRotationAt, certificate, bootstrap);
     }
@@ -343,7 +355,8 @@ public final class NodeEntity
 
   /** What happened to a node; stored encrypted. */
   public sealed interface Event permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired,
-      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged {}
+      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged,
+      HeartbeatBucketEntered {}
 
   public record NodeRegistered(NodeFacts facts) implements Event {}
 
@@ -378,6 +391,15 @@ public final class NodeEntity
       labels = Map.copyOf(labels);
     }
   }
+
+  /**
+   * The node heartbeat in a bucket it had not heartbeat in before ({@link NodeSettings#heartbeatBucket()}):
+   * the read model's last-heartbeat bucket. Heartbeats are not journaled; this is one record per
+   * node and bucket.
+   *
+   * @param bucket where the bucket starts
+   */
+  public record HeartbeatBucketEntered(Instant bucket) implements Event {}
 
   // ---- state --------------------------------------------------------------------------------
 
@@ -434,11 +456,19 @@ public final class NodeEntity
     }
   }
 
-  /** @param generated the secrets made for the node's generated files, by file name */
+  /**
+   * @param generated the secrets made for the node's generated files, by file name
+   * @param heartbeatBucket the last heartbeat bucket journaled; empty in histories written before
+   *     buckets were
+   */
   public record Active(NodeFacts facts, Instant activatedAt, Optional<Session> session,
-      Map<String, GeneratedSecret> generated) implements State {
+      Map<String, GeneratedSecret> generated, Optional<Instant> heartbeatBucket) implements State {
     public Active {
       generated = Map.copyOf(generated);
+    }
+
+    public Active(NodeFacts facts, Instant activatedAt, Optional<Session> session, Map<String, GeneratedSecret> generated) {
+      this(facts, activatedAt, session, generated, Optional.empty());
     }
 
     public Active(NodeFacts facts, Instant activatedAt, Optional<Session> session) {
@@ -451,19 +481,23 @@ public final class NodeEntity
     }
 
     Active rotationDue(CredentialRotationDue event) {
-      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt, session, generated);
+      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt, session, generated, heartbeatBucket);
     }
 
     Active withSession(Optional<Session> newSession) {
-      return new Active(facts, activatedAt, newSession, generated);
+      return new Active(facts, activatedAt, newSession, generated, heartbeatBucket);
     }
 
     Active madeSecrets(FileSecretsGenerated event) {
-      return new Active(facts, activatedAt, session, withGenerated(generated, event));
+      return new Active(facts, activatedAt, session, withGenerated(generated, event), heartbeatBucket);
     }
 
     Active labelled(NodeLabelsChanged event) {
-      return new Active(facts.withLabels(event.labels()), activatedAt, session, generated);
+      return new Active(facts.withLabels(event.labels()), activatedAt, session, generated, heartbeatBucket);
+    }
+
+    Active heartbeatIn(HeartbeatBucketEntered event) {
+      return new Active(facts, activatedAt, session, generated, Optional.of(event.bucket()));
     }
   }
 
@@ -586,7 +620,7 @@ public final class NodeEntity
         .onCommand(SetLabels.class, this::setLabels);
     builder.forStateType(Active.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
-        .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.success(renewLease(clock.instant()))))
+        .onCommand(Heartbeat.class, this::peerHeartbeat)
         .onCommand(Quarantine.class, (state, c) -> quarantine(state, c.reason(), c.detail(), c.replyTo()))
         .onCommand(Retire.class, this::retire)
         .onCommand(Release.class, (state, c) -> Effect().reply(c.replyTo(), notQuarantined()))
@@ -643,12 +677,29 @@ public final class NodeEntity
         .thenReply(command.replyTo(), labelled -> StatusReply.ack());
   }
 
-  /** The first heartbeat: the node becomes active. */
+  /** The first heartbeat: the node becomes active, in its first heartbeat bucket. */
   private <R> ReplyEffect<Event, State> activate(Registered state, ActorRef<R> replyTo,
       java.util.function.Function<HeartbeatAccepted, R> reply) {
     Instant now = clock.instant();
-    return Effect().persist(new NodeActivated(now))
+    return Effect().persist(List.of(new NodeActivated(now), new HeartbeatBucketEntered(settings.heartbeatBucketOf(now))))
         .thenReply(replyTo, active -> reply.apply(renewLease(now)));
+  }
+
+  /** A heartbeat between controllers: renews the lease; journaled only in a new bucket. */
+  private ReplyEffect<Event, State> peerHeartbeat(Active state, Heartbeat command) {
+    Instant now = clock.instant();
+    Optional<HeartbeatBucketEntered> entered = bucketEntered(state, now);
+    if (entered.isEmpty()) {
+      return Effect().reply(command.replyTo(), StatusReply.success(renewLease(now)));
+    }
+    return Effect().persist(entered.get()).thenReply(command.replyTo(), active -> StatusReply.success(renewLease(now)));
+  }
+
+  /** The event to journal if {@code now} is in a later heartbeat bucket than the last journaled. */
+  private Optional<HeartbeatBucketEntered> bucketEntered(Active state, Instant now) {
+    Instant bucket = settings.heartbeatBucketOf(now);
+    return state.heartbeatBucket().filter(last -> !bucket.isAfter(last)).isPresent()
+        ? Optional.empty() : Optional.of(new HeartbeatBucketEntered(bucket));
   }
 
   private ReplyEffect<Event, State> quarantine(State state, QuarantineReason reason, String detail,
@@ -777,6 +828,9 @@ public final class NodeEntity
     List<Event> events = new java.util.ArrayList<>();
     if (state instanceof Registered) {
       events.add(new NodeActivated(now));
+      events.add(new HeartbeatBucketEntered(settings.heartbeatBucketOf(now)));
+    } else if (state instanceof Active active) {
+      bucketEntered(active, now).ifPresent(events::add);
     }
     FileCatalog.Catalog catalog = files.catalog();
     List<NodeFiles.Wanted> wanted = files.ready()
@@ -900,6 +954,7 @@ public final class NodeEntity
         .onEvent(SessionClosed.class, (state, e) -> state.withSession(Optional.empty()))
         .onEvent(FileSecretsGenerated.class, Active::madeSecrets)
         .onEvent(NodeLabelsChanged.class, Active::labelled)
+        .onEvent(HeartbeatBucketEntered.class, Active::heartbeatIn)
         .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
         .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -1083,11 +1138,9 @@ public final class NodeEntity
       return Optional.of("at most " + MAX_LABELS + " labels, got " + labels.size());
     }
     for (Map.Entry<String, String> label : labels.entrySet()) {
-      if (!LABEL_KEY.matcher(label.getKey()).matches()) {
-        return Optional.of("invalid label key '" + label.getKey() + "': lower-case letters, digits, '.', '_', '/', '-'");
-      }
-      if (!LABEL_VALUE.matcher(label.getValue()).matches()) {
-        return Optional.of("invalid value for label '" + label.getKey() + "': up to 63 letters, digits, '.', '_', '-'");
+      Optional<String> invalid = invalidLabel(label.getKey(), label.getValue());
+      if (invalid.isPresent()) {
+        return invalid;
       }
     }
     if (lifetime.isNegative() || lifetime.isZero()) {
@@ -1095,6 +1148,17 @@ public final class NodeEntity
     }
     if (lifetime.compareTo(maxLifetime) > 0) {
       return Optional.of("lifetime " + lifetime + " exceeds the maximum of " + maxLifetime);
+    }
+    return Optional.empty();
+  }
+
+  /** Why a node could never carry the label {@code key=value}, if it could not (a search for it finds nothing). */
+  public static Optional<String> invalidLabel(String key, String value) {
+    if (!LABEL_KEY.matcher(key).matches()) {
+      return Optional.of("invalid label key '" + key + "': lower-case letters, digits, '.', '_', '/', '-'");
+    }
+    if (!LABEL_VALUE.matcher(value).matches()) {
+      return Optional.of("invalid value for label '" + key + "': up to 63 letters, digits, '.', '_', '-'");
     }
     return Optional.empty();
   }

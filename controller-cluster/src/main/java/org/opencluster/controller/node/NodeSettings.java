@@ -2,6 +2,7 @@ package org.opencluster.controller.node;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.time.Instant;
 
 /**
  * How the controllers keep nodes on a short leash ({@code opencluster.controller.node}, see
@@ -19,10 +20,12 @@ import java.time.Duration;
  * @param helloMaxSkew how far an agent's clock may be from the controller's (its Hello is refused
  *     otherwise; after a fail-over, frames made longer ago than this are refused)
  * @param maxFramePayloadBytes the largest frame payload accepted from an agent
+ * @param heartbeatBucket the read model's resolution of a node's last heartbeat: a heartbeat in a
+ *     new bucket is journaled once ({@code NodeEntity.HeartbeatBucketEntered}), others are not
  */
 public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Duration deadlineGrace, Duration leaseDuration,
     Duration credentialRotationInterval, Duration maxLifetime, int snapshotEvery, Duration sessionSilence,
-    Duration helloMaxSkew, int maxFramePayloadBytes) {
+    Duration helloMaxSkew, int maxFramePayloadBytes, Duration heartbeatBucket) {
 
   public NodeSettings {
     if (allowedMisses < 1) {
@@ -45,14 +48,18 @@ public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Durati
     if (maxFramePayloadBytes < 1024) {
       throw new IllegalArgumentException("opencluster.controller.node.max-frame-payload must be at least 1 KiB");
     }
+    if (heartbeatBucket.compareTo(heartbeatInterval) < 0 || heartbeatBucket.toMillis() < 1000) {
+      throw new IllegalArgumentException("opencluster.controller.node.heartbeat-bucket must be at least a second and "
+          + "no shorter than the heartbeat interval (each bucket a node heartbeats in is one journal record)");
+    }
   }
 
-  /** With the edge's defaults: silence of two heartbeats, 60 s of skew, 64 KiB frames. */
+  /** With the edge's defaults: silence of two heartbeats, 60 s of skew, 64 KiB frames, 1 h heartbeat buckets. */
   public NodeSettings(Duration heartbeatInterval, int allowedMisses, Duration deadlineGrace, Duration leaseDuration,
       Duration credentialRotationInterval, Duration maxLifetime, int snapshotEvery) {
     this(heartbeatInterval, allowedMisses, deadlineGrace, leaseDuration, credentialRotationInterval, maxLifetime,
         snapshotEvery, defaultSilence(heartbeatInterval, heartbeatInterval.multipliedBy(allowedMisses).plus(deadlineGrace)),
-        Duration.ofSeconds(60), 64 * 1024);
+        Duration.ofSeconds(60), 64 * 1024, Duration.ofHours(1));
   }
 
   /** Two heartbeats, or half way from one heartbeat to the deadline if that is sooner. */
@@ -70,7 +77,20 @@ public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Durati
     return new NodeSettings(interval, node.getInt("allowed-misses"),
         node.getDuration("deadline-grace"), node.getDuration("lease-duration"),
         node.getDuration("credential-rotation-interval"), node.getDuration("max-lifetime"), node.getInt("snapshot-every"),
-        silence, node.getDuration("hello-max-skew"), Math.toIntExact(node.getBytes("max-frame-payload")));
+        silence, node.getDuration("hello-max-skew"), Math.toIntExact(node.getBytes("max-frame-payload")),
+        node.getDuration("heartbeat-bucket"));
+  }
+
+  /** These settings with another heartbeat bucket. */
+  public NodeSettings withHeartbeatBucket(Duration bucket) {
+    return new NodeSettings(heartbeatInterval, allowedMisses, deadlineGrace, leaseDuration, credentialRotationInterval,
+        maxLifetime, snapshotEvery, sessionSilence, helloMaxSkew, maxFramePayloadBytes, bucket);
+  }
+
+  /** Where the heartbeat bucket holding {@code at} starts: a multiple of the bucket size since the epoch. */
+  public Instant heartbeatBucketOf(Instant at) {
+    long size = heartbeatBucket.toMillis();
+    return Instant.ofEpochMilli(Math.floorDiv(at.toEpochMilli(), size) * size);
   }
 
   /** How long a node may stay silent before it is deemed compromised. */

@@ -27,6 +27,7 @@ import org.opencluster.controller.node.NodeEntity.Event;
 import org.opencluster.controller.node.NodeEntity.GetStatus;
 import org.opencluster.controller.node.NodeEntity.Heartbeat;
 import org.opencluster.controller.node.NodeEntity.HeartbeatAccepted;
+import org.opencluster.controller.node.NodeEntity.HeartbeatBucketEntered;
 import org.opencluster.controller.node.NodeEntity.NodeActivated;
 import org.opencluster.controller.node.NodeEntity.NodeExpired;
 import org.opencluster.controller.node.NodeEntity.NodeQuarantined;
@@ -159,6 +160,33 @@ class NodeEntityTest {
     NodeStatus status = status();
     assertThat(status.liveness().lastHeartbeatAt()).contains(now);
     assertThat(status.liveness().deadlineAt()).contains(now.plus(SETTINGS.heartbeatDeadline()));
+  }
+
+  @Test
+  void theFirstHeartbeat_journalsItsBucket_andLaterOnesOnlyInANewBucket() {
+    register();
+    var first = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(first.events()).containsExactly(new NodeActivated(START), new HeartbeatBucketEntered(START));
+
+    clock.advance(Duration.ofMinutes(59));
+    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).hasNoEvents())
+        .as("the same hour: not journaled").isTrue();
+    clock.advance(Duration.ofMinutes(1));
+    var nextHour = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(nextHour.events()).containsExactly(new HeartbeatBucketEntered(START.plus(Duration.ofHours(1))));
+    assertThat(nextHour.reply().isSuccess()).isTrue();
+
+    node.restart();
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).hasNoEvents())
+        .as("the bucket survives recovery").isTrue();
+  }
+
+  @Test
+  void aHeartbeatAfterTheClockSteppedBack_journalsNoEarlierBucket() {
+    activate();
+    clock.advance(Duration.ofHours(-3));
+    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).hasNoEvents()).isTrue();
   }
 
   @Test

@@ -55,6 +55,27 @@ public final class ApiTestClient {
     return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).DELETE());
   }
 
+  /**
+   * Every item of a paged listing ({@code GET /v1/nodes?...}): the {@code nodes} of each page,
+   * following {@code next} as {@code after} until a page has none.
+   */
+  public java.util.List<JsonNode> everyPage(int port, String path) throws Exception {
+    java.util.List<JsonNode> items = new java.util.ArrayList<>();
+    String separator = path.contains("?") ? "&" : "?";
+    String after = "";
+    while (true) {
+      Reply page = get(port, path + after);
+      if (page.status() != 200) {
+        throw new IllegalStateException(path + after + " answered " + page.status() + ": " + page.body());
+      }
+      page.body().path("nodes").forEach(items::add);
+      if (!page.body().has("next")) {
+        return items;
+      }
+      after = separator + "after=" + page.body().path("next").asText();
+    }
+  }
+
   /** The status of a plain-text endpoint, such as the health routes. */
   public int status(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),

@@ -169,6 +169,24 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
+  /** Initializes {@code controller}'s seal (5 shares, threshold 3) and unseals it with 3 of them, as operators do. */
+  public static void unsealByOperators(ApiTestClient admin, Controller controller) throws Exception {
+    ApiTestClient.Reply init = admin.post(controller.apiPort(), "/v1/sys/init", "{\"shares\":5,\"threshold\":3}");
+    if (init.status() != 200) {
+      throw new IllegalStateException("init refused: " + init.body());
+    }
+    for (int i = 0; i < 3; i++) {
+      String share = init.body().path("shares").get(i).asText();
+      ApiTestClient.Reply unseal = admin.post(controller.apiPort(), "/v1/sys/unseal", "{\"share\":\"" + share + "\"}");
+      if (unseal.status() != 200) {
+        throw new IllegalStateException("share refused: " + unseal.body());
+      }
+    }
+    if (!controller.seal().isUnsealed()) {
+      throw new IllegalStateException("still sealed after three shares");
+    }
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();

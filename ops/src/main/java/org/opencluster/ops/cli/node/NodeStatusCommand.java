@@ -16,7 +16,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
+@Command(name = "status", aliases = "show", mixinStandardHelpOptions = true,
     description = "Where a node stands: registered, active, quarantined (and why), expired or retired; its lifetime, "
         + "its last heartbeat and deadline, its agent's session. Any operator role.")
 final class NodeStatusCommand implements Callable<Integer> {
