@@ -232,6 +232,11 @@ public final class AuditLog implements SecurityEvents, AutoCloseable {
         backoff = 0;
         logHeadIfDue();
       } catch (RuntimeException e) {
+        if (!seal.isUnsealed()) {
+          // Sealed since the batch was taken: it waits for the unseal like the rest.
+          carried.addAll(batch);
+          continue;
+        }
         backoff = Math.min(MAX_BACKOFF_MILLIS, Math.max(500, backoff * 2));
         LOG.error("Could not write {} audit records (retrying security events in {} ms; operator commands are "
             + "refused meanwhile): {}", batch.size(), backoff, e.getMessage());
