@@ -110,10 +110,22 @@ public final class AuditLog implements SecurityEvents, AutoCloseable {
 
   @Override
   public void record(String action, String target, String outcome, String detail) {
-    if (!queue.offer(new Pending(new AuditEvent(clock.instant(), actor, action, target, outcome, detail),
-        new CompletableFuture<>(), true))) {
+    record(new AuditEvent(clock.instant(), actor, action, target, outcome, detail));
+  }
+
+  /**
+   * A security event with its own actor (an operator's unseal attempt): queued like {@link
+   * #record(String, String, String, String)}, retried until stored, never blocks.
+   */
+  public void record(AuditEvent event) {
+    if (!queue.offer(new Pending(event, new CompletableFuture<>(), true))) {
       dropped.incrementAndGet();
     }
+  }
+
+  /** The actor of a certificate identity: "operator/alice", "controller/ctl-1", "node/web-1". */
+  public static String actorOf(org.opencluster.protocol.pki.Identity identity) {
+    return identity.kind().name().toLowerCase(java.util.Locale.ROOT) + "/" + identity.name();
   }
 
   @Override
