@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.controller.audit.AuditTables;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.controller.testing.TestCluster;
@@ -175,11 +176,12 @@ class AuditApiIT {
     String anchor = intact.path("anchor").asText();
     assertThat(auditor.get(api, "/v1/audit/verify?anchor=" + anchor).body().path("intact").asBoolean()).isTrue();
 
+    AuditTables tables = new AuditTables(controller.storage().dataSource());
     long victim = 2;
-    byte[] original = record(victim);
+    byte[] original = tables.record(victim);
     byte[] altered = original.clone();
     altered[altered.length - 1] ^= 1;
-    writeRecord(victim, altered);
+    tables.write(victim, altered);
     try {
       JsonNode broken = auditor.get(api, "/v1/audit/verify").body();
       assertThat(broken.path("intact").asBoolean()).isFalse();
@@ -187,16 +189,17 @@ class AuditApiIT {
       assertThat(broken.path("problems").get(0).path("kind").asText()).isEqualTo("altered");
       assertThat(auditor.get(api, "/v1/audit?limit=5").body().path("unreadable").toString()).isEqualTo("[2]");
     } finally {
-      writeRecord(victim, original);
+      tables.write(victim, original);
     }
   }
 
   @Test
   void whenTheLogCannotBeWritten_changesAreRefusedUnrun_andAnswersWithheld() throws Exception {
-    byte[] head = head();
+    AuditTables tables = new AuditTables(controller.storage().dataSource());
+    byte[] head = tables.head();
     byte[] forged = head.clone();
     forged[forged.length - 1] ^= 1;
-    writeHead(forged);
+    tables.writeHead(forged);
     try {
       ApiTestClient.Reply approve = admin.put(api, "/v1/sys/controllers/ctl-9");
       assertThat(approve.status()).isEqualTo(503);
@@ -208,7 +211,7 @@ class AuditApiIT {
       assertThat(read.status()).isEqualTo(503);
       assertThat(read.body().has("state")).as("the answer is withheld").isFalse();
     } finally {
-      writeHead(head);
+      tables.writeHead(head);
     }
     assertThat(admin.put(api, "/v1/sys/controllers/ctl-9").status()).isEqualTo(200);
   }
@@ -234,39 +237,6 @@ class AuditApiIT {
       }
     }
     return all.toString();
-  }
-
-  private byte[] record(long seq) throws Exception {
-    return bytes("SELECT record FROM oc_audit_record WHERE seq = " + seq);
-  }
-
-  private byte[] head() throws Exception {
-    return bytes("SELECT head FROM oc_audit_head WHERE id = 1");
-  }
-
-  private byte[] bytes(String sql) throws Exception {
-    try (Connection connection = controller.storage().dataSource().getConnection();
-        PreparedStatement select = connection.prepareStatement(sql);
-        ResultSet row = select.executeQuery()) {
-      assertThat(row.next()).isTrue();
-      return row.getBytes(1);
-    }
-  }
-
-  private void writeRecord(long seq, byte[] record) throws Exception {
-    write("UPDATE oc_audit_record SET record = ? WHERE seq = " + seq, record);
-  }
-
-  private void writeHead(byte[] head) throws Exception {
-    write("UPDATE oc_audit_head SET head = ? WHERE id = 1", head);
-  }
-
-  private void write(String sql, byte[] bytes) throws Exception {
-    try (Connection connection = controller.storage().dataSource().getConnection();
-        PreparedStatement update = connection.prepareStatement(sql)) {
-      update.setBytes(1, bytes);
-      assertThat(update.executeUpdate()).isEqualTo(1);
-    }
   }
 
   private String agentCaBody() throws Exception {

@@ -7,15 +7,15 @@ import java.sql.SQLException;
 import javax.sql.DataSource;
 
 /** What someone with write access to the database can do to the audit tables, for the tamper tests. */
-final class AuditTables {
+public final class AuditTables {
 
   private final DataSource dataSource;
 
-  AuditTables(DataSource dataSource) {
+  public AuditTables(DataSource dataSource) {
     this.dataSource = dataSource;
   }
 
-  byte[] record(long seq) throws SQLException {
+  public byte[] record(long seq) throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select = connection.prepareStatement("SELECT record FROM oc_audit_record WHERE seq = ?")) {
       select.setLong(1, seq);
@@ -28,11 +28,11 @@ final class AuditTables {
     }
   }
 
-  void write(long seq, byte[] record) throws SQLException {
+  public void write(long seq, byte[] record) throws SQLException {
     update("UPDATE oc_audit_record SET record = ? WHERE seq = ?", record, seq);
   }
 
-  void delete(long seq) throws SQLException {
+  public void delete(long seq) throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement delete = connection.prepareStatement("DELETE FROM oc_audit_record WHERE seq = ?")) {
       delete.setLong(1, seq);
@@ -41,14 +41,14 @@ final class AuditTables {
   }
 
   /** Exchanges two records' places. */
-  void swap(long a, long b) throws SQLException {
+  public void swap(long a, long b) throws SQLException {
     byte[] first = record(a);
     byte[] second = record(b);
     write(a, second);
     write(b, first);
   }
 
-  byte[] head() throws SQLException {
+  public byte[] head() throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select = connection.prepareStatement("SELECT head FROM oc_audit_head WHERE id = 1");
         ResultSet row = select.executeQuery()) {
@@ -57,11 +57,11 @@ final class AuditTables {
     }
   }
 
-  void writeHead(byte[] head) throws SQLException {
+  public void writeHead(byte[] head) throws SQLException {
     update("UPDATE oc_audit_head SET head = ? WHERE id = 1", head, null);
   }
 
-  long count() throws SQLException {
+  public long count() throws SQLException {
     try (Connection connection = dataSource.getConnection();
         PreparedStatement select = connection.prepareStatement("SELECT COUNT(*) FROM oc_audit_record");
         ResultSet row = select.executeQuery()) {
