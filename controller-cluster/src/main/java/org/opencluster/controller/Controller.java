@@ -6,6 +6,8 @@ import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import java.util.concurrent.CompletionStage;
@@ -28,6 +30,9 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
 import org.opencluster.controller.api.FileRoutes;
+import org.opencluster.controller.audit.AuditLog;
+import org.opencluster.controller.audit.AuditSettings;
+import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.controller.api.NodeRoutes;
 import org.opencluster.controller.files.ContentCipher;
 import org.opencluster.controller.files.FileCatalog;
@@ -81,6 +86,7 @@ public final class Controller implements AutoCloseable {
   private final ControllerSettings settings;
   private final Storage storage;
   private final Seal seal;
+  private final AuditLog audit;
   private final ControllerApprovals approvals;
   private final CustodyLog custody;
   private final Readiness readiness;
@@ -95,13 +101,14 @@ public final class Controller implements AutoCloseable {
   private final ServerBinding api;
   private final int healthPort;
 
-  private Controller(ControllerSettings settings, Storage storage, Seal seal, ControllerApprovals approvals,
+  private Controller(ControllerSettings settings, Storage storage, Seal seal, AuditLog audit, ControllerApprovals approvals,
       CustodyLog custody, Readiness readiness, DenyList denyList, TlsRefusals clusterRefusals, TlsRefusals apiRefusals,
       TlsRefusals edgeRefusals, OnlineCa agentCa, OnlineCa serviceCa, Edge edge, ActorSystem<Void> system,
       ServerBinding api, int healthPort) {
     this.settings = settings;
     this.storage = storage;
     this.seal = seal;
+    this.audit = audit;
     this.approvals = approvals;
     this.custody = custody;
     this.readiness = readiness;
@@ -124,31 +131,30 @@ public final class Controller implements AutoCloseable {
    * @throws org.opencluster.persistence.jdbc.StorageException if the database does not open
    */
   public static Controller start(ControllerSettings settings, Config config, Clock clock) throws Exception {
-    DenyList denyList = new DenyList();
-    TlsRefusals clusterRefusals = new TlsRefusals(
-        refusal -> LOG.warn("Refused a cluster peer at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
-    TlsRefusals apiRefusals = new TlsRefusals(
-        refusal -> LOG.warn("Refused an API client at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
-    TlsRefusals edgeRefusals = new TlsRefusals(
-        refusal -> LOG.warn("Refused an agent at the edge's TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
-    TlsPolicy clusterPolicy = TlsPolicy.controllers(denyList, clusterRefusals, clock);
-    TlsPolicy operatorPolicy = new TlsPolicy(EnumSet.of(Identity.Kind.OPERATOR), CertificateProfile.Usage.TLS_CLIENT,
-        CertificateProfile.Usage.TLS_SERVER, denyList, apiRefusals, clock);
-    ReloadingTlsContext clusterTls = load(settings, clusterPolicy);
-    ReloadingTlsContext operatorTls = load(settings, operatorPolicy);
-    ReloadingTlsContext edgeTls = load(settings, TlsPolicy.edge(denyList, edgeRefusals, clock));
-
+    AuditSettings auditSettings = AuditSettings.create(config);
     Storage storage = Storage.open(settings.storage());
     Seal seal = new Seal(storage.keyRingStore(), clock, settings.seal().unsealProgressTimeout());
+    AuditLog audit = AuditLog.start(storage.dataSource(), seal, settings.name(), auditSettings, clock);
     ActorSystem<Void> system = null;
     Edge edge = null;
     try {
+      DenyList denyList = new DenyList();
+      TlsRefusals clusterRefusals = tlsRefusals(audit, "tls.cluster", "Refused a cluster peer at the TLS handshake");
+      TlsRefusals apiRefusals = tlsRefusals(audit, "tls.api", "Refused an API client at the TLS handshake");
+      TlsRefusals edgeRefusals = tlsRefusals(audit, "tls.edge", "Refused an agent at the edge's TLS handshake");
+      TlsPolicy clusterPolicy = TlsPolicy.controllers(denyList, clusterRefusals, clock);
+      TlsPolicy operatorPolicy = new TlsPolicy(EnumSet.of(Identity.Kind.OPERATOR), CertificateProfile.Usage.TLS_CLIENT,
+          CertificateProfile.Usage.TLS_SERVER, denyList, apiRefusals, clock);
+      ReloadingTlsContext clusterTls = load(settings, clusterPolicy);
+      ReloadingTlsContext operatorTls = load(settings, operatorPolicy);
+      ReloadingTlsContext edgeTls = load(settings, TlsPolicy.edge(denyList, edgeRefusals, clock));
+
       Readiness readiness = new Readiness(seal, storage);
       SealedValues sealedValues = new SealedValues(storage.dataSource(), seal, clock);
       ControllerApprovals approvals = new ControllerApprovals(sealedValues, clock);
       OnlineCa agentCa = OnlineCa.agents(sealedValues, () -> clusterTls.keyMaterial().trustAnchors(), clock);
       OnlineCa serviceCa = OnlineCa.services(sealedValues, () -> clusterTls.keyMaterial().trustAnchors(), clock);
-      CustodyLog custody = new CustodyLog(clock);
+      CustodyLog custody = new CustodyLog(clock, audit);
       system = ActorSystem.create(Behaviors.empty(), ControllerSettings.SYSTEM_NAME,
           ActorSystemSetup.create(
               BootstrapSetup.create(settings.pekkoConfig(config)),
@@ -157,6 +163,7 @@ public final class Controller implements AutoCloseable {
               readiness));
       ActorSystem<Void> started = system;
       system.getWhenTerminated().thenRun(() -> {
+        audit.close();
         seal.seal();
         storage.close();
       });
@@ -164,12 +171,17 @@ public final class Controller implements AutoCloseable {
       ExecutionContextExecutor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
       ActorRef<DenyListSync.Command> denyListSync = system.systemActorOf(DenyListSync.create(denyList), "deny-list",
           Props.empty());
-      ClusterRevocations revocations = new ClusterRevocations(denyList, denyListSync, sealedValues, blocking);
+      ClusterRevocations revocations = new ClusterRevocations(denyList, denyListSync, sealedValues, blocking, audit);
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
-          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()));
+          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit);
+      AtomicBoolean unsealed = new AtomicBoolean();
       seal.onChange(status -> {
+        boolean nowUnsealed = status.state() == Seal.State.UNSEALED;
+        if (nowUnsealed && !unsealed.getAndSet(true)) {
+          audit.record("seal.unsealed", "controller/" + settings.name(), "unsealed", "data key " + status.activeKeyId());
+        }
         if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
           NodeEntity.init(started, nodeEnvironment);
           NodeViewProjection.init(started, storage.dataSource());
@@ -184,7 +196,8 @@ public final class Controller implements AutoCloseable {
               LOG.error("Could not load the stored certificate revocations: {}", e.getMessage());
             }
           });
-        } else if (status.state() != Seal.State.UNSEALED) {
+        } else if (!nowUnsealed) {
+          unsealed.set(false);
           agentCa.forget();
           serviceCa.forget();
         }
@@ -200,7 +213,7 @@ public final class Controller implements AutoCloseable {
       ClusterSharding sharding = ClusterSharding.get(system);
       BooleanSupplier serving = () -> seal.isUnsealed() && readiness.shardingStarted();
       edge = Edge.start(settings.edge().host(), settings.edge().port(), edgeTls, sharding, serving, EDGE_ASK_TIMEOUT,
-          settings.nodes().maxFramePayloadBytes());
+          settings.nodes().maxFramePayloadBytes(), audit);
       Edge startedEdge = edge;
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
           () -> CompletableFuture.runAsync(startedEdge::close, blocking).thenApply(stopped -> Done.getInstance()));
@@ -218,7 +231,7 @@ public final class Controller implements AutoCloseable {
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
               new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving,
                   new NodeView(storage.dataSource(), system)),
-              new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving)).routes())
+              new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving), audit, clock).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
           () -> api.unbind().thenApply(unbound -> Done.getInstance()));
@@ -226,7 +239,7 @@ public final class Controller implements AutoCloseable {
       LOG.info("Controller {} (version {}) started, sealed: cluster {}, edge {}:{}, operator API https://{}:{}, "
           + "health https://{}:{}/ready", settings.name(), BuildInfo.version(), settings.cluster(), settings.edge().host(),
           edge.port(), settings.api().host(), api.localAddress().getPort(), settings.health().host(), healthPort);
-      return new Controller(settings, storage, seal, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
+      return new Controller(settings, storage, seal, audit, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
           edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort);
     } catch (Exception e) {
       if (edge != null) {
@@ -236,10 +249,19 @@ public final class Controller implements AutoCloseable {
         system.terminate();
         awaitTermination(system);
       }
+      audit.close();
       seal.seal();
       storage.close();
       throw e;
     }
+  }
+
+  /** Counts TLS handshake refusals by reason, logs each, and has the audit log write them per interval. */
+  private static TlsRefusals tlsRefusals(SecurityEvents audit, String source, String what) {
+    return new TlsRefusals(refusal -> {
+      LOG.warn("{} ({}): {}", what, refusal.reason(), refusal.getMessage());
+      audit.refused(source, refusal.reason().name().toLowerCase(Locale.ROOT), refusal.getMessage());
+    });
   }
 
   /** Loads peers' new data keys often, and adds a data key when the newest is too old. */
@@ -316,6 +338,7 @@ public final class Controller implements AutoCloseable {
       seal.initializeWithKey(key);
     }
     seal.unsealWithKey(key);
+    audit.record("seal.unseal-dev-key", "controller/" + settings.name(), "unsealed", "INSECURE development key");
     try {
       approvals.approveIfAbsent(settings.name(), "development key");
     } catch (RuntimeException e) {
@@ -333,6 +356,11 @@ public final class Controller implements AutoCloseable {
 
   public Seal seal() {
     return seal;
+  }
+
+  /** The cluster's audit log, as this controller writes and reads it. */
+  public AuditLog audit() {
+    return audit;
   }
 
   /** The controllers approved to unseal from a peer. */
@@ -417,6 +445,7 @@ public final class Controller implements AutoCloseable {
           + "stream, apache/pekko#3247); continuing", settings.name());
     } finally {
       edge.close();
+      audit.close();
       seal.seal();
       storage.close();
     }

@@ -414,12 +414,6 @@ public final class NodeRoutes extends AllDirectives {
   }
 
   private Route roles(Identity who, Set<Role> allowed, Supplier<Route> inner) {
-    if (who.role().filter(allowed::contains).isEmpty()) {
-      LOG.warn("{} was refused an operation that needs one of the roles {}", who, allowed);
-      return complete(OperatorApi.problem(403, "forbidden", "Forbidden", "this operation needs the role "
-          + String.join(" or ", allowed.stream().map(Role::id).sorted().toList()) + "; " + who + " has the role "
-          + who.role().map(Role::id).orElse("none")));
-    }
-    return inner.get();
+    return api.roles(who, allowed, inner);
   }
 }

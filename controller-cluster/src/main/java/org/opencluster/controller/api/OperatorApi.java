@@ -12,8 +12,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -25,14 +31,21 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Complete;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.RouteResult;
+import org.apache.pekko.http.javadsl.server.RouteResults;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
+import org.opencluster.controller.audit.AuditEvent;
+import org.opencluster.controller.audit.AuditException;
+import org.opencluster.controller.audit.AuditLog;
 import org.opencluster.controller.seal.ControllerApprovals;
 import org.opencluster.persistence.jdbc.StorageException;
 import org.opencluster.persistence.keys.Seal;
 import org.opencluster.persistence.keys.SealException;
 import org.opencluster.persistence.keys.StorageIntegrityException;
+import org.opencluster.protocol.pki.CertificateValidator;
 import org.opencluster.protocol.pki.Certificates;
 import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.Role;
@@ -58,7 +71,15 @@ import org.slf4j.LoggerFactory;
  * GET  /v1/nodes/ID          any role    a node's status (NodeRoutes)
  * PUT  /v1/nodes/ID/labels   operator    replace a node's labels (NodeRoutes)
  * /v1/files/NAME, /v1/secrets/NAME       secure files and shared secrets (FileRoutes)
+ * GET  /v1/audit, /v1/audit/verify  admin or auditor   the audit log (AuditRoutes)
  * </pre>
+ *
+ * Every request is audited in one place ({@link #audited}): who (the certificate's identity), the
+ * method, the path (never the query's values nor the body) and the status. A request that may change
+ * something (any method but GET) first needs a stored "started" record, or it is refused (503)
+ * without running; every answer waits for its outcome record, and is withheld (503) if that cannot
+ * be stored. While the controller is sealed nothing can be stored: records wait in memory and are
+ * written at unseal, and requests are not held for them (init and unseal must work).
  *
  * The management issue builds the rest of the API on this server.
  */
@@ -70,6 +91,7 @@ public final class OperatorApi extends AllDirectives {
       MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8));
   private static final int DEFAULT_SHARES = 5;
   private static final int DEFAULT_THRESHOLD = 3;
+  private static final Duration AUDIT_TIMEOUT = Duration.ofSeconds(10);
 
   private final Seal seal;
   private final ControllerApprovals approvals;
@@ -78,13 +100,17 @@ public final class OperatorApi extends AllDirectives {
   private final Executor blocking;
   private final NodeRoutes nodes;
   private final FileRoutes files;
+  private final AuditLog audit;
+  private final AuditRoutes auditRoutes;
+  private final Clock clock;
 
   /**
    * @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one
    * @param nodes the node registration routes and the agent CA import
+   * @param audit where every request and unseal attempt is recorded, and what /v1/audit reads
    */
   public OperatorApi(Seal seal, ControllerApprovals approvals, String controller, boolean devMode, Executor blocking,
-      NodeRoutes.Services nodes, FileRoutes.Services files) {
+      NodeRoutes.Services nodes, FileRoutes.Services files, AuditLog audit, Clock clock) {
     this.seal = seal;
     this.approvals = approvals;
     this.controller = controller;
@@ -92,6 +118,9 @@ public final class OperatorApi extends AllDirectives {
     this.blocking = blocking;
     this.nodes = new NodeRoutes(this, nodes);
     this.files = new FileRoutes(this, files);
+    this.audit = audit;
+    this.auditRoutes = new AuditRoutes(this, audit);
+    this.clock = clock;
   }
 
   /** The request body of {@code POST /v1/sys/init}. */
@@ -106,14 +135,17 @@ public final class OperatorApi extends AllDirectives {
   }
 
   public Route routes() {
-    return handleRejections(problemRejections(), () -> extractRequest(request -> {
+    return extractRequest(request -> {
       Optional<Identity> caller = callerOf(request);
-      if (caller.isEmpty()) {
-        return complete(problem(401, "unauthenticated", "Unauthenticated",
-            "an OpenCluster operator certificate is required"));
-      }
-      Identity who = caller.get();
-      return pathPrefix("v1", () -> concat(nodes.routes(who), files.routes(who), pathPrefix("sys", () -> concat(
+      return audited(caller, request, () -> handleRejections(problemRejections(), () -> caller.isPresent()
+          ? v1(caller.get())
+          : complete(problem(401, "unauthenticated", "Unauthenticated", "an OpenCluster operator certificate is required"))));
+    });
+  }
+
+  private Route v1(Identity who) {
+    return pathPrefix("v1", () -> concat(nodes.routes(who), files.routes(who), auditRoutes.routes(who),
+        pathPrefix("sys", () -> concat(
           path("seal-status", () -> get(() -> respond(this::sealStatus))),
           path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
               body -> respond(() -> init(who, body)))))),
@@ -124,7 +156,52 @@ public final class OperatorApi extends AllDirectives {
           path(segment("controllers").slash(segment()), name -> concat(
               put(() -> admin(who, () -> respond(() -> approveController(who, name)))),
               delete(() -> admin(who, () -> respond(() -> revokeController(who, name))))))))));
-    }));
+  }
+
+  // ---- the audit of every request ------------------------------------------------------------
+
+  /**
+   * The one place every request is audited (the class comment says how). The target is the path
+   * only: a query's values and a body may carry what does not belong in the log.
+   */
+  private Route audited(Optional<Identity> caller, HttpRequest request, Supplier<Route> inner) {
+    String actor = caller.map(AuditLog::actorOf).orElse("unauthenticated");
+    String detail = caller.flatMap(Identity::role).map(role -> "role " + role.id()).orElse("");
+    String method = request.method().value();
+    String action = "api." + method.toLowerCase(Locale.ROOT);
+    String target = request.getUri().path();
+    Supplier<Route> withOutcome = () -> mapRouteResultWith(result -> {
+      int status = result instanceof Complete complete ? complete.getResponse().status().intValue() : 500;
+      return stored(new AuditEvent(clock.instant(), actor, action, target, String.valueOf(status), detail))
+          .handle((seq, failure) -> failure == null ? result : RouteResults.complete(auditUnavailable(
+              "the request ended with status " + status + ", but its outcome could not be audited, so the answer "
+              + "is withheld")));
+    }, inner);
+    if ("GET".equals(method) || "HEAD".equals(method)) {
+      return withOutcome.get();
+    }
+    return onComplete(() -> stored(new AuditEvent(clock.instant(), actor, action, target, "started", detail)),
+        started -> started.isSuccess() ? withOutcome.get()
+            : complete(auditUnavailable("the request was not carried out: it could not be audited")));
+  }
+
+  /** Completes when {@code event} is stored; at once while sealed (it waits for the unseal in memory). */
+  private CompletionStage<Long> stored(AuditEvent event) {
+    CompletableFuture<Long> stored = audit.append(event);
+    if (!audit.storing()) {
+      return CompletableFuture.completedFuture(0L);
+    }
+    return stored.orTimeout(AUDIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).whenComplete((seq, failure) -> {
+      if (failure != null) {
+        LOG.error("An operator request could not be audited ({} {}): {}", event.action(), event.target(),
+            failure.getMessage());
+      }
+    });
+  }
+
+  private static HttpResponse auditUnavailable(String detail) {
+    return problem(503, "audit-unavailable", "Audit log unavailable", detail + "; retry once the controller's "
+        + "database is reachable (see the controller's log)");
   }
 
   // ---- handlers (run on the blocking dispatcher: they reach the database) --------------------
@@ -183,6 +260,7 @@ public final class OperatorApi extends AllDirectives {
     }
     if (Boolean.TRUE.equals(request.reset())) {
       seal.resetProgress();
+      unsealAttempt(who, "reset", "progress reset");
       LOG.info("{} reset the unseal progress", who);
       return json(200, statusBody(seal.status()));
     }
@@ -194,6 +272,8 @@ public final class OperatorApi extends AllDirectives {
     }
     try {
       Seal.Status status = seal.submitShare(request.share());
+      unsealAttempt(who, status.state() == Seal.State.UNSEALED ? "unsealed" : "accepted",
+          status.state() == Seal.State.UNSEALED ? "threshold reached" : status.progress() + " of " + status.threshold());
       LOG.info("{} gave an unseal share: {}", who, status.state() == Seal.State.UNSEALED
           ? "unsealed" : status.progress() + " of " + status.threshold());
       if (status.state() == Seal.State.UNSEALED) {
@@ -201,6 +281,7 @@ public final class OperatorApi extends AllDirectives {
       }
       return json(200, statusBody(status));
     } catch (SealException e) {
+      unsealAttempt(who, "refused", e.getMessage());
       LOG.warn("{} gave an unseal share that was refused: {}", who, e.getMessage());
       return problem(400, "share-refused", "Share refused", e.getMessage());
     }
@@ -214,6 +295,12 @@ public final class OperatorApi extends AllDirectives {
     } catch (SealException e) {
       return problem(409, "sealed", "Sealed", e.getMessage());
     }
+  }
+
+  /** An unseal share given (or the progress reset): a security event of its own, whatever the answer. */
+  private void unsealAttempt(Identity who, String outcome, String detail) {
+    audit.record(new AuditEvent(clock.instant(), AuditLog.actorOf(who), "seal.unseal-share", "controller/" + controller,
+        outcome, detail));
   }
 
   /** Operators unsealed this controller with their shares: it may unseal from peers from now on. */
@@ -264,6 +351,17 @@ public final class OperatorApi extends AllDirectives {
 
   // ---- plumbing -----------------------------------------------------------------------------
 
+  /** {@code inner} if {@code who} has one of the {@code allowed} roles, else 403. */
+  Route roles(Identity who, Set<Role> allowed, Supplier<Route> inner) {
+    if (who.role().filter(allowed::contains).isEmpty()) {
+      LOG.warn("{} was refused an operation that needs one of the roles {}", who, allowed);
+      return complete(problem(403, "forbidden", "Forbidden", "this operation needs the role "
+          + String.join(" or ", allowed.stream().map(Role::id).sorted().toList()) + "; " + who + " has the role "
+          + who.role().map(Role::id).orElse("none")));
+    }
+    return inner.get();
+  }
+
   Route admin(Identity who, Supplier<Route> inner) {
     if (who.role().filter(Role.ADMIN::equals).isEmpty()) {
       LOG.warn("{} was refused an admin operation", who);
@@ -280,6 +378,8 @@ public final class OperatorApi extends AllDirectives {
       } catch (StorageException e) {
         return problem(503, "storage-unavailable", "Storage unavailable",
             "the controller cannot reach its database; retry on this or another controller");
+      } catch (AuditException e) {
+        return problem(503, "audit-unavailable", "Audit log unavailable", e.getMessage());
       } catch (FileRoutes.UnavailableException e) {
         return problem(503, "unavailable", "Unavailable", e.getMessage());
       } catch (StorageIntegrityException e) {
@@ -325,6 +425,11 @@ public final class OperatorApi extends AllDirectives {
         return Optional.empty();
       }
     });
+  }
+
+  /** {@code text} with control characters replaced and its length bounded, fit for a problem's detail. */
+  static String printable(String text) {
+    return CertificateValidator.sanitize(text);
   }
 
   static HttpResponse malformed(String expected) {

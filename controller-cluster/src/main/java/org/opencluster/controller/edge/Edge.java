@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.tls.ReloadingTlsContext;
 import org.slf4j.Logger;
@@ -39,12 +40,13 @@ public final class Edge implements AutoCloseable {
    * Starts the edge on {@code host:port} (0: any free port).
    *
    * @param serving whether this controller runs node entities (unsealed, sharding started)
+   * @param audit where refused messages are counted, by kind
    */
   public static Edge start(String host, int port, ReloadingTlsContext tls, ClusterSharding sharding,
-      BooleanSupplier serving, Duration askTimeout, int maxFramePayloadBytes) {
+      BooleanSupplier serving, Duration askTimeout, int maxFramePayloadBytes, SecurityEvents audit) {
     ActorSystem system = EdgeSystem.start(SYSTEM_NAME, host, port, List.of(GATEWAY_PATH), false, tls,
         ConfigFactory.empty(), Edge.class.getClassLoader());
-    EdgeCounters counters = new EdgeCounters();
+    EdgeCounters counters = new EdgeCounters(audit);
     system.actorOf(Gateway.props(sharding, serving, counters, askTimeout, maxFramePayloadBytes), "gateway");
     int bound = EdgeSystem.port(system);
     LOG.info("Edge for agents listening on {}:{} (gateway {})", host, bound, GATEWAY_PATH);

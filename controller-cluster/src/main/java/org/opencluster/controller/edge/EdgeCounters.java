@@ -3,8 +3,12 @@ package org.opencluster.controller.edge;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.opencluster.controller.audit.SecurityEvents;
 
-/** What the edge gateway has seen, by outcome: for metrics, logs and tests. Thread-safe. */
+/**
+ * What the edge gateway has seen, by outcome: for metrics, logs and tests; refusals also go to the
+ * audit log, counted by kind. Thread-safe.
+ */
 public final class EdgeCounters {
 
   /** One outcome. */
@@ -28,11 +32,22 @@ public final class EdgeCounters {
   }
 
   private final Map<Outcome, AtomicLong> counts = new EnumMap<>(Outcome.class);
+  private final SecurityEvents audit;
 
   public EdgeCounters() {
+    this(SecurityEvents.NONE);
+  }
+
+  public EdgeCounters(SecurityEvents audit) {
+    this.audit = audit;
     for (Outcome outcome : Outcome.values()) {
       counts.put(outcome, new AtomicLong());
     }
+  }
+
+  /** A message refused for a security reason: {@code kind} from a fixed set (an enum's name), never from the agent. */
+  void refused(String kind, String sample) {
+    audit.refused("edge.gateway", kind, sample);
   }
 
   void count(Outcome outcome) {

@@ -114,6 +114,7 @@ final class Gateway extends AbstractActor {
 
   private void unknown(Object message) {
     counters.count(EdgeCounters.Outcome.UNKNOWN_MESSAGE);
+    counters.refused("unknown_message", message.getClass().getSimpleName());
     log.warning("The edge gateway dropped a {} from {}: agents send only Hellos and Frames",
         message.getClass().getSimpleName(), getSender().path().address());
   }
@@ -137,7 +138,11 @@ final class Gateway extends AbstractActor {
         }
         case REFUSED -> {
           counters.count(EdgeCounters.Outcome.REFUSED);
-          agent.tell(Refused.parseFrom(reply.message()), ActorRef.noSender());
+          Refused refused = Refused.parseFrom(reply.message());
+          if (refused.getReason() != Refused.Reason.UNAVAILABLE) {
+            counters.refused(refused.getReason().name().toLowerCase(java.util.Locale.ROOT), refused.getDetail());
+          }
+          agent.tell(refused, ActorRef.noSender());
         }
         case FRAME -> {
           agent.tell(Frame.parseFrom(reply.message()), ActorRef.noSender());
@@ -162,6 +167,7 @@ final class Gateway extends AbstractActor {
   private void refuse(ActorRef agent, Refused.Reason reason, String detail, boolean retryable) {
     if (reason == Refused.Reason.MALFORMED) {
       counters.count(EdgeCounters.Outcome.MALFORMED);
+      counters.refused("malformed", detail);
       log.warning("The edge gateway refused a message from {}: {}", agent.path().address(), detail);
     }
     counters.count(EdgeCounters.Outcome.REFUSED);

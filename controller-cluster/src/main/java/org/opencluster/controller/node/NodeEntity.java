@@ -1018,9 +1018,13 @@ public final class NodeEntity
     return new HeartbeatAccepted(lease, settings.heartbeatInterval());
   }
 
-  /** A quarantined node: no more timers, and its certificate is refused at every handshake. */
+  /** A quarantined node: no more timers, its certificate is refused at every handshake, and the audit log says why. */
   private void afterQuarantine(State quarantined) {
     cancelTimers();
+    if (quarantined instanceof Quarantined q) {
+      environment.audit().record("node.quarantine", "node/" + nodeId, "quarantined",
+          q.reason().name().toLowerCase(java.util.Locale.ROOT) + (q.detail().isEmpty() ? "" : ": " + q.detail()));
+    }
     factsOf(quarantined).ifPresent(this::revoke);
   }
 

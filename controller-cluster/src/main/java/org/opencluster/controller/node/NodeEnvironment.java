@@ -3,6 +3,7 @@ package org.opencluster.controller.node;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.function.Supplier;
+import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.protocol.tls.KeyMaterial;
 
 /**
@@ -12,9 +13,16 @@ import org.opencluster.protocol.tls.KeyMaterial;
  * @param revocations where a quarantined or retired node's certificate goes, so every edge refuses
  *     it at the TLS handshake
  * @param files the secure files to deliver to agents
+ * @param audit where a quarantine is recorded
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-    Revocations revocations, FileSource files) {
+    Revocations revocations, FileSource files, SecurityEvents audit) {
+
+  /** Without an audit log. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files) {
+    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE);
+  }
 
   /** Without secure files. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,

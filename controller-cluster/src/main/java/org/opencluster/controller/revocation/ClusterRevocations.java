@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.controller.node.NodeEnvironment;
 import org.opencluster.persistence.jdbc.SealedValues;
 import org.opencluster.persistence.keys.StorageIntegrityException;
@@ -31,12 +32,16 @@ public final class ClusterRevocations implements NodeEnvironment.Revocations {
   private final ActorRef<DenyListSync.Command> sync;
   private final SealedValues store;
   private final Executor blocking;
+  private final SecurityEvents audit;
 
-  public ClusterRevocations(DenyList denyList, ActorRef<DenyListSync.Command> sync, SealedValues store, Executor blocking) {
+  /** @param audit where each revocation is recorded */
+  public ClusterRevocations(DenyList denyList, ActorRef<DenyListSync.Command> sync, SealedValues store, Executor blocking,
+      SecurityEvents audit) {
     this.denyList = denyList;
     this.sync = sync;
     this.store = store;
     this.blocking = blocking;
+    this.audit = audit;
   }
 
   @Override
@@ -44,6 +49,8 @@ public final class ClusterRevocations implements NodeEnvironment.Revocations {
     RevokedCertificate revoked = RevokedCertificate.of(certificate);
     denyList.revoke(revoked.issuer(), revoked.serial());
     sync.tell(new DenyListSync.Add(Set.of(revoked.entry())));
+    audit.record("certificate.revoke", "certificate/" + revoked.serial().toString(16), "revoked",
+        certificate.getSubjectX500Principal().getName() + ", issued by " + certificate.getIssuerX500Principal().getName());
     CompletableFuture.runAsync(() -> {
       try (SecretBytes der = SecretBytes.copyOf(certificate.getEncoded())) {
         store.putIfAbsent(KIND, revoked.entry(), der);

@@ -1,6 +1,7 @@
 package org.opencluster.ops.cli;
 
 import org.opencluster.ops.OpsException;
+import org.opencluster.ops.cli.audit.AuditCommand;
 import org.opencluster.ops.cli.ca.CaCommand;
 import org.opencluster.ops.cli.dev.DevCommand;
 import org.opencluster.ops.cli.file.FileCommand;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Command;
     versionProvider = Octl.Version.class,
     description = "Operate an OpenCluster controller cluster.",
     subcommands = {CaCommand.class, NodeCommand.class, FileCommand.class, SecretCommand.class, OperatorCommand.class,
-        DevCommand.class, CommandLine.HelpCommand.class})
+        AuditCommand.class, DevCommand.class, CommandLine.HelpCommand.class})
 public final class Octl extends CommandGroup {
 
   public static final int FAILURE = 1;
