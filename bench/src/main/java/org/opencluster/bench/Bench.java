@@ -49,6 +49,10 @@ public final class Bench {
                    to the whole fleet: time until the last node holds it, files sealed and delivered/s
         boot       boot to secrets: a real agent process started until its last secure file is in tmpfs
                    (static, template, generated), p50/p99, enrolment share. --starts N (default 10)
+        api        the operator API at fleet size: GET /v1/nodes/{id} and a filtered list, throughput,
+                   p50, p99 (mutual TLS, audited). --nodes N registered (default 100000), --seconds S
+                   per scenario (default 20), --clients C threads (default 16),
+                   --database h2|postgresql (default postgresql)
 
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
       """;
@@ -61,7 +65,8 @@ public final class Bench {
       "journal", Map.of("--writers", true, "--events", true, "--out", true),
       "recovery", Map.of("--nodes", true, "--database", true, "--out", true),
       "fleet", Map.of("--agents", true, "--seconds", true, "--systems", true, "--database", true, "--out", true),
-      "boot", Map.of("--starts", true, "--out", true));
+      "boot", Map.of("--starts", true, "--out", true),
+      "api", Map.of("--nodes", true, "--seconds", true, "--clients", true, "--database", true, "--out", true));
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
@@ -75,6 +80,8 @@ public final class Bench {
       case "crypto" -> crypto(options.containsKey("--quick"));
       case "journal" -> JournalThroughput.run(number(options, "--writers", 32), number(options, "--events", 300));
       case "boot" -> org.opencluster.bench.boot.BootToSecrets.run(number(options, "--starts", 10));
+      case "api" -> org.opencluster.bench.api.ApiBench.run(number(options, "--nodes", 100_000), number(options, "--seconds", 20),
+          number(options, "--clients", 16), database(options));
       case "fleet" -> FleetBench.run(numbers(options, "--agents", List.of(1_000, 10_000)),
           number(options, "--seconds", 30), database(options), number(options, "--systems", 8));
       default -> EntityRecovery.run(number(options, "--nodes", 10_000), database(options));
