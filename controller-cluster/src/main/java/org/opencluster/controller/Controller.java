@@ -27,6 +27,8 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.controller.api.ApiSettings;
+import org.opencluster.controller.api.ClusterRoutes;
 import org.opencluster.controller.api.FileRoutes;
 import org.opencluster.controller.api.NodeRoutes;
 import org.opencluster.controller.files.ContentCipher;
@@ -36,6 +38,7 @@ import org.opencluster.controller.node.FileSource;
 import org.opencluster.controller.api.OperatorApi;
 import org.opencluster.controller.edge.Edge;
 import org.opencluster.controller.health.Readiness;
+import org.opencluster.controller.metrics.ControllerMetrics;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.node.NodeEnvironment;
 import org.opencluster.controller.registration.OnlineCa;
@@ -75,6 +78,8 @@ public final class Controller implements AutoCloseable {
   private static final Duration ASK_PEERS_EVERY = Duration.ofSeconds(2);
   private static final Duration ROTATION_CHECK_EVERY = Duration.ofHours(1);
   private static final Duration EDGE_ASK_TIMEOUT = Duration.ofSeconds(10);
+  /** How long requests already running may take once the operator API stops taking new ones. */
+  private static final Duration API_DRAIN_DEADLINE = Duration.ofSeconds(4);
 
   private final ControllerSettings settings;
   private final Storage storage;
@@ -123,12 +128,21 @@ public final class Controller implements AutoCloseable {
    */
   public static Controller start(ControllerSettings settings, Config config, Clock clock) throws Exception {
     DenyList denyList = new DenyList();
-    TlsRefusals clusterRefusals = new TlsRefusals(
-        refusal -> LOG.warn("Refused a cluster peer at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
-    TlsRefusals apiRefusals = new TlsRefusals(
-        refusal -> LOG.warn("Refused an API client at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
-    TlsRefusals edgeRefusals = new TlsRefusals(
-        refusal -> LOG.warn("Refused an agent at the edge's TLS handshake ({}): {}", refusal.reason(), refusal.getMessage()));
+    ApiSettings apiSettings = ApiSettings.create(config);
+    ControllerMetrics metrics = new ControllerMetrics(settings.name());
+    metrics.nodesByStage(metrics.hostedNodes());
+    TlsRefusals clusterRefusals = new TlsRefusals(refusal -> {
+      metrics.tlsRefused("cluster", refusal.reason());
+      LOG.warn("Refused a cluster peer at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage());
+    });
+    TlsRefusals apiRefusals = new TlsRefusals(refusal -> {
+      metrics.tlsRefused("api", refusal.reason());
+      LOG.warn("Refused an API client at the TLS handshake ({}): {}", refusal.reason(), refusal.getMessage());
+    });
+    TlsRefusals edgeRefusals = new TlsRefusals(refusal -> {
+      metrics.tlsRefused("edge", refusal.reason());
+      LOG.warn("Refused an agent at the edge's TLS handshake ({}): {}", refusal.reason(), refusal.getMessage());
+    });
     TlsPolicy clusterPolicy = TlsPolicy.controllers(denyList, clusterRefusals, clock);
     TlsPolicy operatorPolicy = new TlsPolicy(EnumSet.of(Identity.Kind.OPERATOR), CertificateProfile.Usage.TLS_CLIENT,
         CertificateProfile.Usage.TLS_SERVER, denyList, apiRefusals, clock);
@@ -138,6 +152,7 @@ public final class Controller implements AutoCloseable {
 
     Storage storage = Storage.open(settings.storage());
     Seal seal = new Seal(storage.keyRingStore(), clock, settings.seal().unsealProgressTimeout());
+    metrics.seal(() -> seal.status().state());
     ActorSystem<Void> system = null;
     Edge edge = null;
     try {
@@ -166,7 +181,7 @@ public final class Controller implements AutoCloseable {
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
-          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()));
+          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), metrics);
       seal.onChange(status -> {
         if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
           NodeEntity.init(started, nodeEnvironment);
@@ -199,6 +214,7 @@ public final class Controller implements AutoCloseable {
       edge = Edge.start(settings.edge().host(), settings.edge().port(), edgeTls, sharding, serving, EDGE_ASK_TIMEOUT,
           settings.nodes().maxFramePayloadBytes());
       Edge startedEdge = edge;
+      metrics.edge(edge.counters());
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
           () -> CompletableFuture.runAsync(startedEdge::close, blocking).thenApply(stopped -> Done.getInstance()));
       NodeRegistrar registrar = new NodeRegistrar(agentCa, sharding, clusterTls.keyMaterial().trustAnchors(),
@@ -214,10 +230,15 @@ public final class Controller implements AutoCloseable {
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
               new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving),
-              new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving)).routes())
+              new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving),
+              new ClusterRoutes.Services(system, settings.name(), seal, readiness::shardingStarted),
+              new OperatorApi.Options(apiSettings,
+                  () -> CoordinatedShutdown.get(started).getShutdownReason().isPresent(), metrics::scrape)).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
-      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
-          () -> api.unbind().thenApply(unbound -> Done.getInstance()));
+      // From the first phase of Coordinated Shutdown, every request is answered 503 (retryable); here
+      // the listener closes and requests already running finish (up to the deadline), not dropped.
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "drain-operator-api",
+          () -> api.terminate(API_DRAIN_DEADLINE).thenApply(terminated -> Done.getInstance()));
 
       LOG.info("Controller {} (version {}) started, sealed: cluster {}, edge {}:{}, operator API https://{}:{}, "
           + "health https://{}:{}/ready", settings.name(), BuildInfo.version(), settings.cluster(), settings.edge().host(),

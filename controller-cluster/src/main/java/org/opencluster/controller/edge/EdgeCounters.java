@@ -3,6 +3,7 @@ package org.opencluster.controller.edge;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import org.opencluster.protocol.agent.v1.Refused;
 
 /** What the edge gateway has seen, by outcome: for metrics, logs and tests. Thread-safe. */
 public final class EdgeCounters {
@@ -28,11 +29,26 @@ public final class EdgeCounters {
   }
 
   private final Map<Outcome, AtomicLong> counts = new EnumMap<>(Outcome.class);
+  private final Map<Refused.Reason, AtomicLong> refusals = new EnumMap<>(Refused.Reason.class);
 
   public EdgeCounters() {
     for (Outcome outcome : Outcome.values()) {
       counts.put(outcome, new AtomicLong());
     }
+    for (Refused.Reason reason : Refused.Reason.values()) {
+      refusals.put(reason, new AtomicLong());
+    }
+  }
+
+  /** A Refused sent back, by the gateway or the node's entity, with its reason. */
+  void refused(Refused.Reason reason) {
+    count(Outcome.REFUSED);
+    refusals.get(reason).incrementAndGet();
+  }
+
+  /** The Refused answers sent with {@code reason}. */
+  public long refusals(Refused.Reason reason) {
+    return refusals.get(reason).get();
   }
 
   void count(Outcome outcome) {

@@ -136,8 +136,9 @@ final class Gateway extends AbstractActor {
           agent.tell(SignedWelcome.parseFrom(reply.message()), ActorRef.noSender());
         }
         case REFUSED -> {
-          counters.count(EdgeCounters.Outcome.REFUSED);
-          agent.tell(Refused.parseFrom(reply.message()), ActorRef.noSender());
+          Refused refused = Refused.parseFrom(reply.message());
+          counters.refused(refused.getReason());
+          agent.tell(refused, ActorRef.noSender());
         }
         case FRAME -> {
           agent.tell(Frame.parseFrom(reply.message()), ActorRef.noSender());
@@ -154,6 +155,7 @@ final class Gateway extends AbstractActor {
 
   private void unavailable(ActorRef agent) {
     counters.count(EdgeCounters.Outcome.UNAVAILABLE);
+    counters.refused(Refused.Reason.UNAVAILABLE);
     agent.tell(Refused.newBuilder().setReason(Refused.Reason.UNAVAILABLE)
         .setDetail("this controller is not serving nodes yet (sealed or starting); try another").setRetryable(true)
         .build(), ActorRef.noSender());
@@ -164,7 +166,7 @@ final class Gateway extends AbstractActor {
       counters.count(EdgeCounters.Outcome.MALFORMED);
       log.warning("The edge gateway refused a message from {}: {}", agent.path().address(), detail);
     }
-    counters.count(EdgeCounters.Outcome.REFUSED);
+    counters.refused(reason);
     agent.tell(Refused.newBuilder().setReason(reason).setDetail(detail).setRetryable(retryable).build(),
         ActorRef.noSender());
   }

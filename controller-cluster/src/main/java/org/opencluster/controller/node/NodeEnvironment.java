@@ -12,14 +12,22 @@ import org.opencluster.protocol.tls.KeyMaterial;
  * @param revocations where a quarantined or retired node's certificate goes, so every edge refuses
  *     it at the TLS handshake
  * @param files the secure files to deliver to agents
+ * @param metrics heartbeats, quarantines, journal writes and hosted stages, for this controller's
+ *     metrics
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-    Revocations revocations, FileSource files) {
+    Revocations revocations, FileSource files, NodeMetrics metrics) {
+
+  /** Without metrics. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files) {
+    this(settings, clock, controllerKeys, revocations, files, NodeMetrics.NONE);
+  }
 
   /** Without secure files. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
       Revocations revocations) {
-    this(settings, clock, controllerKeys, revocations, FileSource.NONE);
+    this(settings, clock, controllerKeys, revocations, FileSource.NONE, NodeMetrics.NONE);
   }
 
   /** Puts certificates on the cluster's deny list. */
