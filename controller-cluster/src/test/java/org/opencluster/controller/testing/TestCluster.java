@@ -51,7 +51,11 @@ public final class TestCluster implements AutoCloseable {
   public TestCluster(Path directory, Clock clock) throws Exception {
     this.directory = directory;
     this.clock = clock;
-    this.root = CertificateAuthority.createRoot(rootKeys, "test-cluster", Duration.ofDays(30), Clock.systemUTC());
+    // Valid from three days ago (so an expired operator certificate can be issued, #issueExpiredOperator)
+    // to 30 days from now; it issues with the present clock.
+    CertificateAuthority backdated = CertificateAuthority.createRoot(rootKeys, "test-cluster", Duration.ofDays(33),
+        Clock.offset(Clock.systemUTC(), Duration.ofDays(-3)));
+    this.root = CertificateAuthority.load(List.of(backdated.certificate()), rootKeys.getPrivate(), Clock.systemUTC());
     this.agentCa = root.createAgentCa(agentCaKeys, Duration.ofDays(20));
     this.serviceCa = root.createServiceCa(serviceCaKeys, Duration.ofDays(20), List.of());
   }
