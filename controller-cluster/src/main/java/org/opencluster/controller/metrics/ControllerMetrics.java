@@ -37,11 +37,15 @@ import org.opencluster.protocol.pki.CertificateValidationException;
  */
 public final class ControllerMetrics implements NodeMetrics {
 
+  // Gauges hold their sources strongly, and the edge's counters are kept here: Micrometer refers to
+  // a source weakly, so a lambda source would be collected and its series read NaN.
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final HostedStages hosted = new HostedStages();
   private final Counter heartbeats;
   private final Map<NodeEntity.QuarantineReason, Counter> quarantines = new EnumMap<>(NodeEntity.QuarantineReason.class);
   private final Timer journalWrites;
+  private EdgeCounters edgeCounters;
 
   /** @param controller this controller's name, on every series */
   public ControllerMetrics(String controller) {
@@ -69,7 +73,7 @@ public final class ControllerMetrics implements NodeMetrics {
       if (stage != NodeEntity.Stage.UNREGISTERED) {
         String name = label(stage);
         Gauge.builder("opencluster.nodes", source, s -> s.get().getOrDefault(name, 0L))
-            .description("Nodes by stage").tag("stage", name).register(registry);
+            .description("Nodes by stage").tag("stage", name).strongReference(true).register(registry);
       }
     }
     return this;
@@ -82,6 +86,7 @@ public final class ControllerMetrics implements NodeMetrics {
 
   /** The edge gateway's refusals by reason, read at each scrape. */
   public ControllerMetrics edge(EdgeCounters counters) {
+    edgeCounters = counters;
     for (Refused.Reason reason : Refused.Reason.values()) {
       if (reason != Refused.Reason.UNRECOGNIZED) {
         FunctionCounter.builder("opencluster.edge.refusals", counters, c -> c.refusals(reason))
@@ -104,7 +109,8 @@ public final class ControllerMetrics implements NodeMetrics {
   public ControllerMetrics seal(Supplier<Seal.State> seal) {
     for (Seal.State state : Seal.State.values()) {
       Gauge.builder("opencluster.seal.state", seal, s -> s.get() == state ? 1 : 0)
-          .description("This controller's seal: 1 for its current state").tag("state", label(state)).register(registry);
+          .description("This controller's seal: 1 for its current state").tag("state", label(state))
+          .strongReference(true).register(registry);
     }
     return this;
   }
