@@ -5,12 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.PrivateKey;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,17 +16,10 @@ import org.opencluster.controller.Controller;
 import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.controller.testing.Scrape;
 import org.opencluster.persistence.testing.TestDatabases;
-import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.ControllerMessage;
 import org.opencluster.protocol.agent.v1.Frame;
-import org.opencluster.protocol.agent.v1.Heartbeat;
 import org.opencluster.protocol.agent.v1.Refused;
-import org.opencluster.protocol.agent.v1.SignedWelcome;
-import org.opencluster.protocol.crypto.SecretBytes;
-import org.opencluster.protocol.pki.CertificateValidator;
-import org.opencluster.protocol.pki.Pem;
 import org.opencluster.protocol.pki.Role;
-import org.opencluster.protocol.session.AgentHandshake;
 import org.opencluster.protocol.session.AgentSession;
 
 /**
@@ -65,13 +54,14 @@ class MetricsIT {
     double heartbeats = value("opencluster_heartbeats_total{controller=\"ctl-1\"}");
     double refused = value("opencluster_edge_refusals_total{controller=\"ctl-1\",reason=\"not_authenticated\"}");
     try (RogueAgent agent = new RogueAgent(bundle)) {
-      AgentSession session = enrol(agent, "metrics-1", nodeKey(bundle));
-      agent.send(testbed.edgeOf(controller), "/user/gateway", heartbeat(session));
+      AgentSession session = EdgeSecurityIT.enrol(agent, testbed.edgeOf(controller), testbed, "metrics-1",
+          EdgeSecurityIT.nodeKey(bundle));
+      agent.send(testbed.edgeOf(controller), "/user/gateway", EdgeSecurityIT.heartbeat(session));
       Object ack = agent.next(REPLY);
       assertThat(ack).isInstanceOf(Frame.class);
       assertThat(ControllerMessage.parseFrom(session.channel().open((Frame) ack)).hasHeartbeatAck()).isTrue();
       agent.send(testbed.edgeOf(controller), "/user/gateway",
-          heartbeat(session).toBuilder().setMac(ByteString.copyFrom(new byte[32])).build());
+          EdgeSecurityIT.heartbeat(session).toBuilder().setMac(ByteString.copyFrom(new byte[32])).build());
       assertThat(agent.next(REPLY)).isInstanceOf(Refused.class);
     }
     assertThat(value("opencluster_heartbeats_total{controller=\"ctl-1\"}")).isGreaterThan(heartbeats);
@@ -101,25 +91,5 @@ class MetricsIT {
     HttpResponse<String> reply = testbed.admin().exchange(controller.apiPort(), "GET", "/metrics", null);
     assertThat(reply.statusCode()).isEqualTo(200);
     return reply.body();
-  }
-
-  private AgentSession enrol(RogueAgent agent, String nodeId, PrivateKey key) throws Exception {
-    AgentHandshake handshake = AgentHandshake.begin(nodeId, key, "x", "boot-m", Clock.systemUTC());
-    agent.send(testbed.edgeOf(controller), "/user/gateway", handshake.hello());
-    Object welcome = agent.next(REPLY);
-    assertThat(welcome).isInstanceOf(SignedWelcome.class);
-    return handshake.complete((SignedWelcome) welcome,
-        CertificateValidator.trusting(List.of(testbed.cluster().root().certificate())), Clock.systemUTC(), 240 * 1024);
-  }
-
-  private static Frame heartbeat(AgentSession session) {
-    return session.channel().seal(AgentMessage.newBuilder()
-        .setHeartbeat(Heartbeat.newBuilder().setSentAtUnixMillis(System.currentTimeMillis())).build().toByteArray());
-  }
-
-  private static PrivateKey nodeKey(Path bundle) throws Exception {
-    try (SecretBytes pem = SecretBytes.adopt(Files.readAllBytes(bundle.resolve("node.key")))) {
-      return Pem.decodePrivateKey(pem);
-    }
   }
 }
