@@ -29,6 +29,8 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.controller.api.ApiSettings;
+import org.opencluster.controller.api.ClusterRoutes;
 import org.opencluster.controller.api.FileRoutes;
 import org.opencluster.controller.audit.AuditLog;
 import org.opencluster.controller.audit.AuditSettings;
@@ -41,6 +43,7 @@ import org.opencluster.controller.node.FileSource;
 import org.opencluster.controller.api.OperatorApi;
 import org.opencluster.controller.edge.Edge;
 import org.opencluster.controller.health.Readiness;
+import org.opencluster.controller.metrics.ControllerMetrics;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.node.NodeEnvironment;
 import org.opencluster.controller.registration.OnlineCa;
@@ -82,6 +85,8 @@ public final class Controller implements AutoCloseable {
   private static final Duration ASK_PEERS_EVERY = Duration.ofSeconds(2);
   private static final Duration ROTATION_CHECK_EVERY = Duration.ofHours(1);
   private static final Duration EDGE_ASK_TIMEOUT = Duration.ofSeconds(10);
+  /** How long requests already running may take once the operator API stops taking new ones. */
+  private static final Duration API_DRAIN_DEADLINE = Duration.ofSeconds(4);
 
   private final ControllerSettings settings;
   private final Storage storage;
@@ -132,16 +137,20 @@ public final class Controller implements AutoCloseable {
    */
   public static Controller start(ControllerSettings settings, Config config, Clock clock) throws Exception {
     AuditSettings auditSettings = AuditSettings.create(config);
+    ApiSettings apiSettings = ApiSettings.create(config);
+    ControllerMetrics metrics = new ControllerMetrics(settings.name());
+    metrics.nodesByStage(metrics.hostedNodes());
     Storage storage = Storage.open(settings.storage());
     Seal seal = new Seal(storage.keyRingStore(), clock, settings.seal().unsealProgressTimeout());
+    metrics.seal(() -> seal.status().state());
     AuditLog audit = AuditLog.start(storage.dataSource(), seal, settings.name(), auditSettings, clock);
     ActorSystem<Void> system = null;
     Edge edge = null;
     try {
       DenyList denyList = new DenyList();
-      TlsRefusals clusterRefusals = tlsRefusals(audit, "tls.cluster", "Refused a cluster peer at the TLS handshake");
-      TlsRefusals apiRefusals = tlsRefusals(audit, "tls.api", "Refused an API client at the TLS handshake");
-      TlsRefusals edgeRefusals = tlsRefusals(audit, "tls.edge", "Refused an agent at the edge's TLS handshake");
+      TlsRefusals clusterRefusals = tlsRefusals(audit, metrics, "cluster", "Refused a cluster peer at the TLS handshake");
+      TlsRefusals apiRefusals = tlsRefusals(audit, metrics, "api", "Refused an API client at the TLS handshake");
+      TlsRefusals edgeRefusals = tlsRefusals(audit, metrics, "edge", "Refused an agent at the edge's TLS handshake");
       TlsPolicy clusterPolicy = TlsPolicy.controllers(denyList, clusterRefusals, clock);
       TlsPolicy operatorPolicy = new TlsPolicy(EnumSet.of(Identity.Kind.OPERATOR), CertificateProfile.Usage.TLS_CLIENT,
           CertificateProfile.Usage.TLS_SERVER, denyList, apiRefusals, clock);
@@ -175,7 +184,7 @@ public final class Controller implements AutoCloseable {
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
-          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit);
+          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit, metrics);
       AtomicBoolean unsealed = new AtomicBoolean();
       seal.onChange(status -> {
         boolean nowUnsealed = status.state() == Seal.State.UNSEALED;
@@ -215,6 +224,7 @@ public final class Controller implements AutoCloseable {
       edge = Edge.start(settings.edge().host(), settings.edge().port(), edgeTls, sharding, serving, EDGE_ASK_TIMEOUT,
           settings.nodes().maxFramePayloadBytes(), audit);
       Edge startedEdge = edge;
+      metrics.edge(edge.counters());
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
           () -> CompletableFuture.runAsync(startedEdge::close, blocking).thenApply(stopped -> Done.getInstance()));
       NodeRegistrar registrar = new NodeRegistrar(agentCa, sharding, clusterTls.keyMaterial().trustAnchors(),
@@ -231,10 +241,15 @@ public final class Controller implements AutoCloseable {
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
               new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving,
                   new NodeView(storage.dataSource(), system)),
-              new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving), audit, clock).routes())
+              new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving),
+              new ClusterRoutes.Services(system, settings.name(), seal, readiness::shardingStarted), audit, clock,
+              new OperatorApi.Options(apiSettings,
+                  () -> CoordinatedShutdown.get(started).getShutdownReason().isPresent(), metrics::scrape)).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
-      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-operator-api",
-          () -> api.unbind().thenApply(unbound -> Done.getInstance()));
+      // From the first phase of Coordinated Shutdown, every request is answered 503 (retryable); here
+      // the listener closes and requests already running finish (up to the deadline), not dropped.
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "drain-operator-api",
+          () -> api.terminate(API_DRAIN_DEADLINE).thenApply(terminated -> Done.getInstance()));
 
       LOG.info("Controller {} (version {}) started, sealed: cluster {}, edge {}:{}, operator API https://{}:{}, "
           + "health https://{}:{}/ready", settings.name(), BuildInfo.version(), settings.cluster(), settings.edge().host(),
@@ -257,10 +272,12 @@ public final class Controller implements AutoCloseable {
   }
 
   /** Counts TLS handshake refusals by reason, logs each, and has the audit log write them per interval. */
-  private static TlsRefusals tlsRefusals(SecurityEvents audit, String source, String what) {
+  /** Refusals at one listener's TLS handshake: logged, counted in the metrics, and audited by kind. */
+  private static TlsRefusals tlsRefusals(SecurityEvents audit, ControllerMetrics metrics, String listener, String what) {
     return new TlsRefusals(refusal -> {
+      metrics.tlsRefused(listener, refusal.reason());
       LOG.warn("{} ({}): {}", what, refusal.reason(), refusal.getMessage());
-      audit.refused(source, refusal.reason().name().toLowerCase(Locale.ROOT), refusal.getMessage());
+      audit.refused("tls." + listener, refusal.reason().name().toLowerCase(Locale.ROOT), refusal.getMessage());
     });
   }
 

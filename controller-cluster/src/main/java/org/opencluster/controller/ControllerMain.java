@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.opencluster.persistence.jdbc.StorageException;
 import org.opencluster.protocol.crypto.SecretBytes;
+import org.opencluster.protocol.logging.LogFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,6 +57,10 @@ public final class ControllerMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (LogFormat.refusal().isPresent()) {
+      System.err.println("error: " + LogFormat.refusal().get());
+      return 1;
+    }
     Config config;
     ControllerSettings settings;
     try {

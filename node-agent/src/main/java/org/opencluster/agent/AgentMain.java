@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.concurrent.Callable;
+import org.opencluster.protocol.logging.LogFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,6 +49,10 @@ public final class AgentMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (LogFormat.refusal().isPresent()) {
+      System.err.println("error: " + LogFormat.refusal().get());
+      return 1;
+    }
     AgentSettings settings;
     try {
       Config overrides = ConfigFactory.empty();

@@ -62,7 +62,7 @@ import org.opencluster.protocol.session.AgentSession;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EdgeSecurityIT {
 
-  private static final Duration REPLY = Duration.ofSeconds(10);
+  static final Duration REPLY = Duration.ofSeconds(10);
   /** Long enough for a message the edge would have answered to come back. */
   private static final Duration SILENCE = Duration.ofSeconds(2);
   static final AtomicBoolean DEPLOYED = new AtomicBoolean();
@@ -287,6 +287,12 @@ class EdgeSecurityIT {
   // ---- helpers ------------------------------------------------------------------------------
 
   private AgentSession enrol(RogueAgent rogue, String nodeId, PrivateKey key) throws Exception {
+    return enrol(rogue, edge, testbed, nodeId, key);
+  }
+
+  /** Enrols {@code rogue} as {@code nodeId} at {@code edge}, checking the Welcome against the test cluster's root. */
+  static AgentSession enrol(RogueAgent rogue, String edge, Testbed testbed, String nodeId, PrivateKey key)
+      throws Exception {
     AgentHandshake handshake = AgentHandshake.begin(nodeId, key, "x", "boot-r", Clock.systemUTC());
     rogue.send(edge, "/user/gateway", handshake.hello());
     Object welcome = rogue.next(REPLY);
@@ -295,7 +301,7 @@ class EdgeSecurityIT {
         CertificateValidator.trusting(List.of(testbed.cluster().root().certificate())), Clock.systemUTC(), 240 * 1024);
   }
 
-  private static Frame heartbeat(AgentSession session) {
+  static Frame heartbeat(AgentSession session) {
     return session.channel().seal(AgentMessage.newBuilder()
         .setHeartbeat(Heartbeat.newBuilder().setSentAtUnixMillis(System.currentTimeMillis())).build().toByteArray());
   }
@@ -331,7 +337,7 @@ class EdgeSecurityIT {
     return total;
   }
 
-  private static PrivateKey nodeKey(Path bundle) throws Exception {
+  static PrivateKey nodeKey(Path bundle) throws Exception {
     try (SecretBytes pem = SecretBytes.adopt(Files.readAllBytes(bundle.resolve("node.key")))) {
       return Pem.decodePrivateKey(pem);
     }

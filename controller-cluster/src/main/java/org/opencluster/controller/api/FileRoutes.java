@@ -145,7 +145,7 @@ public final class FileRoutes extends AllDirectives {
     }
     FileRequest request;
     try {
-      request = OperatorApi.JSON.readValue(body, FileRequest.class);
+      request = OperatorApi.readJson(body, FileRequest.class);
     } catch (JsonProcessingException e) {
       request = null;
     }
@@ -366,7 +366,7 @@ public final class FileRoutes extends AllDirectives {
     }
     SecretRequest request;
     try {
-      request = OperatorApi.JSON.readValue(body, SecretRequest.class);
+      request = OperatorApi.readJson(body, SecretRequest.class);
     } catch (JsonProcessingException e) {
       request = null;
     }

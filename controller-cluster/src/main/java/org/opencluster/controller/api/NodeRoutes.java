@@ -125,7 +125,7 @@ public final class NodeRoutes extends AllDirectives {
     String title = "Invalid " + onlineCa.label();
     AgentCaRequest request;
     try {
-      request = OperatorApi.JSON.readValue(body, AgentCaRequest.class);
+      request = OperatorApi.readJson(body, AgentCaRequest.class);
     } catch (JsonProcessingException e) {
       request = null;
     }
@@ -157,7 +157,7 @@ public final class NodeRoutes extends AllDirectives {
   private HttpResponse register(Identity who, String body) {
     RegisterRequest request;
     try {
-      request = OperatorApi.JSON.readValue(body, RegisterRequest.class);
+      request = OperatorApi.readJson(body, RegisterRequest.class);
     } catch (JsonProcessingException e) {
       request = null;
     }
@@ -234,7 +234,7 @@ public final class NodeRoutes extends AllDirectives {
     }
     LabelsRequest request;
     try {
-      request = OperatorApi.JSON.readValue(body, LabelsRequest.class);
+      request = OperatorApi.readJson(body, LabelsRequest.class);
     } catch (JsonProcessingException e) {
       request = null;
     }

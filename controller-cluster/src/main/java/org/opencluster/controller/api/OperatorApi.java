@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
@@ -20,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -28,6 +31,9 @@ import org.apache.pekko.http.javadsl.model.HttpCharsets;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RetryAfter;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.AttributeKeys;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -68,10 +74,15 @@ import org.slf4j.LoggerFactory;
  * PUT  /v1/sys/agent-ca      admin       import the agent CA (NodeRoutes)
  * PUT  /v1/sys/service-ca    admin       import the service CA (NodeRoutes)
  * POST /v1/nodes             operator    register a node (NodeRoutes)
+ * GET  /v1/nodes             any role    list and search nodes, from the read model (NodeRoutes)
  * GET  /v1/nodes/ID          any role    a node's status (NodeRoutes)
+ * POST /v1/nodes/ID/quarantine|retire    admin or operator; .../release admin (NodeRoutes)
+ * POST /v1/sys/read-model/rebuild        admin: the read model again from the journal (NodeRoutes)
  * PUT  /v1/nodes/ID/labels   operator    replace a node's labels (NodeRoutes)
  * /v1/files/NAME, /v1/secrets/NAME       secure files and shared secrets (FileRoutes)
  * GET  /v1/audit, /v1/audit/verify  admin or auditor   the audit log (AuditRoutes)
+ * GET  /v1/cluster           any role    members, leader, seal state, shards per member (ClusterRoutes)
+ * GET  /metrics              any role    this controller's metrics, Prometheus text format
  * </pre>
  *
  * Every request is audited in one place ({@link #audited}): who (the certificate's identity), the
@@ -81,7 +92,13 @@ import org.slf4j.LoggerFactory;
  * be stored. While the controller is sealed nothing can be stored: records wait in memory and are
  * written at unseal, and requests are not held for them (init and unseal must work).
  *
- * The management issue builds the rest of the API on this server.
+ * What every route shares: the caller is an operator of this cluster (the TLS handshake refused
+ * anyone else), a JSON body with a field the route does not know is refused (400 {@code
+ * unknown-field}, naming it) before anything changes, a body over the route's limit is refused (413
+ * {@code body-too-large}, {@link ApiSettings}), and a request that reaches a controller that is
+ * shutting down, sealed or not yet serving is answered 503 with {@code Retry-After} and {@code
+ * "retryable": true}: retry it, here or on another controller. Every error is a problem document
+ * whose {@code type} is one of those listed in docs/operations.md.
  */
 public final class OperatorApi extends AllDirectives {
 
@@ -89,9 +106,13 @@ public final class OperatorApi extends AllDirectives {
   static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
   private static final ContentType.WithFixedCharset PROBLEM = ContentTypes.create(
       MediaTypes.applicationWithFixedCharset("problem+json", HttpCharsets.UTF_8));
+  /** Prometheus' text exposition format, version 0.0.4. */
+  private static final ContentType.NonBinary PROMETHEUS_TEXT = (ContentType.NonBinary) ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
   private static final int DEFAULT_SHARES = 5;
   private static final int DEFAULT_THRESHOLD = 3;
   private static final Duration AUDIT_TIMEOUT = Duration.ofSeconds(10);
+  /** What a 503 asks the client to wait before retrying, in seconds. */
+  static final int RETRY_AFTER_SECONDS = 2;
 
   private final Seal seal;
   private final ControllerApprovals approvals;
@@ -103,6 +124,18 @@ public final class OperatorApi extends AllDirectives {
   private final AuditLog audit;
   private final AuditRoutes auditRoutes;
   private final Clock clock;
+  private final ClusterRoutes cluster;
+  private final Options options;
+
+  /**
+   * How this server runs.
+   *
+   * @param limits the largest body each route reads
+   * @param shuttingDown true once the controller's Coordinated Shutdown has begun: every request is
+   *     then answered 503, retryable, while the server drains
+   * @param metrics the Prometheus text of this controller's metrics, for {@code GET /metrics}
+   */
+  public record Options(ApiSettings limits, BooleanSupplier shuttingDown, Supplier<String> metrics) {}
 
   /**
    * @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one
@@ -110,7 +143,8 @@ public final class OperatorApi extends AllDirectives {
    * @param audit where every request and unseal attempt is recorded, and what /v1/audit reads
    */
   public OperatorApi(Seal seal, ControllerApprovals approvals, String controller, boolean devMode, Executor blocking,
-      NodeRoutes.Services nodes, FileRoutes.Services files, AuditLog audit, Clock clock) {
+      NodeRoutes.Services nodes, FileRoutes.Services files, ClusterRoutes.Services cluster, AuditLog audit,
+      Clock clock, Options options) {
     this.seal = seal;
     this.approvals = approvals;
     this.controller = controller;
@@ -121,6 +155,8 @@ public final class OperatorApi extends AllDirectives {
     this.audit = audit;
     this.auditRoutes = new AuditRoutes(this, audit);
     this.clock = clock;
+    this.cluster = new ClusterRoutes(this, cluster);
+    this.options = options;
   }
 
   /** The request body of {@code POST /v1/sys/init}. */
@@ -135,27 +171,43 @@ public final class OperatorApi extends AllDirectives {
   }
 
   public Route routes() {
-    return extractRequest(request -> {
+    return handleExceptions(problemExceptions(), () -> extractRequest(request -> {
+      if (options.shuttingDown().getAsBoolean()) {
+        return complete(shuttingDown());
+      }
       Optional<Identity> caller = callerOf(request);
-      return audited(caller, request, () -> handleRejections(problemRejections(), () -> caller.isPresent()
-          ? v1(caller.get())
-          : complete(problem(401, "unauthenticated", "Unauthenticated", "an OpenCluster operator certificate is required"))));
-    });
+      // Exceptions and rejections become problem documents inside the audit, so every answer has its outcome record.
+      return audited(caller, request, () -> handleExceptions(problemExceptions(), () ->
+          handleRejections(problemRejections(), () -> {
+            if (caller.isEmpty()) {
+              return complete(problem(401, "unauthenticated", "Unauthenticated",
+                  "an OpenCluster operator certificate is required"));
+            }
+            Identity who = caller.get();
+            return concat(
+                path("metrics", () -> get(() -> complete(metrics()))),
+                pathPrefix("v1", () -> extractUnmatchedPath(rest -> withSizeLimit(options.limits().limitFor(rest), () ->
+                    v1(who)))));
+          })));
+    }));
   }
 
   private Route v1(Identity who) {
-    return pathPrefix("v1", () -> concat(nodes.routes(who), files.routes(who), auditRoutes.routes(who),
-        pathPrefix("sys", () -> concat(
-          path("seal-status", () -> get(() -> respond(this::sealStatus))),
-          path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
-              body -> respond(() -> init(who, body)))))),
-          path("unseal", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
-              body -> respond(() -> unseal(who, body)))))),
-          path("rotate-dek", () -> post(() -> admin(who, () -> respond(() -> rotateDataKey(who))))),
-          path("controllers", () -> get(() -> respond(this::listControllers))),
-          path(segment("controllers").slash(segment()), name -> concat(
-              put(() -> admin(who, () -> respond(() -> approveController(who, name)))),
-              delete(() -> admin(who, () -> respond(() -> revokeController(who, name))))))))));
+    return concat(cluster.routes(), nodes.routes(who), files.routes(who), auditRoutes.routes(who), pathPrefix("sys", () -> concat(
+        path("seal-status", () -> get(() -> respond(this::sealStatus))),
+        path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
+            body -> respond(() -> init(who, body)))))),
+        path("unseal", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
+            body -> respond(() -> unseal(who, body)))))),
+        path("rotate-dek", () -> post(() -> admin(who, () -> respond(() -> rotateDataKey(who))))),
+        path("controllers", () -> get(() -> respond(this::listControllers))),
+        path(segment("controllers").slash(segment()), name -> concat(
+            put(() -> admin(who, () -> respond(() -> approveController(who, name)))),
+            delete(() -> admin(who, () -> respond(() -> revokeController(who, name)))))))));
+  }
+
+  private HttpResponse metrics() {
+    return HttpResponse.create().withStatus(200).withEntity(HttpEntities.create(PROMETHEUS_TEXT, options.metrics().get()));
   }
 
   // ---- the audit of every request ------------------------------------------------------------
@@ -188,6 +240,9 @@ public final class OperatorApi extends AllDirectives {
   /** Completes when {@code event} is stored; at once while sealed (it waits for the unseal in memory). */
   private CompletionStage<Long> stored(AuditEvent event) {
     CompletableFuture<Long> stored = audit.append(event);
+    if (stored.isCompletedExceptionally()) {
+      return stored;
+    }
     if (!audit.storing()) {
       return CompletableFuture.completedFuture(0L);
     }
@@ -213,7 +268,7 @@ public final class OperatorApi extends AllDirectives {
   private HttpResponse init(Identity who, String body) {
     InitRequest request;
     try {
-      request = body.isBlank() ? new InitRequest(null, null) : JSON.readValue(body, InitRequest.class);
+      request = body.isBlank() ? new InitRequest(null, null) : readJson(body, InitRequest.class);
       if (request == null) {
         request = new InitRequest(null, null);
       }
@@ -247,7 +302,7 @@ public final class OperatorApi extends AllDirectives {
   private HttpResponse unseal(Identity who, String body) {
     UnsealRequest request;
     try {
-      request = JSON.readValue(body, UnsealRequest.class);
+      request = readJson(body, UnsealRequest.class);
     } catch (JsonProcessingException e) {
       request = null;
     }
@@ -372,30 +427,40 @@ public final class OperatorApi extends AllDirectives {
   }
 
   Route respond(Supplier<HttpResponse> handler) {
-    return completeWithFuture(CompletableFuture.supplyAsync(() -> {
-      try {
-        return handler.get();
-      } catch (StorageException e) {
-        return problem(503, "storage-unavailable", "Storage unavailable",
-            "the controller cannot reach its database; retry on this or another controller");
-      } catch (AuditException e) {
-        return problem(503, "audit-unavailable", "Audit log unavailable", e.getMessage());
-      } catch (FileRoutes.UnavailableException e) {
-        return problem(503, "unavailable", "Unavailable", e.getMessage());
-      } catch (StorageIntegrityException e) {
-        LOG.error("A stored record failed authentication while serving the operator API: {}", e.getMessage());
-        return problem(500, "storage-integrity", "Stored data failed authentication", e.getMessage());
-      } catch (IllegalStateException e) {
-        if (!seal.isUnsealed()) {
-          return problem(503, "sealed", "Sealed", "this controller is sealed: unseal it first");
-        }
-        LOG.error("The operator API failed", e);
-        return problem(500, "internal", "Internal error", "the controller failed to serve this request; see its log");
-      } catch (RuntimeException e) {
-        LOG.error("The operator API failed", e);
-        return problem(500, "internal", "Internal error", "the controller failed to serve this request; see its log");
+    CompletableFuture<HttpResponse> answer;
+    try {
+      answer = CompletableFuture.supplyAsync(() -> answer(handler), blocking);
+    } catch (RejectedExecutionException e) {
+      answer = CompletableFuture.completedFuture(shuttingDown());
+    }
+    return completeWithFuture(answer);
+  }
+
+  private HttpResponse answer(Supplier<HttpResponse> handler) {
+    try {
+      return handler.get();
+    } catch (Problem e) {
+      return e.response();
+    } catch (StorageException e) {
+      return problem(503, "storage-unavailable", "Storage unavailable",
+          "the controller cannot reach its database; retry on this or another controller");
+    } catch (AuditException e) {
+      return problem(503, "audit-unavailable", "Audit log unavailable", e.getMessage());
+    } catch (FileRoutes.UnavailableException e) {
+      return problem(503, "unavailable", "Unavailable", e.getMessage());
+    } catch (StorageIntegrityException e) {
+      LOG.error("A stored record failed authentication while serving the operator API: {}", e.getMessage());
+      return problem(500, "storage-integrity", "Stored data failed authentication", e.getMessage());
+    } catch (IllegalStateException e) {
+      if (!seal.isUnsealed()) {
+        return problem(503, "sealed", "Sealed", "this controller is sealed: unseal it first");
       }
-    }, blocking));
+      LOG.error("The operator API failed", e);
+      return problem(500, "internal", "Internal error", "the controller failed to serve this request; see its log");
+    } catch (RuntimeException e) {
+      LOG.error("The operator API failed", e);
+      return problem(500, "internal", "Internal error", "the controller failed to serve this request; see its log");
+    }
   }
 
   private Map<String, Object> statusBody(Seal.Status status) {
@@ -432,6 +497,60 @@ public final class OperatorApi extends AllDirectives {
     return CertificateValidator.sanitize(text);
   }
 
+  /**
+   * Reads a request body as {@code type}, refusing any field {@code type} does not have.
+   *
+   * @throws Problem 400 {@code unknown-field}, naming the field (its path in the body)
+   * @throws JsonProcessingException if the body is not JSON of that shape
+   */
+  static <T> T readJson(String body, Class<T> type) throws JsonProcessingException {
+    try {
+      return JSON.readValue(body, type);
+    } catch (UnrecognizedPropertyException e) {
+      StringBuilder field = new StringBuilder();
+      for (com.fasterxml.jackson.databind.JsonMappingException.Reference step : e.getPath()) {
+        if (step.getFieldName() != null) {
+          field.append(field.length() == 0 ? "" : ".").append(fieldName(step.getFieldName()));
+        } else {
+          field.append('[').append(step.getIndex()).append(']');
+        }
+      }
+      Map<String, Object> extensions = new LinkedHashMap<>();
+      extensions.put("field", field.toString());
+      throw new Problem(problem(400, "unknown-field", "Unknown field",
+          "the request has a field '" + field + "' this route does not take; nothing was changed", extensions));
+    }
+  }
+
+  /** A field name as it may be echoed: 64 printable ASCII characters at most. */
+  private static String fieldName(String name) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < name.length() && out.length() < 64; i++) {
+      char c = name.charAt(i);
+      out.append(c >= 0x20 && c < 0x7f && c != '\'' ? c : '?');
+    }
+    return out.toString();
+  }
+
+  /** An answer decided deep in a handler: {@link #respond} sends its problem. */
+  static final class Problem extends RuntimeException {
+    private final transient HttpResponse response;
+
+    Problem(HttpResponse response) {
+      super(null, null, false, false);
+      this.response = response;
+    }
+
+    HttpResponse response() {
+      return response;
+    }
+  }
+
+  private static HttpResponse shuttingDown() {
+    return problem(503, "shutting-down", "Shutting down",
+        "this controller is shutting down; retry on another controller");
+  }
+
   static HttpResponse malformed(String expected) {
     return problem(400, "malformed-request", "Malformed request", expected);
   }
@@ -445,24 +564,63 @@ public final class OperatorApi extends AllDirectives {
     }
   }
 
-  /** An RFC 9457 problem document; {@code type} is stable and documented. */
+  /**
+   * An RFC 9457 problem document; {@code type} is stable and documented. A 503 is retryable: it
+   * carries {@code Retry-After} and {@code "retryable": true}.
+   */
   static HttpResponse problem(int status, String type, String title, String detail) {
+    return problem(status, type, title, detail, Map.of());
+  }
+
+  /** A problem with extension members (such as the {@code field} an {@code unknown-field} names). */
+  static HttpResponse problem(int status, String type, String title, String detail, Map<String, Object> extensions) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("type", "https://opencluster.dev/problems/" + type);
     body.put("title", title);
     body.put("status", status);
     body.put("detail", detail);
+    body.putAll(extensions);
+    HttpResponse response;
     try {
-      return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(PROBLEM, JSON.writeValueAsString(body)));
+      response = HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(PROBLEM, JSON.writeValueAsString(body)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot render a problem", e);
     }
+    if (status == 503) {
+      body.put("retryable", true);
+      try {
+        response = response.withEntity(HttpEntities.create(PROBLEM, JSON.writeValueAsString(body)))
+            .addHeader(RetryAfter.create((long) RETRY_AFTER_SECONDS));
+      } catch (JsonProcessingException e) {
+        throw new IllegalStateException("cannot render a problem", e);
+      }
+    }
+    return response;
+  }
+
+  /** A body over the route's limit, read anywhere, is a 413 problem; nothing else escapes as a stack trace. */
+  private ExceptionHandler problemExceptions() {
+    return ExceptionHandler.newBuilder()
+        .match(EntityStreamSizeException.class, e -> complete(bodyTooLarge()))
+        .match(RuntimeException.class, e -> {
+          LOG.error("The operator API failed", e);
+          return complete(problem(500, "internal", "Internal error", "the controller failed to serve this request; see its log"));
+        })
+        .build();
+  }
+
+  private static HttpResponse bodyTooLarge() {
+    return problem(413, "body-too-large", "Body too large",
+        "the request body is larger than this route takes (opencluster.controller.api.max-body); nothing was changed");
   }
 
   /** Unknown paths and methods answer with problem documents too. */
   private static RejectionHandler problemRejections() {
     return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
       int status = response.status().intValue();
+      if (status == 413) {
+        return bodyTooLarge();
+      }
       String type = status == 404 ? "not-found" : status == 405 ? "method-not-allowed" : "bad-request";
       return problem(status, type, response.status().reason(), "see /v1 in the operations guide for the routes");
     });

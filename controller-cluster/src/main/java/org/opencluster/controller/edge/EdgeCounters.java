@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.opencluster.controller.audit.SecurityEvents;
+import org.opencluster.protocol.agent.v1.Refused;
 
 /**
  * What the edge gateway has seen, by outcome: for metrics, logs and tests; refusals also go to the
@@ -33,6 +34,7 @@ public final class EdgeCounters {
 
   private final Map<Outcome, AtomicLong> counts = new EnumMap<>(Outcome.class);
   private final SecurityEvents audit;
+  private final Map<Refused.Reason, AtomicLong> refusals = new EnumMap<>(Refused.Reason.class);
 
   public EdgeCounters() {
     this(SecurityEvents.NONE);
@@ -43,6 +45,20 @@ public final class EdgeCounters {
     for (Outcome outcome : Outcome.values()) {
       counts.put(outcome, new AtomicLong());
     }
+    for (Refused.Reason reason : Refused.Reason.values()) {
+      refusals.put(reason, new AtomicLong());
+    }
+  }
+
+  /** A Refused sent back, by the gateway or the node's entity, with its reason. */
+  void refused(Refused.Reason reason) {
+    count(Outcome.REFUSED);
+    refusals.get(reason).incrementAndGet();
+  }
+
+  /** The Refused answers sent with {@code reason}. */
+  public long refusals(Refused.Reason reason) {
+    return refusals.get(reason).get();
   }
 
   /** A message refused for a security reason: {@code kind} from a fixed set (an enum's name), never from the agent. */

@@ -137,8 +137,8 @@ final class Gateway extends AbstractActor {
           agent.tell(SignedWelcome.parseFrom(reply.message()), ActorRef.noSender());
         }
         case REFUSED -> {
-          counters.count(EdgeCounters.Outcome.REFUSED);
           Refused refused = Refused.parseFrom(reply.message());
+          counters.refused(refused.getReason());
           if (refused.getReason() != Refused.Reason.UNAVAILABLE) {
             counters.refused(refused.getReason().name().toLowerCase(java.util.Locale.ROOT), refused.getDetail());
           }
@@ -159,6 +159,7 @@ final class Gateway extends AbstractActor {
 
   private void unavailable(ActorRef agent) {
     counters.count(EdgeCounters.Outcome.UNAVAILABLE);
+    counters.refused(Refused.Reason.UNAVAILABLE);
     agent.tell(Refused.newBuilder().setReason(Refused.Reason.UNAVAILABLE)
         .setDetail("this controller is not serving nodes yet (sealed or starting); try another").setRetryable(true)
         .build(), ActorRef.noSender());
@@ -170,7 +171,7 @@ final class Gateway extends AbstractActor {
       counters.refused("malformed", detail);
       log.warning("The edge gateway refused a message from {}: {}", agent.path().address(), detail);
     }
-    counters.count(EdgeCounters.Outcome.REFUSED);
+    counters.refused(reason);
     agent.tell(Refused.newBuilder().setReason(reason).setDetail(detail).setRetryable(retryable).build(),
         ActorRef.noSender());
   }

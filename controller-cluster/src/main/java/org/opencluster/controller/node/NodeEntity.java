@@ -14,6 +14,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -25,6 +26,7 @@ import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReplyBuilder;
+import org.apache.pekko.persistence.typed.javadsl.EffectBuilder;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
 import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
@@ -561,6 +563,8 @@ public final class NodeEntity
   private final AgentLink link;
   private final NodeFiles files;
   private Liveness liveness = Liveness.UNKNOWN;
+  /** The stage this controller's metrics count the entity in; empty while unregistered or not started. */
+  private Optional<Stage> hostedAs = Optional.empty();
 
   private NodeEntity(String nodeId, NodeEnvironment environment, ActorContext<Command> context,
       TimerScheduler<Command> timers, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
@@ -662,7 +666,7 @@ public final class NodeEntity
     Instant now = clock.instant();
     NodeFacts facts = new NodeFacts(nodeId, command.name(), command.labels(), now, now.plus(command.lifetime()),
         now.plus(settings.credentialRotationInterval()), command.certificate(), command.bootstrap());
-    return Effect().persist(new NodeRegistered(facts))
+    return persist(new NodeRegistered(facts))
         .thenRun(registered -> armLifeTimers(facts))
         .thenReply(command.replyTo(), registered -> StatusReply.success(new Registration(nodeId, facts.registeredAt(), facts.lifetimeEndsAt())));
   }
@@ -673,7 +677,7 @@ public final class NodeEntity
     if (invalid.isPresent()) {
       return Effect().reply(command.replyTo(), StatusReply.error(invalid.get()));
     }
-    return Effect().persist(new NodeLabelsChanged(command.labels(), clock.instant()))
+    return persist(new NodeLabelsChanged(command.labels(), clock.instant()))
         .thenReply(command.replyTo(), labelled -> StatusReply.ack());
   }
 
@@ -681,7 +685,7 @@ public final class NodeEntity
   private <R> ReplyEffect<Event, State> activate(Registered state, ActorRef<R> replyTo,
       java.util.function.Function<HeartbeatAccepted, R> reply) {
     Instant now = clock.instant();
-    return Effect().persist(List.of(new NodeActivated(now), new HeartbeatBucketEntered(settings.heartbeatBucketOf(now))))
+    return persist(List.of(new NodeActivated(now), new HeartbeatBucketEntered(settings.heartbeatBucketOf(now))))
         .thenReply(replyTo, active -> reply.apply(renewLease(now)));
   }
 
@@ -704,13 +708,13 @@ public final class NodeEntity
 
   private ReplyEffect<Event, State> quarantine(State state, QuarantineReason reason, String detail,
       ActorRef<StatusReply<Done>> replyTo) {
-    return Effect().persist(new NodeQuarantined(reason, detail, clock.instant()))
+    return persist(new NodeQuarantined(reason, detail, clock.instant()))
         .thenRun(this::afterQuarantine)
         .thenReply(replyTo, quarantined -> StatusReply.ack());
   }
 
   private ReplyEffect<Event, State> retire(State state, Retire command) {
-    return Effect().persist(new NodeRetired(clock.instant(), command.by()))
+    return persist(new NodeRetired(clock.instant(), command.by()))
         .thenRun(retired -> {
           cancelTimers();
           link.forget();
@@ -741,7 +745,7 @@ public final class NodeEntity
     Optional<String> clone = link.cloneIn(facts, previous, checked.hello(), now);
     if (clone.isPresent()) {
       context.getLog().warn("Node {}: {}; quarantined as a cloned host", nodeId, clone.get());
-      return Effect().persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, clone.get(), now))
+      return persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, clone.get(), now))
           .thenRun(this::afterQuarantine)
           .thenReply(command.replyTo(), q -> EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE,
               "node " + nodeId + " is quarantined: " + clone.get(), false));
@@ -754,7 +758,7 @@ public final class NodeEntity
       return Effect().reply(command.replyTo(),
           EdgeReply.refused(Refused.Reason.UNAVAILABLE, "the controller could not answer; try another", true));
     }
-    return Effect().persist(new SessionOpened(welcomed.session()))
+    return persist(new SessionOpened(welcomed.session()))
         .thenRun(opened -> {
           link.opened(welcomed, previous, now);
           files.sessionOpened();
@@ -784,7 +788,7 @@ public final class NodeEntity
       if ((state instanceof Registered || state instanceof Active) && link.replacedSessionSpeaks(frame, now)) {
         String detail = "a frame from a replaced session while the new one is live: two agents speak for this node";
         context.getLog().warn("Node {}: {}; quarantined as a cloned host", nodeId, detail);
-        return Effect().persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, detail, now))
+        return persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, detail, now))
             .thenRun(this::afterQuarantine)
             .thenReply(command.replyTo(), q -> EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE,
                 "node " + nodeId + " is quarantined: " + detail, false));
@@ -825,6 +829,7 @@ public final class NodeEntity
    */
   private ReplyEffect<Event, State> heartbeat(State state, Session session, long sequence,
       org.opencluster.protocol.agent.v1.Heartbeat heartbeat, ActorRef<EdgeReply> replyTo, Instant now) {
+    environment.metrics().heartbeat();
     List<Event> events = new java.util.ArrayList<>();
     if (state instanceof Registered) {
       events.add(new NodeActivated(now));
@@ -843,7 +848,7 @@ public final class NodeEntity
       return Effect().reply(replyTo, heartbeatReply(state, session, sequence, heartbeat, catalog, wanted, now));
     }
     // New secrets change what the files depend on: the set is worked out again from the updated state.
-    return Effect().persist(events).thenReply(replyTo, updated -> heartbeatReply(updated, session, sequence, heartbeat,
+    return persist(events).thenReply(replyTo, updated -> heartbeatReply(updated, session, sequence, heartbeat,
         catalog, generated == null ? wanted : files.wanted(factsOf(updated).orElseThrow(), generatedOf(updated), catalog), now));
   }
 
@@ -867,7 +872,7 @@ public final class NodeEntity
       return Effect().reply(replyTo, EdgeReply.none());
     }
     context.getLog().warn("Node {}: critical {}; quarantined", nodeId, detail);
-    return Effect().persist(new NodeQuarantined(QuarantineReason.INTEGRITY_ALERT, detail, now))
+    return persist(new NodeQuarantined(QuarantineReason.INTEGRITY_ALERT, detail, now))
         .thenRun(this::afterQuarantine)
         .thenReply(replyTo, q -> link.quarantined(session, QuarantineReason.INTEGRITY_ALERT, detail, now));
   }
@@ -900,7 +905,7 @@ public final class NodeEntity
       armAt(Timer.HEARTBEAT_DEADLINE, deadline);
       return Effect().noReply();
     }
-    return Effect().persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED,
+    return persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED,
             "no heartbeat since " + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over"), now))
         .thenRun(this::afterQuarantine).thenNoReply();
   }
@@ -914,7 +919,7 @@ public final class NodeEntity
       armAt(Timer.LIFETIME_END, facts.get().lifetimeEndsAt());
       return Effect().noReply();
     }
-    return Effect().persist(new NodeExpired(now)).thenRun(expired -> cancelTimers()).thenNoReply();
+    return persist(new NodeExpired(now)).thenRun(expired -> cancelTimers()).thenNoReply();
   }
 
   private ReplyEffect<Event, State> rotationDue(State state, Instant now) {
@@ -927,7 +932,7 @@ public final class NodeEntity
       return Effect().noReply();
     }
     Instant next = now.plus(settings.credentialRotationInterval());
-    return Effect().persist(new CredentialRotationDue(now, next))
+    return persist(new CredentialRotationDue(now, next))
         .thenRun(updated -> armAt(Timer.CREDENTIAL_ROTATION, next))
         .thenNoReply();
   }
@@ -976,6 +981,7 @@ public final class NodeEntity
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder().onSignal(RecoveryCompleted.instance(), state -> {
       requireOwnHistory(state);
+      hostAs(state);
       Instant now = clock.instant();
       link.recovered(now);
       if (state instanceof Registered registered) {
@@ -989,7 +995,7 @@ public final class NodeEntity
       } else if (state instanceof Retired) {
         passivate();
       }
-    }).build();
+    }).onSignal(PostStop.class, (state, stopped) -> hostAs(new Unregistered())).build();
   }
 
   /**
@@ -1009,6 +1015,27 @@ public final class NodeEntity
 
   // ---- helpers ------------------------------------------------------------------------------
 
+  /** Persists {@code event}, timing the journal write and following the hosted stage for the metrics. */
+  private EffectBuilder<Event, State> persist(Event event) {
+    return persist(List.of(event));
+  }
+
+  private EffectBuilder<Event, State> persist(List<Event> events) {
+    long started = System.nanoTime();
+    return Effect().persist(events).thenRun(persisted -> {
+      environment.metrics().journalWritten(Duration.ofNanos(System.nanoTime() - started));
+      hostAs(persisted);
+    });
+  }
+
+  private void hostAs(State state) {
+    Optional<Stage> stage = state instanceof Unregistered ? Optional.empty() : Optional.of(state.stage());
+    if (!stage.equals(hostedAs)) {
+      environment.metrics().hosted(hostedAs, stage);
+      hostedAs = stage;
+    }
+  }
+
   private HeartbeatAccepted renewLease(Instant now) {
     Instant deadline = now.plus(settings.heartbeatDeadline());
     Instant lease = now.plus(settings.leaseDuration());
@@ -1020,6 +1047,9 @@ public final class NodeEntity
 
   /** A quarantined node: no more timers, its certificate is refused at every handshake, and the audit log says why. */
   private void afterQuarantine(State quarantined) {
+    if (quarantined instanceof Quarantined q) {
+      environment.metrics().quarantined(q.reason());
+    }
     cancelTimers();
     if (quarantined instanceof Quarantined q) {
       environment.audit().record("node.quarantine", "node/" + nodeId, "quarantined",

@@ -14,14 +14,28 @@ import org.opencluster.protocol.tls.KeyMaterial;
  *     it at the TLS handshake
  * @param files the secure files to deliver to agents
  * @param audit where a quarantine is recorded
+ * @param metrics heartbeats, quarantines, journal writes and hosted stages, for this controller's
+ *     metrics
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-    Revocations revocations, FileSource files, SecurityEvents audit) {
+    Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics) {
+
+  /** Without an audit log or metrics. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files) {
+    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE, NodeMetrics.NONE);
+  }
+
+  /** Without metrics. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files, SecurityEvents audit) {
+    this(settings, clock, controllerKeys, revocations, files, audit, NodeMetrics.NONE);
+  }
 
   /** Without an audit log. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-      Revocations revocations, FileSource files) {
-    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE);
+      Revocations revocations, FileSource files, NodeMetrics metrics) {
+    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE, metrics);
   }
 
   /** Without secure files. */

@@ -76,6 +76,14 @@ public final class ApiTestClient {
     }
   }
 
+  /** Any request, answered as it came: status, headers and body text (a metrics scrape, a problem's headers). */
+  public HttpResponse<String> exchange(int port, String method, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+        .build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   /** The status of a plain-text endpoint, such as the health routes. */
   public int status(int port, String path) throws Exception {
     return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),

@@ -36,6 +36,7 @@ public final class TestCluster implements AutoCloseable {
 
   private final Path directory;
   private final Clock clock;
+  private final KeyPair rootKeys = EcKeys.generate();
   private final CertificateAuthority root;
   private final CertificateAuthority agentCa;
   private final KeyPair agentCaKeys = EcKeys.generate();
@@ -50,7 +51,11 @@ public final class TestCluster implements AutoCloseable {
   public TestCluster(Path directory, Clock clock) throws Exception {
     this.directory = directory;
     this.clock = clock;
-    this.root = CertificateAuthority.createRoot(EcKeys.generate(), "test-cluster", Duration.ofDays(30), Clock.systemUTC());
+    // Valid from three days ago (so an expired operator certificate can be issued, #issueExpiredOperator)
+    // to 30 days from now; it issues with the present clock.
+    CertificateAuthority backdated = CertificateAuthority.createRoot(rootKeys, "test-cluster", Duration.ofDays(33),
+        Clock.offset(Clock.systemUTC(), Duration.ofDays(-3)));
+    this.root = CertificateAuthority.load(List.of(backdated.certificate()), rootKeys.getPrivate(), Clock.systemUTC());
     this.agentCa = root.createAgentCa(agentCaKeys, Duration.ofDays(20));
     this.serviceCa = root.createServiceCa(serviceCaKeys, Duration.ofDays(20), List.of());
   }
@@ -113,6 +118,16 @@ public final class TestCluster implements AutoCloseable {
 
   public Path issueOperator(String name, Role role) throws Exception {
     return issue(root, Identity.operator(name, role), "operator-" + name);
+  }
+
+  /** An operator certificate of this cluster whose validity ended a day ago (issued as if two days ago). */
+  public Path issueExpiredOperator(String name, Role role) throws Exception {
+    CertificateAuthority past = CertificateAuthority.load(List.of(root.certificate()), rootKeys.getPrivate(),
+        Clock.offset(Clock.systemUTC(), Duration.ofDays(-2)));
+    KeyPair keys = EcKeys.generate();
+    X509Certificate certificate = past.issue(Identity.operator(name, role), keys.getPublic(), Duration.ofDays(1),
+        SubjectAltNames.NONE);
+    return write("operator-" + name, List.of(certificate), keys);
   }
 
   /** The configuration of a controller: its files, fresh ports, the given seeds and storage. */

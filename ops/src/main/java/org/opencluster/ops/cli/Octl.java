@@ -3,6 +3,7 @@ package org.opencluster.ops.cli;
 import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.audit.AuditCommand;
 import org.opencluster.ops.cli.ca.CaCommand;
+import org.opencluster.ops.cli.cluster.ClusterCommand;
 import org.opencluster.ops.cli.dev.DevCommand;
 import org.opencluster.ops.cli.file.FileCommand;
 import org.opencluster.ops.cli.node.NodeCommand;
@@ -20,8 +21,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Octl.Version.class,
     description = "Operate an OpenCluster controller cluster.",
-    subcommands = {CaCommand.class, NodeCommand.class, FileCommand.class, SecretCommand.class, OperatorCommand.class,
-        AuditCommand.class, DevCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {CaCommand.class, NodeCommand.class, FileCommand.class, SecretCommand.class, ClusterCommand.class,
+        OperatorCommand.class, AuditCommand.class, DevCommand.class, CommandLine.HelpCommand.class})
 public final class Octl extends CommandGroup {
 
   public static final int FAILURE = 1;

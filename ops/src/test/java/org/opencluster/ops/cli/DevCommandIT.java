@@ -80,6 +80,56 @@ class DevCommandIT {
   }
 
   @Test
+  void detach_returnsOnceTheDemoFileIsServed_writesTheEnvFile_andStopStopsEverything() throws Exception {
+    Path dev = tmp.resolve("dev");
+    Result detached = run(List.of(LAUNCHER.toString(), "dev", "--detach", "--dir", dev.toString(),
+        "--api-port", Integer.toString(freePort()), "--health-port", Integer.toString(freePort()),
+        "--cluster-port", Integer.toString(freePort()), "--edge-port", Integer.toString(freePort())));
+    assertThat(detached.code()).as(detached.err()).isZero();
+    assertThat(detached.out()).contains("dev cluster is ready").contains("source " + dev.resolve("env"))
+        .contains("dev stop");
+    long controllerPid = pid(dev.resolve("controller.pid"));
+    long agentPid = pid(dev.resolve("agent.pid"));
+    long supervisorPid = pid(dev.resolve("dev.pid"));
+    assertThat(List.of(controllerPid, agentPid, supervisorPid)).allMatch(pid -> ProcessHandle.of(pid).isPresent());
+    assertThat(Files.getPosixFilePermissions(dev.resolve("env")))
+        .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+
+    Result status = sourced(dev.resolve("env"), LAUNCHER + " cluster status");
+    assertThat(status.code()).as(status.err()).isZero();
+    assertThat(status.out()).contains("controller ctl-dev (unsealed)").contains("ADDRESS").contains(" up ");
+    Result json = sourced(dev.resolve("env"), LAUNCHER + " cluster status --json");
+    assertThat(json.out()).contains("\"members\"").contains("\"appVersion\"");
+
+    Result again = run(List.of(LAUNCHER.toString(), "dev", "--detach", "--dir", dev.toString()));
+    assertThat(again.code()).as("one dev cluster a directory").isEqualTo(1);
+    assertThat(again.err()).contains("already running");
+
+    Result stopped = run(List.of(LAUNCHER.toString(), "dev", "stop", "--dir", dev.toString()));
+    assertThat(stopped.code()).as(stopped.err()).isZero();
+    assertThat(stopped.out()).contains("Stopped the dev cluster");
+    for (long pid : List.of(controllerPid, agentPid, supervisorPid)) {
+      assertThat(ProcessHandle.of(pid).filter(ProcessHandle::isAlive)).as("pid " + pid + " stopped").isEmpty();
+    }
+    assertThat(Files.readString(dev.resolve("controller.log"))).as("the controller left cleanly")
+        .contains("CoordinatedShutdown");
+    assertThat(dev.resolve("controller.pid")).doesNotExist();
+    assertThat(run(List.of(LAUNCHER.toString(), "dev", "stop", "--dir", dev.toString())).out())
+        .contains("No dev cluster is running");
+  }
+
+  private static long pid(Path file) throws IOException {
+    return Long.parseLong(Files.readString(file).strip());
+  }
+
+  /** {@code command} run by sh after sourcing {@code env}, as a user would. */
+  private Result sourced(Path env, String command) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder("sh", "-c", ". '" + env + "' && " + command).directory(tmp.toFile());
+    builder.environment().keySet().removeIf(k -> k.startsWith("OPENCLUSTER_"));
+    return collect(builder);
+  }
+
+  @Test
   void aDamagedDevDirectory_isReportedNotGuessedAt() throws Exception {
     Path dev = Files.createDirectory(tmp.resolve("dev"),
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

@@ -49,8 +49,9 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "dev", mixinStandardHelpOptions = true,
     description = "Start a one-controller development cluster on this machine (embedded H2, unsealed with a "
-        + "development key kept in the dev directory: INSECURE, never for production). Ctrl-C stops it; the next "
-        + "run picks up where it left off.")
+        + "development key kept in the dev directory: INSECURE, never for production). Ctrl-C (or 'dev stop') stops "
+        + "it; --detach runs it in the background; the next run picks up where it left off.",
+    subcommands = DevStopCommand.class)
 public final class DevCommand implements Callable<Integer> {
 
   static final String HOME = "OPENCLUSTER_HOME";
@@ -83,6 +84,10 @@ public final class DevCommand implements Callable<Integer> {
       description = "The port agents connect to (first run only). Default: ${DEFAULT-VALUE}.")
   int edgePort;
 
+  @Option(names = "--detach", description = "Run in the background: return once the demo agent serves its files "
+      + "(output in DIR/dev.out); stop it with 'opencluster dev stop'.")
+  boolean detach;
+
   DevCommand(CliContext context) {
     this.context = context;
   }
@@ -100,6 +105,9 @@ public final class DevCommand implements Callable<Integer> {
       context.out().println("Using the dev cluster in " + dir + " (delete the directory to start afresh).");
     }
     DevConfig config = DevConfig.read(files);
+    if (detach) {
+      return new DetachedDev(context, files).start(home, detachedArguments());
+    }
     try (FileChannel lockFile = FileChannel.open(files.lock(), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = lockFile.tryLock()) {
       if (lock == null) {
@@ -111,6 +119,13 @@ public final class DevCommand implements Callable<Integer> {
     }
   }
 
+  /** This run's options, for the background 'opencluster dev' that --detach starts. */
+  private List<String> detachedArguments() {
+    return List.of("dev", "--dir", directory.toAbsolutePath().normalize().toString(), "--api-port", Integer.toString(apiPort),
+        "--health-port", Integer.toString(healthPort), "--cluster-port", Integer.toString(clusterPort),
+        "--edge-port", Integer.toString(edgePort));
+  }
+
   private int run(Path home, DevFiles files, DevConfig config) throws Exception {
     ApiClient admin = ApiClient.create(config.apiAddress(), files.admin().resolve("cert.pem"),
         files.admin().resolve("key.pem"), files.admin().resolve("ca.pem"), context.clock());
@@ -119,6 +134,8 @@ public final class DevCommand implements Callable<Integer> {
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(files.log().toFile()));
     Process controller = builder.start();
+    PidFiles.write(files.devPid(), ProcessHandle.current().pid());
+    PidFiles.write(files.controllerPid(), controller.pid());
     AtomicBoolean interrupted = new AtomicBoolean();
     java.util.concurrent.atomic.AtomicReference<Process> agent = new java.util.concurrent.atomic.AtomicReference<>();
     Thread stopper = new Thread(() -> {
@@ -146,6 +163,8 @@ public final class DevCommand implements Callable<Integer> {
       importCas(files, config);
       Process demoAgent = startDemo(home, files, config);
       agent.set(demoAgent);
+      PidFiles.write(files.agentPid(), demoAgent.pid());
+      writeEnvironment(files, config);
       printWelcome(files, config);
       int code = controller.waitFor();
       context.out().println("The dev controller stopped (exit code " + code + ").");
@@ -155,6 +174,7 @@ public final class DevCommand implements Callable<Integer> {
         stop(agent.get());
       }
       stop(controller);
+      PidFiles.remove(files.agentPid(), files.controllerPid(), files.devPid());
       try {
         Runtime.getRuntime().removeShutdownHook(stopper);
       } catch (IllegalStateException shuttingDown) {
@@ -380,6 +400,18 @@ public final class DevCommand implements Callable<Integer> {
         "OPENCLUSTER_CACERT", files.admin().resolve("ca.pem").toString());
   }
 
+  /** DIR/env: the operator variables as export lines (mode 0600), so 'source DIR/env' points octl at it. */
+  private static void writeEnvironment(DevFiles files, DevConfig config) throws IOException {
+    StringBuilder lines = new StringBuilder("# 'opencluster dev': point octl at the dev controller as its admin.\n");
+    operatorEnvironment(files, config).entrySet().stream().sorted(Map.Entry.comparingByKey())
+        .forEach(variable -> lines.append("export ").append(variable.getKey()).append('=')
+            .append(PidFiles.shellQuoted(variable.getValue())).append('\n'));
+    Path staged = files.directory().resolve(".env.tmp");
+    Files.deleteIfExists(staged);
+    writePrivate(staged, lines.toString());
+    Files.move(staged, files.env(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
   /** A demo file, and the command that shows it. */
   private record DemoFile(String command, Path path) {}
 
@@ -397,9 +429,11 @@ public final class DevCommand implements Callable<Integer> {
     out.println("  log           " + files.log());
     out.println();
     out.println("In another shell, act as the admin operator '" + ADMIN + "':");
+    out.println("  source " + files.env());
+    out.println("or");
     operatorEnvironment(files, config).entrySet().stream().sorted(Map.Entry.comparingByKey())
         .forEach(variable -> out.println("  export " + variable.getKey() + "=" + variable.getValue()));
-    out.println("  bin/opencluster operator seal-status");
+    out.println("  bin/opencluster operator seal-status; bin/opencluster cluster status");
     out.println();
     out.println("A demo agent (node demo-1, log " + files.agentLog() + ") serves three secure files from memory, on "
         + "tmpfs (tls.pem: its key, its certificate for demo-1 from the service CA, and that CA's):");
@@ -411,7 +445,8 @@ public final class DevCommand implements Callable<Integer> {
     out.println("  bin/opencluster node register web-1 --label role=web --lifetime 24h --out ./web-1");
     out.println("  bin/opencluster agent --bundle ./web-1");
     out.println();
-    out.println("Ctrl-C stops the controller; the next 'opencluster dev' starts it again with its data.");
+    out.println("Ctrl-C (or 'bin/opencluster dev stop') stops the controller and the agent; the next "
+        + "'opencluster dev' starts them again with their data.");
     out.flush();
   }
 
@@ -438,7 +473,7 @@ public final class DevCommand implements Callable<Integer> {
     }
   }
 
-  private static void writePrivate(Path file, String content) throws IOException {
+  static void writePrivate(Path file, String content) throws IOException {
     Files.createFile(file, PosixFilePermissions.asFileAttribute(NewDirectory.PRIVATE_FILE));
     Files.writeString(file, content, StandardCharsets.US_ASCII, LinkOption.NOFOLLOW_LINKS, StandardOpenOption.WRITE);
   }

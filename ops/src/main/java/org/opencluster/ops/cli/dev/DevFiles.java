@@ -41,6 +41,29 @@ record DevFiles(Path directory) {
     return directory.resolve("dev.lock");
   }
 
+  /** {@code export} lines pointing octl at the dev controller, for {@code source}. */
+  Path env() {
+    return directory.resolve("env");
+  }
+
+  /** The pid of the running 'opencluster dev' that supervises the controller and the agent. */
+  Path devPid() {
+    return directory.resolve("dev.pid");
+  }
+
+  Path controllerPid() {
+    return directory.resolve("controller.pid");
+  }
+
+  Path agentPid() {
+    return directory.resolve("agent.pid");
+  }
+
+  /** What a detached 'opencluster dev' prints. */
+  Path detachedOut() {
+    return directory.resolve("dev.out");
+  }
+
   Path log() {
     return directory.resolve("controller.log");
   }
