@@ -66,6 +66,7 @@ class AuditApiIT {
     auditor = new ApiTestClient(cluster.issueOperator("audrey", Role.AUDITOR));
     operator = new ApiTestClient(cluster.issueOperator("oscar", Role.OPERATOR));
     assertThat(admin.get(api, "/v1/sys/seal-status").body().path("state").asText()).isEqualTo("uninitialized");
+    assertThat(admin.get(api, "/v1/files").status()).as("sealed").isEqualTo(503);
     try (SecretBytes key = SecretBytes.random(32)) {
       controller.unsealWithDevelopmentKey(key);
     }
@@ -80,15 +81,56 @@ class AuditApiIT {
   @Test
   void aRequestWhileSealed_isHeldInMemory_andWrittenAtUnseal() throws Exception {
     List<JsonNode> records = records(admin, "/v1/audit?limit=1000");
-    JsonNode sealStatus = records.stream().filter(r -> r.path("target").asText().equals("/v1/sys/seal-status"))
+    JsonNode whileSealed = records.stream().filter(r -> r.path("target").asText().equals("/v1/files"))
         .findFirst().orElseThrow();
-    assertThat(sealStatus.path("actor").asText()).isEqualTo("operator/alice");
-    assertThat(sealStatus.path("outcome").asText()).isEqualTo("200");
+    assertThat(whileSealed.path("actor").asText()).isEqualTo("operator/alice");
+    assertThat(whileSealed.path("outcome").asText()).isEqualTo("503");
     assertThat(records).anySatisfy(r -> assertThat(r.path("action").asText()).isEqualTo("seal.unseal-dev-key"));
-    assertThat(records).anySatisfy(r -> {
-      assertThat(r.path("action").asText()).isEqualTo("seal.unsealed");
-      assertThat(r.path("actor").asText()).isEqualTo("controller/ctl-1");
+    JsonNode unsealed = records.stream().filter(r -> r.path("action").asText().equals("seal.unsealed")).findFirst()
+        .orElseThrow();
+    assertThat(unsealed.path("actor").asText()).isEqualTo("controller/ctl-1");
+    assertThat(whileSealed.path("seq").asLong()).as("made while sealed, so queued before the unseal's record")
+        .isLessThan(unsealed.path("seq").asLong());
+  }
+
+  @Test
+  void monitoringReads_areCountedPerCaller_notRecordedOneByOne() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      assertThat(auditor.get(api, "/v1/sys/seal-status").status()).isEqualTo(200);
+    }
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+      List<JsonNode> counted = records(admin, "/v1/audit?actor=operator/audrey&action=api.get&limit=1000").stream()
+          .filter(r -> r.path("target").asText().equals("/v1/sys/seal-status")).toList();
+      assertThat(counted.stream().mapToLong(r -> Long.parseLong(r.path("detail").asText().split(" ")[0])).sum())
+          .isEqualTo(5);
+      assertThat(counted).as("a record per interval, not per read").hasSizeLessThan(5)
+          .allSatisfy(r -> assertThat(r.path("outcome").asText()).isEqualTo("200"));
     });
+  }
+
+  @Test
+  void whileSealed_aFullQueue_refusesAChange_unrun() throws Exception {
+    Controller sealed = cluster.start(ConfigFactory.parseString("opencluster.controller.audit.queue-capacity = 16")
+        .withFallback(cluster.controllerConfig("ctl-2", TestCluster.freePort(), List.of(), TestDatabases.freshH2())));
+    try {
+      int port = sealed.apiPort();
+      String before = admin.get(port, "/v1/sys/seal-status").body().path("state").asText();
+      boolean full = false;
+      for (int i = 0; i < 64 && !full; i++) {
+        ApiTestClient.Reply read = admin.get(port, "/v1/files");
+        assertThat(read.status()).as("sealed, or the audit queue full").isEqualTo(503);
+        full = read.body().path("type").asText().endsWith("audit-unavailable");
+      }
+      assertThat(full).as("the queue of 16 fills while sealed").isTrue();
+      ApiTestClient.Reply init = admin.post(port, "/v1/sys/init", "{\"shares\": 1, \"threshold\": 1}");
+      assertThat(init.status()).isEqualTo(503);
+      assertThat(init.body().path("type").asText()).endsWith("audit-unavailable");
+      assertThat(init.body().path("detail").asText()).contains("not carried out");
+      assertThat(admin.get(port, "/v1/sys/seal-status").body().path("state").asText())
+          .as("init did not run (it would have answered 200 or 409)").isEqualTo(before);
+    } finally {
+      cluster.stop(sealed);
+    }
   }
 
   @Test
@@ -207,9 +249,9 @@ class AuditApiIT {
       assertThat(approve.body().path("detail").asText()).contains("not carried out");
       assertThat(controller.approvals().list()).noneMatch(a -> a.controller().equals("ctl-9"));
 
-      ApiTestClient.Reply read = admin.get(api, "/v1/sys/seal-status");
+      ApiTestClient.Reply read = admin.get(api, "/v1/files");
       assertThat(read.status()).isEqualTo(503);
-      assertThat(read.body().has("state")).as("the answer is withheld").isFalse();
+      assertThat(read.body().has("files")).as("the answer is withheld").isFalse();
     } finally {
       tables.writeHead(head);
     }

@@ -38,6 +38,14 @@ final class AuditRoutes extends AllDirectives {
 
   private static final Set<Role> READERS = EnumSet.of(Role.ADMIN, Role.AUDITOR);
   private static final Set<String> QUERY_PARAMETERS = Set.of("since", "actor", "action", "limit", "after");
+  /**
+   * Reads of the log (each may decrypt thousands of records, verify the whole chain) run at most
+   * this many at once: they share the blocking dispatcher with readiness, peer unseal and
+   * revocations, which a reader of the log must not be able to starve.
+   */
+  static final int CONCURRENT_READS = 2;
+
+  private final java.util.concurrent.Semaphore reads = new java.util.concurrent.Semaphore(CONCURRENT_READS);
 
   private final OperatorApi api;
   private final AuditLog audit;
@@ -50,9 +58,24 @@ final class AuditRoutes extends AllDirectives {
   Route routes(Identity who) {
     return pathPrefix("audit", () -> concat(
         pathEnd(() -> get(() -> api.roles(who, READERS, () -> parameterMap(parameters ->
-            api.respond(() -> list(parameters)))))),
+            limited(() -> list(parameters)))))),
         path("verify", () -> get(() -> api.roles(who, READERS, () -> parameterOptional("anchor", anchor ->
-            api.respond(() -> verify(anchor))))))));
+            limited(() -> verify(anchor))))))));
+  }
+
+  /** {@code handler} on the blocking dispatcher if fewer than {@link #CONCURRENT_READS} run, else 429. */
+  private Route limited(java.util.function.Supplier<HttpResponse> handler) {
+    if (!reads.tryAcquire()) {
+      return complete(OperatorApi.problem(429, "busy", "Busy", "this controller is already reading the audit log for "
+          + CONCURRENT_READS + " requests; retry shortly"));
+    }
+    return api.respond(() -> {
+      try {
+        return handler.get();
+      } finally {
+        reads.release();
+      }
+    });
   }
 
   private HttpResponse list(Map<String, String> parameters) {

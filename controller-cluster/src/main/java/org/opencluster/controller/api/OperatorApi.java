@@ -89,7 +89,8 @@ import org.slf4j.LoggerFactory;
  * method, the path (never the query's values nor the body) and the status. A request that may change
  * something (any method but GET) first needs a stored "started" record, or it is refused (503)
  * without running; every answer waits for its outcome record, and is withheld (503) if that cannot
- * be stored. While the controller is sealed nothing can be stored: records wait in memory and are
+ * be stored. Monitoring reads (seal status, metrics, cluster status) are the exception: counted per
+ * caller, path and status, one record per interval. While the controller is sealed nothing can be stored: records wait in memory and are
  * written at unseal, and requests are not held for them (init and unseal must work).
  *
  * What every route shares: the caller is an operator of this cluster (the TLS handshake refused
@@ -111,6 +112,11 @@ public final class OperatorApi extends AllDirectives {
   private static final int DEFAULT_SHARES = 5;
   private static final int DEFAULT_THRESHOLD = 3;
   private static final Duration AUDIT_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * Reads that monitoring repeats every few seconds: counted per caller and written once per
+   * interval ({@link AuditLog#countRead}) instead of a record each, which would flood the log.
+   */
+  private static final Set<String> MONITORING_READS = Set.of("/metrics", "/v1/sys/seal-status", "/v1/cluster");
   /** What a 503 asks the client to wait before retrying, in seconds. */
   static final int RETRY_AFTER_SECONDS = 2;
 
@@ -229,6 +235,13 @@ public final class OperatorApi extends AllDirectives {
               "the request ended with status " + status + ", but its outcome could not be audited, so the answer "
               + "is withheld")));
     }, inner);
+    if (("GET".equals(method) || "HEAD".equals(method)) && MONITORING_READS.contains(target)) {
+      return mapRouteResult(result -> {
+        audit.countRead(actor, target, result instanceof Complete complete
+            ? String.valueOf(complete.getResponse().status().intValue()) : "500");
+        return result;
+      }, inner);
+    }
     if ("GET".equals(method) || "HEAD".equals(method)) {
       return withOutcome.get();
     }
@@ -586,7 +599,7 @@ public final class OperatorApi extends AllDirectives {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot render a problem", e);
     }
-    if (status == 503) {
+    if (status == 503 || status == 429) {
       body.put("retryable", true);
       try {
         response = response.withEntity(HttpEntities.create(PROBLEM, JSON.writeValueAsString(body)))

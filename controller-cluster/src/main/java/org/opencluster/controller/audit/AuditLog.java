@@ -15,7 +15,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 import org.opencluster.persistence.keys.Seal;
 import org.opencluster.persistence.keys.StorageIntegrityException;
@@ -43,12 +42,16 @@ public final class AuditLog implements SecurityEvents, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
   private static final int MAX_BATCH = 256;
   private static final int QUERY_PAGE = 500;
-  private static final long MAX_BACKOFF_MILLIS = 30_000;
+  /** Below the operator API's wait for a record (10 s), so a database that is back serves requests again at once. */
+  private static final long MAX_BACKOFF_MILLIS = 4_000;
   private static final long IDLE_WAIT_MILLIS = 500;
 
   private record Pending(AuditEvent event, CompletableFuture<Long> stored, boolean retry) {}
 
-  private record Tally(LongAdder count, AtomicReference<String> sample) {}
+  private record Tally(AtomicLong count, AtomicReference<String> sample) {}
+
+  /** Whose repeated reads of one path with one outcome are counted together. */
+  private record ReadKey(String actor, String target, String outcome) {}
 
   private final AuditStore store;
   private final AuditVerifier verifier;
@@ -58,6 +61,7 @@ public final class AuditLog implements SecurityEvents, AutoCloseable {
   private final Clock clock;
   private final BlockingQueue<Pending> queue;
   private final Map<String, Tally> refusals = new ConcurrentHashMap<>();
+  private final Map<ReadKey, AtomicLong> reads = new ConcurrentHashMap<>();
   private final AtomicLong dropped = new AtomicLong();
   private final Object wake = new Object();
   private final Thread writer;
@@ -131,9 +135,18 @@ public final class AuditLog implements SecurityEvents, AutoCloseable {
   @Override
   public void refused(String source, String kind, String sample) {
     Tally tally = refusals.computeIfAbsent(source + "\u0000" + kind,
-        key -> new Tally(new LongAdder(), new AtomicReference<>()));
-    tally.count().increment();
+        key -> new Tally(new AtomicLong(), new AtomicReference<>()));
     tally.sample().set(sample);
+    tally.count().incrementAndGet();
+  }
+
+  /**
+   * A read that monitoring repeats (seal status, metrics, cluster status): counted per actor, path
+   * and outcome, and written as one {@code api.get} record per {@code refusal-interval}, so a poller
+   * neither floods the log nor fills its queue. Never blocks.
+   */
+  public void countRead(String actor, String target, String outcome) {
+    reads.computeIfAbsent(new ReadKey(actor, target, outcome), key -> new AtomicLong()).incrementAndGet();
   }
 
   /**
@@ -227,8 +240,19 @@ public final class AuditLog implements SecurityEvents, AutoCloseable {
           continue;
         }
         batch.add(first);
+        if (!seal.isUnsealed()) {
+          // Sealed while waiting: hold this one and leave the rest queued, so the queue's bound holds.
+          carried = batch;
+          continue;
+        }
       }
       queue.drainTo(batch, MAX_BATCH - batch.size());
+      // An operator record its request stopped waiting for (and answered 503, unrun) is not written:
+      // the log would show a command start that never ran.
+      batch.removeIf(pending -> !pending.retry() && pending.stored().isDone());
+      if (batch.isEmpty()) {
+        continue;
+      }
       long lost = dropped.getAndSet(0);
       if (lost > 0) {
         batch.add(0, new Pending(new AuditEvent(clock.instant(), actor, "audit.dropped", "audit", "dropped",
@@ -314,8 +338,15 @@ public final class AuditLog implements SecurityEvents, AutoCloseable {
       return;
     }
     nextRefusalFlush = now.plus(settings.refusalInterval());
+    reads.forEach((key, counter) -> {
+      long count = counter.getAndSet(0);
+      if (count > 0) {
+        record(new AuditEvent(now, key.actor(), "api.get", key.target(), key.outcome(),
+            count + (count == 1 ? " read" : " reads") + " in the last " + settings.refusalInterval().toSeconds() + " s"));
+      }
+    });
     refusals.forEach((key, tally) -> {
-      long count = tally.count().sumThenReset();
+      long count = tally.count().getAndSet(0);
       if (count > 0) {
         int split = key.indexOf('\u0000');
         String source = key.substring(0, split);

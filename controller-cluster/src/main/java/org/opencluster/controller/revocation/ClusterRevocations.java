@@ -49,12 +49,17 @@ public final class ClusterRevocations implements NodeEnvironment.Revocations {
     RevokedCertificate revoked = RevokedCertificate.of(certificate);
     denyList.revoke(revoked.issuer(), revoked.serial());
     sync.tell(new DenyListSync.Add(Set.of(revoked.entry())));
-    audit.record("certificate.revoke", "certificate/" + revoked.serial().toString(16), "revoked",
-        certificate.getSubjectX500Principal().getName() + ", issued by " + certificate.getIssuerX500Principal().getName());
+    String target = "certificate/" + revoked.serial().toString(16);
+    String detail = certificate.getSubjectX500Principal().getName() + ", issued by "
+        + certificate.getIssuerX500Principal().getName();
     CompletableFuture.runAsync(() -> {
       try (SecretBytes der = SecretBytes.copyOf(certificate.getEncoded())) {
-        store.putIfAbsent(KIND, revoked.entry(), der);
+        // Recorded once, when first stored: a quarantined node's entity revokes again at each recovery.
+        if (store.putIfAbsent(KIND, revoked.entry(), der)) {
+          audit.record("certificate.revoke", target, "revoked", detail);
+        }
       } catch (CertificateEncodingException | RuntimeException e) {
+        audit.record("certificate.revoke", target, "revoked, not stored", detail);
         LOG.error("Could not store the revocation of certificate {} (it is revoked in memory and across the "
             + "cluster, but not across a full restart): {}", revoked.serial().toString(16), e.getMessage());
       }
