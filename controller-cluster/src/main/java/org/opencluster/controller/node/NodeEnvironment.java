@@ -2,6 +2,7 @@ package org.opencluster.controller.node;
 
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.function.Supplier;
 import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.protocol.tls.KeyMaterial;
@@ -14,9 +15,17 @@ import org.opencluster.protocol.tls.KeyMaterial;
  *     it at the TLS handshake
  * @param files the secure files to deliver to agents
  * @param audit where a quarantine is recorded
+ * @param heartbeatBuckets where a heartbeat in a new heartbeat bucket is reported, for the read
+ *     model; never the journal
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-    Revocations revocations, FileSource files, SecurityEvents audit) {
+    Revocations revocations, FileSource files, SecurityEvents audit, HeartbeatBuckets heartbeatBuckets) {
+
+  /** Without a read model. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files, SecurityEvents audit) {
+    this(settings, clock, controllerKeys, revocations, files, audit, HeartbeatBuckets.NONE);
+  }
 
   /** Without an audit log. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
@@ -37,5 +46,18 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
 
     /** For tests and tools that run entities without a cluster. */
     Revocations NONE = certificate -> { };
+  }
+
+  /**
+   * Takes the heartbeat buckets nodes enter, for the read model ({@code view.HeartbeatBucketWriter}).
+   * Called on the entity's thread: must return at once, never block.
+   */
+  @FunctionalInterface
+  public interface HeartbeatBuckets {
+    /** Node {@code nodeId} heartbeat in the bucket that starts at {@code bucket}, which it had not been seen in. */
+    void entered(String nodeId, Instant bucket);
+
+    /** For tests and tools that run entities without a read model. */
+    HeartbeatBuckets NONE = (nodeId, bucket) -> { };
   }
 }
