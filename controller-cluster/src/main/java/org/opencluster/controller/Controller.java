@@ -53,6 +53,7 @@ import org.opencluster.controller.revocation.DenyListSync;
 import org.opencluster.controller.seal.ControllerApprovals;
 import org.opencluster.controller.seal.CustodyLog;
 import org.opencluster.controller.seal.KeyCustodian;
+import org.opencluster.controller.view.HeartbeatBucketWriter;
 import org.opencluster.controller.view.NodeView;
 import org.opencluster.controller.view.NodeViewProjection;
 import org.opencluster.persistence.jdbc.SealedValues;
@@ -171,7 +172,10 @@ public final class Controller implements AutoCloseable {
               new StorageSetup(storage, seal),
               readiness));
       ActorSystem<Void> started = system;
+      HeartbeatBucketWriter heartbeatBuckets = HeartbeatBucketWriter.start(storage.dataSource(),
+          HeartbeatBucketWriter.DEFAULT_CAPACITY);
       system.getWhenTerminated().thenRun(() -> {
+        heartbeatBuckets.close();
         audit.close();
         seal.seal();
         storage.close();
@@ -184,7 +188,8 @@ public final class Controller implements AutoCloseable {
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
-          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit, metrics);
+          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit, metrics,
+          heartbeatBuckets);
       AtomicBoolean unsealed = new AtomicBoolean();
       seal.onChange(status -> {
         boolean nowUnsealed = status.state() == Seal.State.UNSEALED;

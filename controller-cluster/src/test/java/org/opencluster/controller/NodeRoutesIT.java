@@ -19,7 +19,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.projection.ProjectionBehavior;
+import org.apache.pekko.projection.javadsl.ProjectionManagement;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.controller.testing.TestCluster;
+import org.opencluster.controller.view.NodeViewProjection;
 import org.opencluster.persistence.testing.TestDatabases;
 import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SecretBytes;
@@ -78,8 +82,9 @@ class NodeRoutesIT {
     for (int i = 1; i <= 7; i++) {
       register("ls-" + i, (i <= 4 ? "api-" : "db-") + i, Map.of("tier", i <= 4 ? "web" : "data", "zone", "z" + i % 2));
     }
-    heartbeat("ls-2");
     awaitListed("ls-7", "registered");
+    awaitListed("ls-2", "registered");
+    heartbeat("ls-2");
     awaitListed("ls-2", "active");
 
     assertThat(ids(listAll(auditor, "name-prefix=api-&limit=3"))).containsExactly("ls-1", "ls-2", "ls-3", "ls-4");
@@ -95,6 +100,7 @@ class NodeRoutesIT {
     assertThat(ids(last.body().path("nodes"))).containsExactly("ls-7");
     assertThat(last.body().has("next")).as("the last page says so").isFalse();
 
+    await().atMost(TIMEOUT).until(() -> listAll(auditor, "state=active&name-prefix=api-").get(0).has("lastHeartbeatBucket"));
     JsonNode active = listAll(auditor, "state=active&name-prefix=api-").get(0);
     assertThat(active.path("name").asText()).isEqualTo("api-2");
     assertThat(active.path("labels").path("tier").asText()).isEqualTo("web");
@@ -238,6 +244,76 @@ class NodeRoutesIT {
       assertThat(operator.post(api, "/v1/nodes/body-1/quarantine", body).status()).as(body).isEqualTo(400);
     }
     assertThat(auditor.get(api, "/v1/nodes/body-1").body().path("stage").asText()).isEqualTo("registered");
+  }
+
+  @Test
+  void aRecordThatCannotBeRead_andARegistrationCopiedFromAnotherNode_areSkipped_andTheViewGoesOn() throws Exception {
+    register("cp-victim", "cp-victim", Map.of("tier", "web"));
+    StatusReply<org.apache.pekko.Done> relabelled = ClusterSharding.get(controller.system())
+        .entityRefFor(NodeEntity.ENTITY_KEY, "cp-victim")
+        .<StatusReply<org.apache.pekko.Done>>ask(r -> new NodeEntity.SetLabels(Map.of("tier", "changed"), r), TIMEOUT)
+        .toCompletableFuture().get();
+    assertThat(relabelled.isSuccess()).isTrue();
+    await().atMost(TIMEOUT).until(() -> awaitListed("cp-victim", "registered").path("labels").path("tier").asText()
+        .equals("changed"));
+
+    try (Connection connection = controller.storage().dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      String columns = "\"persistence_id\", \"sequence_number\", \"deleted\", \"writer\", \"write_timestamp\", "
+          + "\"adapter_manifest\", \"event_ser_id\", \"event_ser_manifest\", \"event_payload\"";
+      statement.executeUpdate("INSERT INTO \"event_journal\" (" + columns + ") SELECT 'node|cp-copy', "
+          + columns.substring(columns.indexOf(',') + 1) + " FROM \"event_journal\" "
+          + "WHERE \"persistence_id\" = 'node|cp-victim' AND \"sequence_number\" = 1");
+      statement.executeUpdate("INSERT INTO \"event_journal\" (" + columns + ") SELECT 'node|cp-unreadable', 1, "
+          + "\"deleted\", \"writer\", \"write_timestamp\", \"adapter_manifest\", \"event_ser_id\", "
+          + "'node-registered', X'00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff' FROM \"event_journal\" "
+          + "WHERE \"persistence_id\" = 'node|cp-victim' AND \"sequence_number\" = 1");
+      statement.executeUpdate("INSERT INTO \"event_tag\" (\"event_id\", \"tag\") SELECT \"ordering\", 'node' "
+          + "FROM \"event_journal\" WHERE \"persistence_id\" IN ('node|cp-copy', 'node|cp-unreadable')");
+    }
+    register("cp-after", "cp-after", Map.of());
+
+    awaitListed("cp-after", "registered");
+    List<String> listed = ids(listAll(auditor, "name-prefix=cp-"));
+    assertThat(listed).as("the copy and the unreadable record made no row").containsExactly("cp-after", "cp-victim");
+    assertThat(awaitListed("cp-victim", "registered").path("labels").path("tier").asText())
+        .as("the copied registration did not overwrite the node it names").isEqualTo("changed");
+  }
+
+  @Test
+  void aRebuildThatCannotClearTheView_is503_leavesTheViewAsItWas_andTheProjectionRunning() throws Exception {
+    register("rb-1", "rb-1", Map.of());
+    awaitListed("rb-1", "registered");
+    List<JsonNode> before = listAll(auditor, "limit=1000");
+    try (Connection connection = controller.storage().dataSource().getConnection();
+        Statement statement = connection.createStatement()) {
+      statement.executeUpdate("ALTER TABLE node_view_label RENAME TO node_view_label_away");
+      try {
+        assertThat(admin.post(api, "/v1/sys/read-model/rebuild", "").status()).isEqualTo(503);
+      } finally {
+        statement.executeUpdate("ALTER TABLE node_view_label_away RENAME TO node_view_label");
+      }
+    }
+    assertThat(listAll(auditor, "limit=1000")).as("nothing cleared").isEqualTo(before);
+    assertThat(ProjectionManagement.get(controller.system()).isPaused(NodeViewProjection.ID).toCompletableFuture()
+        .get()).as("resumed although the clearing failed").isFalse();
+    register("rb-2", "rb-2", Map.of());
+    awaitListed("rb-2", "registered");
+  }
+
+  @Test
+  void aProjectionLeftPaused_resumesItselfWhereItStartsAgain() throws Exception {
+    ProjectionManagement management = ProjectionManagement.get(controller.system());
+    management.pause(NodeViewProjection.ID).toCompletableFuture().get();
+    assertThat(management.isPaused(NodeViewProjection.ID).toCompletableFuture().get()).isTrue();
+
+    ClusterSharding.get(controller.system()).entityRefFor(
+        EntityTypeKey.create(ProjectionBehavior.Command.class, "sharded-daemon-process-node-view-projection"), "0")
+        .tell(ProjectionBehavior.stopMessage());
+
+    register("ps-1", "ps-1", Map.of());
+    awaitListed("ps-1", "registered");
+    assertThat(management.isPaused(NodeViewProjection.ID).toCompletableFuture().get()).isFalse();
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -220,7 +220,7 @@ public final class NodeRoutes extends AllDirectives {
       return OperatorApi.problem(503, "unavailable", "Unavailable", "the node's entity did not answer in time; retry");
     }
     if (status.stage() == NodeEntity.Stage.UNREGISTERED) {
-      return OperatorApi.problem(404, "not-found", "No such node", "node " + id + " is not registered");
+      return OperatorApi.problem(404, "not-found", "No such node", "node " + id + NodeEntity.NOT_REGISTERED);
     }
     return OperatorApi.json(200, statusBody(id, status));
   }
@@ -248,8 +248,8 @@ public final class NodeRoutes extends AllDirectives {
     StatusReply<Done> reply = ask(id, replyTo -> new NodeEntity.SetLabels(labels, replyTo));
     if (reply.isError()) {
       String detail = reply.getError().getMessage();
-      return OperatorApi.problem(detail.endsWith("is not registered") ? 404 : 400,
-          detail.endsWith("is not registered") ? "not-found" : "invalid-labels", "Labels refused", detail);
+      return OperatorApi.problem(detail.endsWith(NodeEntity.NOT_REGISTERED) ? 404 : 400,
+          detail.endsWith(NodeEntity.NOT_REGISTERED) ? "not-found" : "invalid-labels", "Labels refused", detail);
     }
     LOG.info("{} set the labels of node {} to {}", who, id, new java.util.TreeMap<>(labels));
     return OperatorApi.json(200, Map.of("id", id, "labels", new java.util.TreeMap<>(labels)));
@@ -325,7 +325,7 @@ public final class NodeRoutes extends AllDirectives {
     StatusReply<Done> reply = ask(id, command);
     if (reply.isError()) {
       String detail = reply.getError().getMessage();
-      if (detail.endsWith("is not registered")) {
+      if (detail.endsWith(NodeEntity.NOT_REGISTERED)) {
         return OperatorApi.problem(404, "not-found", "No such node", detail);
       }
       LOG.info("{} was refused: node {} not {}: {}", who, id, done, detail);

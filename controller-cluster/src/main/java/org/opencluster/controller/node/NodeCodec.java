@@ -115,8 +115,6 @@ public final class NodeCodec {
       manifest = "node-labels-changed";
     } else if (o instanceof NodeEntity.FileSecretsGenerated) {
       manifest = "node-file-secrets-generated";
-    } else if (o instanceof NodeEntity.HeartbeatBucketEntered) {
-      manifest = "node-heartbeat-bucket-entered";
     }
     return Optional.ofNullable(manifest);
   }
@@ -150,9 +148,6 @@ public final class NodeCodec {
       var b = org.opencluster.controller.proto.v1.FileSecretsGenerated.newBuilder().addAllDropped(e.dropped());
       e.secrets().forEach(secret -> b.addSecrets(generated(secret)));
       return b.build();
-    } else if (o instanceof NodeEntity.HeartbeatBucketEntered e) {
-      return org.opencluster.controller.proto.v1.HeartbeatBucketEntered.newBuilder()
-          .setBucketUnixMillis(e.bucket().toEpochMilli()).build();
     } else if (o instanceof SessionOpened e) {
       return org.opencluster.controller.proto.v1.SessionOpened.newBuilder().setSession(session(e.session())).build();
     } else if (o instanceof SessionClosed e) {
@@ -253,8 +248,6 @@ public final class NodeCodec {
           yield new NodeEntity.FileSecretsGenerated(p.getSecretsList().stream().map(NodeCodec::generated).toList(),
               p.getDroppedList());
         }
-        case "node-heartbeat-bucket-entered" -> new NodeEntity.HeartbeatBucketEntered(Instant.ofEpochMilli(
-            org.opencluster.controller.proto.v1.HeartbeatBucketEntered.parseFrom(bytes).getBucketUnixMillis()));
         case "node-session-opened" -> new SessionOpened(session(
             org.opencluster.controller.proto.v1.SessionOpened.parseFrom(bytes).getSession()));
         case "node-session-closed" -> {
@@ -320,8 +313,7 @@ public final class NodeCodec {
     if (state instanceof Registered r) {
       b.setFacts(facts(r.facts())).setSinceUnixMillis(r.facts().registeredAt().toEpochMilli());
     } else if (state instanceof Active a) {
-      b.setFacts(facts(a.facts())).setSinceUnixMillis(a.activatedAt().toEpochMilli())
-          .setHeartbeatBucketUnixMillis(millis(a.heartbeatBucket()));
+      b.setFacts(facts(a.facts())).setSinceUnixMillis(a.activatedAt().toEpochMilli());
     } else if (state instanceof Quarantined q) {
       b.setFacts(facts(q.facts())).setQuarantineReason(reason(q.reason())).setDetail(q.detail())
           .setSinceUnixMillis(q.at().toEpochMilli());
@@ -341,8 +333,7 @@ public final class NodeCodec {
     return switch (Stage.valueOf(known(p.getStage().name(), "node-state"))) {
       case UNREGISTERED -> new Unregistered();
       case REGISTERED -> new Registered(facts(p.getFacts()), session, generated(p.getGeneratedList()));
-      case ACTIVE -> new Active(facts(p.getFacts()), since, session, generated(p.getGeneratedList()),
-          instant(p.getHeartbeatBucketUnixMillis()));
+      case ACTIVE -> new Active(facts(p.getFacts()), since, session, generated(p.getGeneratedList()));
       case QUARANTINED -> new Quarantined(facts(p.getFacts()), reason(p.getQuarantineReason()), p.getDetail(), since, session);
       case EXPIRED -> new Expired(facts(p.getFacts()), since, session);
       case RETIRED -> new Retired(facts(p.getFacts()), since, p.getDetail());

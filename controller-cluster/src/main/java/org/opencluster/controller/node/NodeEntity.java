@@ -54,9 +54,11 @@ import org.opencluster.protocol.session.FrameRefusedException;
  * </pre>
  *
  * It owns the node's finite lifetime (an absolute instant, persisted), its heartbeat deadline (a
- * timer re-armed by each heartbeat; heartbeats are not journaled; after recovery or hand-off the
+ * timer re-armed by each heartbeat; heartbeats are never journaled; after recovery or hand-off the
  * deadline restarts from the recovery time, so a controller fail-over never quarantines a healthy
- * node), its config lease, its credential-rotation schedule, and its agent's session.
+ * node), its config lease, its credential-rotation schedule, and its agent's session. A heartbeat
+ * in a heartbeat bucket this incarnation has not seen is handed to the read model's writer
+ * ({@link NodeEnvironment.HeartbeatBuckets}), off the journal.
  *
  * <p>The session: the agent enrols with a Hello signed by the node's key, checked against the
  * node's registered certificate ({@link AgentLink}); the entity answers with a signed Welcome and
@@ -69,8 +71,16 @@ public final class NodeEntity
     extends EventSourcedBehaviorWithEnforcedReplies<NodeEntity.Command, NodeEntity.Event, NodeEntity.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "node");
-  /** Every event carries this tag, for the read model's projection. */
+  /**
+   * The events the read model's projection reads carry this tag ({@link #tagsFor}); the others
+   * (sessions, generated secrets, rotations) do not, so the projection never decrypts them.
+   */
   public static final String TAG = "node";
+  /**
+   * How every refusal of a command to a node nobody registered ends: the operator API answers it
+   * with 404. One text for both sides.
+   */
+  public static final String NOT_REGISTERED = " is not registered";
 
   private static final Pattern LABEL_KEY = Pattern.compile("[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?");
   private static final Pattern LABEL_VALUE = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?|");
@@ -357,8 +367,7 @@ public final class NodeEntity
 
   /** What happened to a node; stored encrypted. */
   public sealed interface Event permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired,
-      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged,
-      HeartbeatBucketEntered {}
+      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged {}
 
   public record NodeRegistered(NodeFacts facts) implements Event {}
 
@@ -393,15 +402,6 @@ public final class NodeEntity
       labels = Map.copyOf(labels);
     }
   }
-
-  /**
-   * The node heartbeat in a bucket it had not heartbeat in before ({@link NodeSettings#heartbeatBucket()}):
-   * the read model's last-heartbeat bucket. Heartbeats are not journaled; this is one record per
-   * node and bucket.
-   *
-   * @param bucket where the bucket starts
-   */
-  public record HeartbeatBucketEntered(Instant bucket) implements Event {}
 
   // ---- state --------------------------------------------------------------------------------
 
@@ -458,19 +458,11 @@ public final class NodeEntity
     }
   }
 
-  /**
-   * @param generated the secrets made for the node's generated files, by file name
-   * @param heartbeatBucket the last heartbeat bucket journaled; empty in histories written before
-   *     buckets were
-   */
+  /** @param generated the secrets made for the node's generated files, by file name */
   public record Active(NodeFacts facts, Instant activatedAt, Optional<Session> session,
-      Map<String, GeneratedSecret> generated, Optional<Instant> heartbeatBucket) implements State {
+      Map<String, GeneratedSecret> generated) implements State {
     public Active {
       generated = Map.copyOf(generated);
-    }
-
-    public Active(NodeFacts facts, Instant activatedAt, Optional<Session> session, Map<String, GeneratedSecret> generated) {
-      this(facts, activatedAt, session, generated, Optional.empty());
     }
 
     public Active(NodeFacts facts, Instant activatedAt, Optional<Session> session) {
@@ -483,23 +475,19 @@ public final class NodeEntity
     }
 
     Active rotationDue(CredentialRotationDue event) {
-      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt, session, generated, heartbeatBucket);
+      return new Active(facts.withNextRotation(event.nextRotationAt()), activatedAt, session, generated);
     }
 
     Active withSession(Optional<Session> newSession) {
-      return new Active(facts, activatedAt, newSession, generated, heartbeatBucket);
+      return new Active(facts, activatedAt, newSession, generated);
     }
 
     Active madeSecrets(FileSecretsGenerated event) {
-      return new Active(facts, activatedAt, session, withGenerated(generated, event), heartbeatBucket);
+      return new Active(facts, activatedAt, session, withGenerated(generated, event));
     }
 
     Active labelled(NodeLabelsChanged event) {
-      return new Active(facts.withLabels(event.labels()), activatedAt, session, generated, heartbeatBucket);
-    }
-
-    Active heartbeatIn(HeartbeatBucketEntered event) {
-      return new Active(facts, activatedAt, session, generated, Optional.of(event.bucket()));
+      return new Active(facts.withLabels(event.labels()), activatedAt, session, generated);
     }
   }
 
@@ -565,6 +553,8 @@ public final class NodeEntity
   private Liveness liveness = Liveness.UNKNOWN;
   /** The stage this controller's metrics count the entity in; empty while unregistered or not started. */
   private Optional<Stage> hostedAs = Optional.empty();
+  /** The last heartbeat bucket handed to the read model by this incarnation; empty after recovery. */
+  private Optional<Instant> lastBucket = Optional.empty();
 
   private NodeEntity(String nodeId, NodeEnvironment environment, ActorContext<Command> context,
       TimerScheduler<Command> timers, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
@@ -585,9 +575,12 @@ public final class NodeEntity
     return new Unregistered();
   }
 
+  /** Only what the read model reads; never an event holding a session or a secret. */
   @Override
   public Set<String> tagsFor(Event event) {
-    return Set.of(TAG);
+    return event instanceof NodeRegistered || event instanceof NodeActivated || event instanceof NodeQuarantined
+        || event instanceof NodeExpired || event instanceof NodeRetired || event instanceof NodeLabelsChanged
+        ? Set.of(TAG) : Set.of();
   }
 
   @Override
@@ -681,29 +674,16 @@ public final class NodeEntity
         .thenReply(command.replyTo(), labelled -> StatusReply.ack());
   }
 
-  /** The first heartbeat: the node becomes active, in its first heartbeat bucket. */
+  /** The first heartbeat: the node becomes active. */
   private <R> ReplyEffect<Event, State> activate(Registered state, ActorRef<R> replyTo,
       java.util.function.Function<HeartbeatAccepted, R> reply) {
     Instant now = clock.instant();
-    return persist(List.of(new NodeActivated(now), new HeartbeatBucketEntered(settings.heartbeatBucketOf(now))))
-        .thenReply(replyTo, active -> reply.apply(renewLease(now)));
+    return persist(new NodeActivated(now)).thenReply(replyTo, active -> reply.apply(heartbeatAt(now)));
   }
 
-  /** A heartbeat between controllers: renews the lease; journaled only in a new bucket. */
+  /** A heartbeat between controllers: renews the lease; nothing journaled. */
   private ReplyEffect<Event, State> peerHeartbeat(Active state, Heartbeat command) {
-    Instant now = clock.instant();
-    Optional<HeartbeatBucketEntered> entered = bucketEntered(state, now);
-    if (entered.isEmpty()) {
-      return Effect().reply(command.replyTo(), StatusReply.success(renewLease(now)));
-    }
-    return Effect().persist(entered.get()).thenReply(command.replyTo(), active -> StatusReply.success(renewLease(now)));
-  }
-
-  /** The event to journal if {@code now} is in a later heartbeat bucket than the last journaled. */
-  private Optional<HeartbeatBucketEntered> bucketEntered(Active state, Instant now) {
-    Instant bucket = settings.heartbeatBucketOf(now);
-    return state.heartbeatBucket().filter(last -> !bucket.isAfter(last)).isPresent()
-        ? Optional.empty() : Optional.of(new HeartbeatBucketEntered(bucket));
+    return Effect().reply(command.replyTo(), StatusReply.success(heartbeatAt(clock.instant())));
   }
 
   private ReplyEffect<Event, State> quarantine(State state, QuarantineReason reason, String detail,
@@ -833,9 +813,6 @@ public final class NodeEntity
     List<Event> events = new java.util.ArrayList<>();
     if (state instanceof Registered) {
       events.add(new NodeActivated(now));
-      events.add(new HeartbeatBucketEntered(settings.heartbeatBucketOf(now)));
-    } else if (state instanceof Active active) {
-      bucketEntered(active, now).ifPresent(events::add);
     }
     FileCatalog.Catalog catalog = files.catalog();
     List<NodeFiles.Wanted> wanted = files.ready()
@@ -855,7 +832,7 @@ public final class NodeEntity
   private EdgeReply heartbeatReply(State state, Session session, long sequence,
       org.opencluster.protocol.agent.v1.Heartbeat heartbeat, FileCatalog.Catalog catalog, List<NodeFiles.Wanted> wanted,
       Instant now) {
-    EdgeReply ack = link.heartbeatAck(session, sequence, renewLease(now));
+    EdgeReply ack = link.heartbeatAck(session, sequence, heartbeatAt(now));
     if (!files.due(wanted, heartbeat.getInfoSetVersion(), now)) {
       return ack;
     }
@@ -959,7 +936,6 @@ public final class NodeEntity
         .onEvent(SessionClosed.class, (state, e) -> state.withSession(Optional.empty()))
         .onEvent(FileSecretsGenerated.class, Active::madeSecrets)
         .onEvent(NodeLabelsChanged.class, Active::labelled)
-        .onEvent(HeartbeatBucketEntered.class, Active::heartbeatIn)
         .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
         .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -1034,6 +1010,19 @@ public final class NodeEntity
       environment.metrics().hosted(hostedAs, stage);
       hostedAs = stage;
     }
+  }
+
+  /**
+   * A heartbeat was accepted: the lease is renewed and, if it is in a later heartbeat bucket than
+   * the last this incarnation saw, the bucket goes to the read model's writer (never the journal).
+   */
+  private HeartbeatAccepted heartbeatAt(Instant now) {
+    Instant bucket = settings.heartbeatBucketOf(now);
+    if (lastBucket.isEmpty() || bucket.isAfter(lastBucket.get())) {
+      lastBucket = Optional.of(bucket);
+      environment.heartbeatBuckets().entered(nodeId, bucket);
+    }
+    return renewLease(now);
   }
 
   private HeartbeatAccepted renewLease(Instant now) {
@@ -1213,7 +1202,7 @@ public final class NodeEntity
   }
 
   private <T> StatusReply<T> notRegistered() {
-    return StatusReply.error("node " + nodeId + " is not registered");
+    return StatusReply.error("node " + nodeId + NOT_REGISTERED);
   }
 
   private <T> StatusReply<T> alreadyRegistered() {

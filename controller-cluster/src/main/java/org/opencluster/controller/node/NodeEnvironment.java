@@ -2,6 +2,7 @@ package org.opencluster.controller.node;
 
 import java.security.cert.X509Certificate;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.function.Supplier;
 import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.protocol.tls.KeyMaterial;
@@ -16,26 +17,42 @@ import org.opencluster.protocol.tls.KeyMaterial;
  * @param audit where a quarantine is recorded
  * @param metrics heartbeats, quarantines, journal writes and hosted stages, for this controller's
  *     metrics
+ * @param heartbeatBuckets where a heartbeat in a new heartbeat bucket is reported, for the read
+ *     model; never the journal
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-    Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics) {
+    Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
+    HeartbeatBuckets heartbeatBuckets) {
 
-  /** Without an audit log or metrics. */
+  /** Without an audit log, metrics or a read model. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
       Revocations revocations, FileSource files) {
-    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE, NodeMetrics.NONE);
+    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE, NodeMetrics.NONE,
+        HeartbeatBuckets.NONE);
+  }
+
+  /** Without metrics or a read model. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files, SecurityEvents audit) {
+    this(settings, clock, controllerKeys, revocations, files, audit, NodeMetrics.NONE, HeartbeatBuckets.NONE);
   }
 
   /** Without metrics. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
-      Revocations revocations, FileSource files, SecurityEvents audit) {
-    this(settings, clock, controllerKeys, revocations, files, audit, NodeMetrics.NONE);
+      Revocations revocations, FileSource files, SecurityEvents audit, HeartbeatBuckets heartbeatBuckets) {
+    this(settings, clock, controllerKeys, revocations, files, audit, NodeMetrics.NONE, heartbeatBuckets);
+  }
+
+  /** Without a read model. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics) {
+    this(settings, clock, controllerKeys, revocations, files, audit, metrics, HeartbeatBuckets.NONE);
   }
 
   /** Without an audit log. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
       Revocations revocations, FileSource files, NodeMetrics metrics) {
-    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE, metrics);
+    this(settings, clock, controllerKeys, revocations, files, SecurityEvents.NONE, metrics, HeartbeatBuckets.NONE);
   }
 
   /** Without secure files. */
@@ -51,5 +68,18 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
 
     /** For tests and tools that run entities without a cluster. */
     Revocations NONE = certificate -> { };
+  }
+
+  /**
+   * Takes the heartbeat buckets nodes enter, for the read model ({@code view.HeartbeatBucketWriter}).
+   * Called on the entity's thread: must return at once, never block.
+   */
+  @FunctionalInterface
+  public interface HeartbeatBuckets {
+    /** Node {@code nodeId} heartbeat in the bucket that starts at {@code bucket}, which it had not been seen in. */
+    void entered(String nodeId, Instant bucket);
+
+    /** For tests and tools that run entities without a read model. */
+    HeartbeatBuckets NONE = (nodeId, bucket) -> { };
   }
 }

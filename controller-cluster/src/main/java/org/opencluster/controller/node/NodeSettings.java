@@ -20,8 +20,9 @@ import java.time.Instant;
  * @param helloMaxSkew how far an agent's clock may be from the controller's (its Hello is refused
  *     otherwise; after a fail-over, frames made longer ago than this are refused)
  * @param maxFramePayloadBytes the largest frame payload accepted from an agent
- * @param heartbeatBucket the read model's resolution of a node's last heartbeat: a heartbeat in a
- *     new bucket is journaled once ({@code NodeEntity.HeartbeatBucketEntered}), others are not
+ * @param heartbeatBucket the read model's resolution of a node's last heartbeat: a node's first
+ *     heartbeat in a new bucket updates its row of {@code node_view} (through
+ *     {@code view.HeartbeatBucketWriter}, never the journal), others do not
  */
 public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Duration deadlineGrace, Duration leaseDuration,
     Duration credentialRotationInterval, Duration maxLifetime, int snapshotEvery, Duration sessionSilence,
@@ -50,7 +51,7 @@ public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Durati
     }
     if (heartbeatBucket.compareTo(heartbeatInterval) < 0 || heartbeatBucket.toMillis() < 1000) {
       throw new IllegalArgumentException("opencluster.controller.node.heartbeat-bucket must be at least a second and "
-          + "no shorter than the heartbeat interval (each bucket a node heartbeats in is one journal record)");
+          + "no shorter than the heartbeat interval (each bucket a node heartbeats in is one write to the read model)");
     }
   }
 
@@ -79,12 +80,6 @@ public record NodeSettings(Duration heartbeatInterval, int allowedMisses, Durati
         node.getDuration("credential-rotation-interval"), node.getDuration("max-lifetime"), node.getInt("snapshot-every"),
         silence, node.getDuration("hello-max-skew"), Math.toIntExact(node.getBytes("max-frame-payload")),
         node.getDuration("heartbeat-bucket"));
-  }
-
-  /** These settings with another heartbeat bucket. */
-  public NodeSettings withHeartbeatBucket(Duration bucket) {
-    return new NodeSettings(heartbeatInterval, allowedMisses, deadlineGrace, leaseDuration, credentialRotationInterval,
-        maxLifetime, snapshotEvery, sessionSilence, helloMaxSkew, maxFramePayloadBytes, bucket);
   }
 
   /** Where the heartbeat bucket holding {@code at} starts: a multiple of the bucket size since the epoch. */

@@ -213,14 +213,17 @@ public final class NodeView {
   /**
    * Empties the view and its offset and lets the projection replay the journal from the start:
    * the projection is paused (wherever in the cluster it runs), the view and offset are cleared in
-   * one transaction, and it is resumed, whether the clearing worked or not (so a failed rebuild
-   * leaves the view as it was, still kept). Listings are partial until the replay catches up.
+   * one transaction, and it is resumed. It is resumed whatever failed before (the pause, which
+   * then clears nothing, or the clearing), so a failed rebuild leaves the view as it was, still
+   * kept; if the resume itself fails, or this controller stops half way, the projection resumes
+   * itself where it next starts ({@link NodeViewProjection#init}). Listings are partial until the
+   * replay catches up; the last heartbeat buckets come back as each node enters its next one.
    */
   public CompletionStage<Done> rebuild() {
     ProjectionManagement management = ProjectionManagement.get(system);
     return management.pause(NodeViewProjection.ID)
-        .thenCompose(paused -> CompletableFuture.runAsync(this::clear, blocking)
-            .handle((cleared, failure) -> Optional.ofNullable(failure)))
+        .thenCompose(paused -> CompletableFuture.runAsync(this::clear, blocking))
+        .handle((cleared, failure) -> Optional.ofNullable(failure))
         .thenCompose(failure -> management.resume(NodeViewProjection.ID).thenApply(resumed -> {
           failure.ifPresent(f -> {
             throw f instanceof CompletionException c ? c : new CompletionException(f);

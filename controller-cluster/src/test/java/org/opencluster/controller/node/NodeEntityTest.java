@@ -27,7 +27,6 @@ import org.opencluster.controller.node.NodeEntity.Event;
 import org.opencluster.controller.node.NodeEntity.GetStatus;
 import org.opencluster.controller.node.NodeEntity.Heartbeat;
 import org.opencluster.controller.node.NodeEntity.HeartbeatAccepted;
-import org.opencluster.controller.node.NodeEntity.HeartbeatBucketEntered;
 import org.opencluster.controller.node.NodeEntity.NodeActivated;
 import org.opencluster.controller.node.NodeEntity.NodeExpired;
 import org.opencluster.controller.node.NodeEntity.NodeQuarantined;
@@ -163,30 +162,47 @@ class NodeEntityTest {
   }
 
   @Test
-  void theFirstHeartbeat_journalsItsBucket_andLaterOnesOnlyInANewBucket() {
+  void heartbeats_neverJournal_evenAcrossHeartbeatBuckets() {
     register();
     var first = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
-    assertThat(first.events()).containsExactly(new NodeActivated(START), new HeartbeatBucketEntered(START));
-
-    clock.advance(Duration.ofMinutes(59));
-    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).hasNoEvents())
-        .as("the same hour: not journaled").isTrue();
-    clock.advance(Duration.ofMinutes(1));
-    var nextHour = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
-    assertThat(nextHour.events()).containsExactly(new HeartbeatBucketEntered(START.plus(Duration.ofHours(1))));
-    assertThat(nextHour.reply().isSuccess()).isTrue();
-
-    node.restart();
-    clock.advance(Duration.ofMinutes(5));
-    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).hasNoEvents())
-        .as("the bucket survives recovery").isTrue();
+    assertThat(first.events()).as("activation only").containsExactly(new NodeActivated(START));
+    for (int hour = 1; hour <= 3; hour++) {
+      clock.advance(Duration.ofMinutes(30));
+      assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).hasNoEvents()).isTrue();
+      clock.advance(Duration.ofMinutes(30));
+      var nextHour = node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+      assertThat(nextHour.hasNoEvents()).as("the first heartbeat of hour %d", hour).isTrue();
+      assertThat(nextHour.reply().isSuccess()).isTrue();
+    }
+    assertThat(PersistenceTestKit.create(SYSTEM).persistedInStorage("node|n-1"))
+        .as("the registration and the activation, nothing else").hasSize(2).last().isEqualTo(new NodeActivated(START));
   }
 
   @Test
-  void aHeartbeatAfterTheClockSteppedBack_journalsNoEarlierBucket() {
-    activate();
+  void theReadModel_getsEachNewHeartbeatBucketOnce_andAgainAfterRecovery() {
+    List<String> entered = new java.util.concurrent.CopyOnWriteArrayList<>();
+    node = EventSourcedBehaviorTestKit.create(SYSTEM, NodeEntity.create("n-1", environment(SETTINGS, clock,
+        (nodeId, bucket) -> entered.add(nodeId + "@" + bucket)), Optional.empty()));
+    register();
+    node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(entered).containsExactly("n-1@" + START);
+
+    clock.advance(Duration.ofMinutes(59));
+    node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(entered).as("the same hour: nothing new").hasSize(1);
+    clock.advance(Duration.ofMinutes(1));
+    node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(entered).last().isEqualTo("n-1@" + START.plus(Duration.ofHours(1)));
+
     clock.advance(Duration.ofHours(-3));
-    assertThat(node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new).hasNoEvents()).isTrue();
+    node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(entered).as("a clock stepped back reports no earlier bucket").hasSize(2);
+
+    clock.advance(Duration.ofHours(3).plusMinutes(5));
+    node.restart();
+    node.<StatusReply<HeartbeatAccepted>>runCommand(Heartbeat::new);
+    assertThat(entered).as("after recovery the first heartbeat counts as new").hasSize(3)
+        .last().isEqualTo("n-1@" + START.plus(Duration.ofHours(1)));
   }
 
   @Test
@@ -365,9 +381,14 @@ class NodeEntityTest {
 
   /** No agent enrols in these tests: nothing signs a Welcome, nothing is revoked. */
   private static NodeEnvironment environment(NodeSettings settings, java.time.Clock clock) {
+    return environment(settings, clock, NodeEnvironment.HeartbeatBuckets.NONE);
+  }
+
+  private static NodeEnvironment environment(NodeSettings settings, java.time.Clock clock,
+      NodeEnvironment.HeartbeatBuckets buckets) {
     return new NodeEnvironment(settings, clock, () -> {
       throw new IllegalStateException("no controller key in this test");
-    }, NodeEnvironment.Revocations.NONE);
+    }, NodeEnvironment.Revocations.NONE, FileSource.NONE, org.opencluster.controller.audit.SecurityEvents.NONE, buckets);
   }
 
   /** The system clock, stepped back by the test. */

@@ -56,12 +56,8 @@ import org.opencluster.protocol.pki.Pem;
  */
 class NodeFilesTest {
 
-  /**
-   * The clock starts at the real time, so heartbeat buckets are a century long: no test here
-   * crosses one (NodeEntityTest covers buckets with a fixed clock).
-   */
   private static final NodeSettings SETTINGS = new NodeSettings(Duration.ofSeconds(5), 3, Duration.ofSeconds(5),
-      Duration.ofSeconds(60), Duration.ofHours(24), Duration.ofDays(365), 100).withHeartbeatBucket(Duration.ofDays(36500));
+      Duration.ofSeconds(60), Duration.ofHours(24), Duration.ofDays(365), 100);
   private static final Duration RESEND_AFTER = Duration.ofSeconds(10);
   private static final Instant START = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
   private static final EntityTestSystem TEST_SYSTEM = new EntityTestSystem("node-files-test");

@@ -58,12 +58,8 @@ import org.opencluster.protocol.tls.KeyMaterial;
  */
 class NodeSessionTest {
 
-  /**
-   * The clock starts at the real time, so heartbeat buckets are a century long: no test here
-   * crosses one (NodeEntityTest covers buckets with a fixed clock).
-   */
   private static final NodeSettings SETTINGS = new NodeSettings(Duration.ofSeconds(5), 3, Duration.ofSeconds(5),
-      Duration.ofSeconds(60), Duration.ofHours(24), Duration.ofDays(365), 100).withHeartbeatBucket(Duration.ofDays(36500));
+      Duration.ofSeconds(60), Duration.ofHours(24), Duration.ofDays(365), 100);
   private static final Instant START = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
   private static final EntityTestSystem TEST_SYSTEM = new EntityTestSystem("node-session-test");
   private static final ActorSystem<Void> SYSTEM = TEST_SYSTEM.system();
@@ -99,8 +95,6 @@ class NodeSessionTest {
 
     var beat = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
     assertThat(beat.eventOfType(NodeActivated.class)).isNotNull();
-    assertThat(beat.events()).as("the first heartbeat's bucket, for the read model")
-        .contains(new NodeEntity.HeartbeatBucketEntered(SETTINGS.heartbeatBucketOf(START)));
     assertThat(beat.state().stage()).isEqualTo(Stage.ACTIVE);
     ControllerMessage ack = agent.open(beat.reply());
     assertThat(ack.getHeartbeatAck().getLeaseExpiresAtUnixMillis())
