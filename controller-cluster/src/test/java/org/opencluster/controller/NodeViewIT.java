@@ -85,6 +85,7 @@ class NodeViewIT {
         Duration.ofHours(24), replyTo)));
     inBatches(List.copyOf(all).subList(0, NODES / 2), id -> this.<NodeEntity.HeartbeatAccepted>ask(id, NodeEntity.Heartbeat::new));
     await().atMost(TIMEOUT).until(() -> listAll("limit=1000").size() == NODES);
+    await().atMost(TIMEOUT).until(() -> listAll("state=active&limit=1000").size() == NODES / 2);
   }
 
   @AfterAll
@@ -97,12 +98,14 @@ class NodeViewIT {
   void aFilteredListing_followingItsCursors_whileNodesChangeStage_seesEachMatchingNodeOnce() throws Exception {
     List<String> changing = List.copyOf(all).subList(NODES / 4, NODES / 4 + 600);
     AtomicBoolean listing = new AtomicBoolean(true);
+    Set<String> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
     CompletableFuture<Set<String>> churn = CompletableFuture.supplyAsync(() -> {
       Set<String> quarantined = new HashSet<>();
       for (int i = 0; i < changing.size() && (listing.get() || i < 300); i++) {
         String id = changing.get(i);
         if (i % 3 == 0) {
           this.<Done>ask(id, replyTo -> new NodeEntity.Retire("test", replyTo)).toCompletableFuture().join();
+          retired.add(id);
         } else {
           this.<Done>ask(id, replyTo -> new NodeEntity.Quarantine(NodeEntity.QuarantineReason.OPERATOR, "test", replyTo))
               .toCompletableFuture().join();
@@ -129,6 +132,9 @@ class NodeViewIT {
     assertThat(activeListed).isSorted();
     await().atMost(TIMEOUT).untilAsserted(() ->
         assertThat(ids(listAll("state=quarantined&limit=50"))).containsExactlyElementsOf(new TreeSet<>(quarantined)));
+    // The view has caught up with the churn: the next test compares a rebuild against it.
+    await().atMost(TIMEOUT).untilAsserted(() ->
+        assertThat(ids(listAll("state=retired&limit=50"))).containsExactlyElementsOf(new TreeSet<>(retired)));
     Set<String> quarantinedWeb = new TreeSet<>(quarantined);
     quarantinedWeb.retainAll(web);
     assertThat(ids(listAll("state=quarantined&label=" + encode("tier=web") + "&name-prefix=host-n-0")))
