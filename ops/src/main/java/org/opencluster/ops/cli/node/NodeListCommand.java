@@ -13,6 +13,7 @@ import org.opencluster.ops.OpsException;
 import org.opencluster.ops.cli.ApiOptions;
 import org.opencluster.ops.cli.CliContext;
 import org.opencluster.ops.cli.Output;
+import org.opencluster.ops.cli.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,7 +75,14 @@ final class NodeListCommand implements Callable<Integer> {
     String path = path();
     Pages pages = api.client(context)::get;
     Output output = new Output(context.out());
-    JsonNode result = all ? everyPage(pages, path) : pages.get(path);
+    JsonNode result;
+    if (all) {
+      try (Progress progress = Progress.start(context, "nodes read", -1, json)) {
+        result = everyPage(pages, path, progress::advance);
+      }
+    } else {
+      result = pages.get(path);
+    }
     if (json) {
       output.json(result);
       return 0;
@@ -124,12 +132,18 @@ final class NodeListCommand implements Callable<Integer> {
 
   /** Every node the query matches: each page after the one before, by its cursor. */
   static JsonNode everyPage(Pages pages, String path) throws OpsException {
+    return everyPage(pages, path, count -> { });
+  }
+
+  /** The same, telling {@code read} how many nodes each page brought. */
+  static JsonNode everyPage(Pages pages, String path, java.util.function.LongConsumer read) throws OpsException {
     ObjectNode result = JsonNodeFactory.instance.objectNode();
     var nodes = result.putArray("nodes");
     String base = path.replaceAll("[?&]after=[^&]*", "");
     JsonNode page = pages.get(path);
     while (true) {
       page.path("nodes").forEach(nodes::add);
+      read.accept(page.path("nodes").size());
       if (!page.has("next")) {
         return result;
       }
