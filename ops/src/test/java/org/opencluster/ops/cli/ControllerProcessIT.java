@@ -145,9 +145,41 @@ class ControllerProcessIT {
       assertThat(opencluster(operator, "node", "status", "web-1").out()).contains("boot " + bootId);
       assertThat(Files.readString(tmp.resolve("agent.log"))).contains("Enrolled with opencluster://controller/ctl-1");
 
+      // The management verbs, as an operator types them.
+      Result listed = opencluster(operator, "node", "list");
+      assertThat(listed.code()).isZero();
+      assertThat(listed.out()).contains("web-1").contains("active");
+      assertThat(opencluster(operator, "node", "list", "--state", "quarantined").out()).contains("No node matches.");
+      Result listedJson = opencluster(operator, "node", "list", "--label", "role=web", "--all", "--json");
+      assertThat(listedJson.out()).contains("\"id\" : \"web-1\"").doesNotContain("nodes read");
+      Result cluster = opencluster(operator, "cluster", "status");
+      assertThat(cluster.code()).isZero();
+      assertThat(cluster.out()).contains("controller ctl-1");
+
       agent.destroy();
       assertThat(agent.waitFor(60, TimeUnit.SECONDS)).isTrue();
       assertThat(agent.exitValue()).as("stopped by SIGTERM").isEqualTo(143);
+
+      Result quarantined = opencluster(operator, "node", "quarantine", "web-1", "--reason", "disk image leaked");
+      assertThat(quarantined.code()).as(quarantined.err()).isZero();
+      assertThat(opencluster(operator, "node", "list", "--state", "quarantined").out()).contains("web-1");
+      assertThat(opencluster(Map.of("OPENCLUSTER_CA_PASSPHRASE", "correct horse battery staple"), "ca", "issue",
+          "operator", "olga", "--role", "operator", "--dir", "ca", "--out", "olga").code()).isZero();
+      Map<String, String> olga = new HashMap<>(operator);
+      olga.put("OPENCLUSTER_CLIENT_CERT", tmp.resolve("olga/cert.pem").toString());
+      olga.put("OPENCLUSTER_CLIENT_KEY", tmp.resolve("olga/key.pem").toString());
+      Result notAdmin = opencluster(olga, "node", "release", "web-1");
+      assertThat(notAdmin.code()).as("release needs the admin role").isEqualTo(1);
+      assertThat(notAdmin.err()).contains("admin");
+
+      Result auditorRefused = opencluster(olga, "audit", "list");
+      assertThat(auditorRefused.code()).as("an operator may not read the audit log").isEqualTo(1);
+      Result audit = opencluster(admin, "audit", "list", "--action", "api.post");
+      assertThat(audit.code()).as(audit.err()).isZero();
+      assertThat(audit.out()).contains("/v1/nodes/web-1/quarantine");
+      Result verified = opencluster(admin, "audit", "verify");
+      assertThat(verified.code()).as(verified.out() + verified.err()).isZero();
+      assertThat(verified.out()).contains("The audit log is intact");
     } finally {
       if (agent != null && agent.isAlive()) {
         agent.destroyForcibly();
