@@ -82,6 +82,9 @@ import scala.concurrent.ExecutionContextExecutor;
  */
 public final class Controller implements AutoCloseable {
 
+  /** How often the metrics' fleet-wide node counts are read from the read model. */
+  static final Duration FLEET_COUNT_EVERY = Duration.ofSeconds(15);
+
   private static final Logger LOG = LoggerFactory.getLogger(Controller.class);
   private static final Duration ASK_PEERS_EVERY = Duration.ofSeconds(2);
   private static final Duration ROTATION_CHECK_EVERY = Duration.ofHours(1);
@@ -240,12 +243,13 @@ public final class Controller implements AutoCloseable {
               TlsContexts.serverEngineWithoutClientAuth(clusterTls.current(), settings.health().host(), settings.health().port()))))
           .toCompletableFuture().get(30, TimeUnit.SECONDS).port();
 
+      NodeView nodeView = new NodeView(storage.dataSource(), system);
+      countFleet(system, nodeView, metrics, seal::isUnsealed, blocking);
       ServerBinding api = Http.get(system).newServerAt(settings.api().host(), settings.api().port())
           .enableHttps(ConnectionContext.httpsServer(() ->
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
-              new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving,
-                  new NodeView(storage.dataSource(), system)),
+              new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving, nodeView),
               new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving),
               new ClusterRoutes.Services(system, settings.name(), seal, readiness::shardingStarted), audit, clock,
               new OperatorApi.Options(apiSettings,
@@ -324,6 +328,27 @@ public final class Controller implements AutoCloseable {
         ca.current();
       } catch (RuntimeException e) {
         LOG.warn("Loading the {} failed: {}", ca.label(), e.getMessage());
+      }
+    }, blocking);
+  }
+
+  /**
+   * Feeds the fleet-wide node counts of the metrics from the read model, counted off the actors
+   * and the HTTP threads every {@link #FLEET_COUNT_EVERY} while unsealed (a scrape reads the last count).
+   */
+  private static void countFleet(ActorSystem<?> system, NodeView view, ControllerMetrics metrics, BooleanSupplier unsealed,
+      ExecutionContextExecutor blocking) {
+    java.util.concurrent.atomic.AtomicReference<java.util.Map<String, Long>> counted =
+        new java.util.concurrent.atomic.AtomicReference<>(java.util.Map.of());
+    metrics.fleetNodes(counted::get);
+    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, FLEET_COUNT_EVERY, () -> {
+      if (!unsealed.getAsBoolean()) {
+        return;
+      }
+      try {
+        counted.set(view.countByStage());
+      } catch (RuntimeException e) {
+        LOG.warn("Could not count the fleet's nodes for the metrics: {}", e.getMessage());
       }
     }, blocking);
   }

@@ -25,7 +25,8 @@ import org.opencluster.protocol.pki.CertificateValidationException;
  * docs/operations.md ("Metrics"); none carries a secret, a node's key or a file's content.
  *
  * <pre>
- * opencluster_nodes{stage}                     gauge    node entities by stage (see {@link #nodesByStage})
+ * opencluster_nodes{stage}                     gauge    node entities hosted here, by stage (see {@link #nodesByStage})
+ * opencluster_fleet_nodes{stage}               gauge    every node of the cluster by stage, from the read model
  * opencluster_heartbeats_total                 counter  agents' heartbeats handled here
  * opencluster_quarantines_total{reason}        counter  nodes quarantined here
  * opencluster_journal_write_seconds            timer    node entities' journal writes (histogram)
@@ -74,6 +75,22 @@ public final class ControllerMetrics implements NodeMetrics {
         String name = label(stage);
         Gauge.builder("opencluster.nodes", source, s -> s.get().getOrDefault(name, 0L))
             .description("Nodes by stage").tag("stage", name).strongReference(true).register(registry);
+      }
+    }
+    return this;
+  }
+
+  /**
+   * Feeds {@code opencluster_fleet_nodes{stage}}: the whole fleet by stage, as the read model
+   * counts it ({@code source} must not block: it is read at each scrape).
+   */
+  public ControllerMetrics fleetNodes(Supplier<Map<String, Long>> source) {
+    for (NodeEntity.Stage stage : NodeEntity.Stage.values()) {
+      if (stage != NodeEntity.Stage.UNREGISTERED) {
+        String name = label(stage);
+        Gauge.builder("opencluster.fleet.nodes", source, s -> s.get().getOrDefault(name, 0L))
+            .description("Nodes of the whole cluster by stage, from the read model").tag("stage", name)
+            .strongReference(true).register(registry);
       }
     }
     return this;

@@ -211,6 +211,26 @@ public final class NodeView {
   }
 
   /**
+   * How many nodes the view holds in each stage (lower-case stage name to count): the fleet, as
+   * far as the projection has got.
+   *
+   * @throws StorageException if the database does not answer
+   */
+  public Map<String, Long> countByStage() {
+    Map<String, Long> counts = new TreeMap<>();
+    try (Connection connection = dataSource.getConnection();
+        PreparedStatement statement = connection.prepareStatement("SELECT stage, COUNT(*) FROM node_view GROUP BY stage");
+        ResultSet rows = statement.executeQuery()) {
+      while (rows.next()) {
+        counts.put(rows.getString(1), rows.getLong(2));
+      }
+    } catch (SQLException e) {
+      throw new StorageException("cannot count the node view: " + e.getMessage(), e);
+    }
+    return counts;
+  }
+
+  /**
    * Empties the view and its offset and lets the projection replay the journal from the start:
    * the projection is paused (wherever in the cluster it runs), the view and offset are cleared in
    * one transaction, and it is resumed. It is resumed whatever failed before (the pause, which
