@@ -373,6 +373,22 @@ class SecretEntityTest {
         .as("secrets on one schedule are spread").isGreaterThan(1);
   }
 
+  @Test
+  void theSettings_comeFromReferenceConf_andRefuseWhatTheyCannotMean() {
+    SecretSettings defaults = SecretSettings.create(org.opencluster.controller.ControllerConfig.load(
+        com.typesafe.config.ConfigFactory.empty()));
+    assertThat(defaults.distributeTimeout()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(defaults.backoffAfter(20)).isEqualTo(defaults.maxRetryBackoff());
+    SecretSettings example = SecretSettings.create(com.typesafe.config.ConfigFactory.parseFile(
+        java.nio.file.Path.of("..", "docs", "controller.example.conf").toFile()).withFallback(
+        org.opencluster.controller.ControllerConfig.load(com.typesafe.config.ConfigFactory.empty())));
+    assertThat(example.gracePeriod()).isEqualTo(Duration.ofHours(1));
+    assertThatThrownBy(() -> new SecretSettings(Duration.ofMinutes(5), Duration.ofHours(1), Duration.ZERO, 0,
+        Duration.ofSeconds(5), Duration.ofMinutes(1), 50)).hasMessageContaining("max-attempts");
+    assertThatThrownBy(() -> new SecretSettings(Duration.ZERO, Duration.ofHours(1), Duration.ZERO, 3,
+        Duration.ofSeconds(5), Duration.ofMinutes(1), 50)).hasMessageContaining("distribute-timeout");
+  }
+
   // ---- no values anywhere -------------------------------------------------------------------
 
   @Test
