@@ -8,6 +8,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.opencluster.controller.files.CatalogCodec;
 import org.opencluster.controller.node.NodeCodec;
 import org.opencluster.controller.seal.KeyCustodyCodec;
+import org.opencluster.controller.secrets.SecretCodec;
 
 /**
  * The controller's own messages as protobuf: commands and replies between controllers (over the
@@ -22,6 +23,7 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
   private volatile NodeCodec nodes;
   private volatile KeyCustodyCodec custody;
   private volatile CatalogCodec catalog;
+  private volatile SecretCodec secrets;
 
   public ControllerSerializer(ExtendedActorSystem system) {
     this.system = system;
@@ -35,6 +37,7 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
   @Override
   public String manifest(Object o) {
     return NodeCodec.manifest(o).or(() -> KeyCustodyCodec.manifest(o)).or(() -> CatalogCodec.manifest(o))
+        .or(() -> SecretCodec.manifest(o))
         .orElseThrow(() -> new IllegalArgumentException("ControllerSerializer cannot serialize " + o.getClass().getName()));
   }
 
@@ -43,6 +46,9 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
     if (NodeCodec.manifest(o).isPresent()) {
       return nodes().toBinary(o);
     }
+    if (SecretCodec.manifest(o).isPresent()) {
+      return secrets().toBinary(o);
+    }
     return CatalogCodec.manifest(o).isPresent() ? catalog().toBinary(o) : custody().toBinary(o);
   }
 
@@ -50,6 +56,9 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
   public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
     if (manifest.startsWith("custody-")) {
       return custody().fromBinary(bytes, manifest);
+    }
+    if (manifest.startsWith("secret-")) {
+      return secrets().fromBinary(bytes, manifest);
     }
     return manifest.startsWith("catalog-") ? catalog().fromBinary(bytes, manifest) : nodes().fromBinary(bytes, manifest);
   }
@@ -78,6 +87,15 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
     if (codec == null) {
       codec = new CatalogCodec(resolver());
       catalog = codec;
+    }
+    return codec;
+  }
+
+  private SecretCodec secrets() {
+    SecretCodec codec = secrets;
+    if (codec == null) {
+      codec = new SecretCodec(resolver());
+      secrets = codec;
     }
     return codec;
   }
