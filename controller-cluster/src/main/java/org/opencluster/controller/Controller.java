@@ -46,6 +46,7 @@ import org.opencluster.controller.health.Readiness;
 import org.opencluster.controller.metrics.ControllerMetrics;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.node.NodeEnvironment;
+import org.opencluster.controller.provisioning.ProvisionerSettings;
 import org.opencluster.controller.registration.OnlineCa;
 import org.opencluster.controller.registration.NodeRegistrar;
 import org.opencluster.controller.revocation.ClusterRevocations;
@@ -142,6 +143,7 @@ public final class Controller implements AutoCloseable {
   public static Controller start(ControllerSettings settings, Config config, Clock clock) throws Exception {
     AuditSettings auditSettings = AuditSettings.create(config);
     ApiSettings apiSettings = ApiSettings.create(config);
+    ProvisionerSettings provisionerSettings = ProvisionerSettings.create(config);
     ControllerMetrics metrics = new ControllerMetrics(settings.name());
     metrics.nodesByStage(metrics.hostedNodes());
     Storage storage = Storage.open(settings.storage());
@@ -192,7 +194,7 @@ public final class Controller implements AutoCloseable {
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
           new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit, metrics,
-          heartbeatBuckets);
+          heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking));
       AtomicBoolean unsealed = new AtomicBoolean();
       seal.onChange(status -> {
         boolean nowUnsealed = status.state() == Seal.State.UNSEALED;

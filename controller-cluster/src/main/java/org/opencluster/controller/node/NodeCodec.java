@@ -115,6 +115,10 @@ public final class NodeCodec {
       manifest = "node-labels-changed";
     } else if (o instanceof NodeEntity.FileSecretsGenerated) {
       manifest = "node-file-secrets-generated";
+    } else if (o instanceof NodeEntity.ProvisionerHookDone) {
+      manifest = "node-provisioner-hook-done";
+    } else if (o instanceof NodeEntity.ProvisionerHookEnded) {
+      manifest = "node-provisioner-hook-ended";
     }
     return Optional.ofNullable(manifest);
   }
@@ -192,6 +196,9 @@ public final class NodeCodec {
       r.files().forEach(f -> b.addFiles(org.opencluster.controller.proto.v1.FileStatus.newBuilder().setName(f.name())
           .setVersion(f.version()).setDetail(f.detail())
           .setResult(org.opencluster.controller.proto.v1.FileStatus.Result.valueOf(f.result().name()))));
+      r.provisionerHook().ifPresent(h -> b.setProvisionerHook(org.opencluster.controller.proto.v1.ProvisionerHookStatus
+          .newBuilder().setResult(org.opencluster.controller.proto.v1.ProvisionerHookStatus.Result.valueOf(h.result().name()))
+          .setDetail(h.detail())));
       return b.build();
     } else if (o instanceof NodeRegistered e) {
       return org.opencluster.controller.proto.v1.NodeRegistered.newBuilder().setFacts(facts(e.facts())).build();
@@ -209,6 +216,12 @@ public final class NodeCodec {
       return org.opencluster.controller.proto.v1.CredentialRotationDue.newBuilder()
           .setDueAtUnixMillis(e.dueAt().toEpochMilli())
           .setNextRotationAtUnixMillis(e.nextRotationAt().toEpochMilli()).build();
+    } else if (o instanceof NodeEntity.ProvisionerHookDone e) {
+      return org.opencluster.controller.proto.v1.ProvisionerHookDone.newBuilder().setAtUnixMillis(e.at().toEpochMilli()).build();
+    } else if (o instanceof NodeEntity.ProvisionerHookEnded c) {
+      return org.opencluster.controller.proto.v1.ProvisionerHookEnded.newBuilder()
+          .setQuarantinedAtUnixMillis(c.quarantinedAt().toEpochMilli()).setFailed(c.failure().isPresent())
+          .setFailure(c.failure().orElse("")).build();
     } else if (o instanceof State s) {
       return state(s);
     }
@@ -297,6 +310,13 @@ public final class NodeCodec {
           yield new CredentialRotationDue(Instant.ofEpochMilli(p.getDueAtUnixMillis()),
               Instant.ofEpochMilli(p.getNextRotationAtUnixMillis()));
         }
+        case "node-provisioner-hook-done" -> new NodeEntity.ProvisionerHookDone(Instant.ofEpochMilli(
+            org.opencluster.controller.proto.v1.ProvisionerHookDone.parseFrom(bytes).getAtUnixMillis()));
+        case "node-provisioner-hook-ended" -> {
+          var p = org.opencluster.controller.proto.v1.ProvisionerHookEnded.parseFrom(bytes);
+          yield new NodeEntity.ProvisionerHookEnded(Instant.ofEpochMilli(p.getQuarantinedAtUnixMillis()),
+              p.getFailed() ? Optional.of(p.getFailure()) : Optional.empty());
+        }
         case "node-state" -> state(NodeState.parseFrom(bytes));
         default -> throw new NotSerializableException("unknown manifest '" + manifest + "'");
       };
@@ -316,7 +336,7 @@ public final class NodeCodec {
       b.setFacts(facts(a.facts())).setSinceUnixMillis(a.activatedAt().toEpochMilli());
     } else if (state instanceof Quarantined q) {
       b.setFacts(facts(q.facts())).setQuarantineReason(reason(q.reason())).setDetail(q.detail())
-          .setSinceUnixMillis(q.at().toEpochMilli());
+          .setSinceUnixMillis(q.at().toEpochMilli()).setProvisionerHookDone(q.hookDone());
     } else if (state instanceof Expired e) {
       b.setFacts(facts(e.facts())).setSinceUnixMillis(e.at().toEpochMilli());
     } else if (state instanceof Retired r) {
@@ -334,7 +354,8 @@ public final class NodeCodec {
       case UNREGISTERED -> new Unregistered();
       case REGISTERED -> new Registered(facts(p.getFacts()), session, generated(p.getGeneratedList()));
       case ACTIVE -> new Active(facts(p.getFacts()), since, session, generated(p.getGeneratedList()));
-      case QUARANTINED -> new Quarantined(facts(p.getFacts()), reason(p.getQuarantineReason()), p.getDetail(), since, session);
+      case QUARANTINED -> new Quarantined(facts(p.getFacts()), reason(p.getQuarantineReason()), p.getDetail(), since, session,
+          p.getProvisionerHookDone());
       case EXPIRED -> new Expired(facts(p.getFacts()), since, session);
       case RETIRED -> new Retired(facts(p.getFacts()), since, p.getDetail());
     };
@@ -397,7 +418,10 @@ public final class NodeCodec {
         p.getSessionOpenedAtUnixMillis() == 0 ? Optional.empty()
             : Optional.of(new SessionInfo(p.getSessionBootId(), Instant.ofEpochMilli(p.getSessionOpenedAtUnixMillis()))),
         p.getFilesList().stream().map(f -> new NodeEntity.FileStatus(f.getName(), f.getVersion(),
-            NodeEntity.FileStatus.Result.valueOf(known(f.getResult().name(), "file status")), f.getDetail())).toList());
+            NodeEntity.FileStatus.Result.valueOf(known(f.getResult().name(), "file status")), f.getDetail())).toList(),
+        p.hasProvisionerHook() ? Optional.of(new NodeEntity.ProvisionerHookStatus(NodeEntity.ProvisionerHookStatus.Result
+            .valueOf(known(p.getProvisionerHook().getResult().name(), "provisioner hook status")),
+            p.getProvisionerHook().getDetail())) : Optional.empty());
   }
 
   private static org.opencluster.controller.proto.v1.NodeFacts facts(NodeFacts f) {

@@ -33,6 +33,7 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.opencluster.controller.files.FileCatalog;
+import org.opencluster.controller.provisioning.ProvisionerHook;
 import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.Alert;
 import org.opencluster.protocol.agent.v1.Frame;
@@ -92,7 +93,8 @@ public final class NodeEntity
 
   /** What a node entity accepts. */
   public sealed interface Command
-      permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, Enrol, AgentFrame, TimerFired, Stop, SetLabels {}
+      permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, Enrol, AgentFrame, TimerFired, Stop, SetLabels,
+      ProvisionerHookEnded {}
 
   /** May an agent enrol again? */
   public enum Bootstrap {
@@ -169,6 +171,12 @@ public final class NodeEntity
     CREDENTIAL_ROTATION
   }
 
+  /**
+   * Internal: the provisioner hook asked for the quarantine at {@code quarantinedAt} ended, done
+   * or, after all its retries, with {@code failure}.
+   */
+  public record ProvisionerHookEnded(Instant quarantinedAt, Optional<String> failure) implements Command {}
+
   /** Why a node was deemed compromised. */
   public enum QuarantineReason {
     HEARTBEAT_MISSED,
@@ -222,12 +230,23 @@ public final class NodeEntity
     }
   }
 
-  /** Where a node stands. Liveness is what this incarnation of the entity has heard. */
+  /**
+   * Where a node stands. Liveness is what this incarnation of the entity has heard.
+   *
+   * @param provisionerHook a quarantined node's provisioner hook, when one is configured
+   */
   public record NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
-      String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session, List<FileStatus> files) {
+      String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session, List<FileStatus> files,
+      Optional<ProvisionerHookStatus> provisionerHook) {
 
     public NodeStatus {
       files = List.copyOf(files);
+    }
+
+    /** Without a provisioner hook. */
+    public NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
+        String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session, List<FileStatus> files) {
+      this(stage, facts, quarantineReason, detail, since, liveness, session, files, Optional.empty());
     }
 
     /** Without files. */
@@ -240,6 +259,18 @@ public final class NodeEntity
     public NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
         String detail, Optional<Instant> since, Liveness liveness) {
       this(stage, facts, quarantineReason, detail, since, liveness, Optional.empty());
+    }
+  }
+
+  /**
+   * The provisioner hook of a quarantined node: asked and not answered yet (RUNNING), done
+   * (journaled), or FAILED after its retries (asked again at the entity's next recovery), with why.
+   */
+  public record ProvisionerHookStatus(Result result, String detail) {
+    public enum Result {
+      RUNNING,
+      DONE,
+      FAILED
     }
   }
 
@@ -367,7 +398,7 @@ public final class NodeEntity
 
   /** What happened to a node; stored encrypted. */
   public sealed interface Event permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired,
-      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged {}
+      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged, ProvisionerHookDone {}
 
   public record NodeRegistered(NodeFacts facts) implements Event {}
 
@@ -378,6 +409,9 @@ public final class NodeEntity
   public record NodeExpired(Instant at) implements Event {}
 
   public record NodeRetired(Instant at, String by) implements Event {}
+
+  /** The provisioner hook reported the quarantined node's host recreated: it is not asked again. */
+  public record ProvisionerHookDone(Instant at) implements Event {}
 
   /** A rotation of the node's own credentials came due; the next one is scheduled. */
   public record CredentialRotationDue(Instant dueAt, Instant nextRotationAt) implements Event {}
@@ -499,12 +533,25 @@ public final class NodeEntity
     return next;
   }
 
-  /** Keeps the session, so the agent can be told, authenticated, that it is quarantined. */
+  /**
+   * Keeps the session, so the agent can be told, authenticated, that it is quarantined.
+   *
+   * @param hookDone the provisioner hook reported the host recreated
+   */
   public record Quarantined(NodeFacts facts, QuarantineReason reason, String detail, Instant at,
-      Optional<Session> session) implements State {
+      Optional<Session> session, boolean hookDone) implements State {
+
+    public Quarantined(NodeFacts facts, QuarantineReason reason, String detail, Instant at, Optional<Session> session) {
+      this(facts, reason, detail, at, session, false);
+    }
+
     @Override
     public Stage stage() {
       return Stage.QUARANTINED;
+    }
+
+    Quarantined provisioned(ProvisionerHookDone event) {
+      return new Quarantined(facts, reason, detail, at, session, true);
     }
   }
 
@@ -553,6 +600,8 @@ public final class NodeEntity
   private Liveness liveness = Liveness.UNKNOWN;
   /** The stage this controller's metrics count the entity in; empty while unregistered or not started. */
   private Optional<Stage> hostedAs = Optional.empty();
+  /** The provisioner hook as this incarnation knows it; empty until it asks the hook or recovers a done one. */
+  private Optional<ProvisionerHookStatus> hook = Optional.empty();
   /** The last heartbeat bucket handed to the read model by this incarnation; empty after recovery. */
   private Optional<Instant> lastBucket = Optional.empty();
 
@@ -627,7 +676,8 @@ public final class NodeEntity
         .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " is quarantined")))
         .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.ack()))
         .onCommand(Retire.class, this::retire)
-        .onCommand(Release.class, (state, c) -> retire(state, new Retire("release", c.replyTo())));
+        .onCommand(Release.class, (state, c) -> retire(state, new Retire("release", c.replyTo())))
+        .onCommand(ProvisionerHookEnded.class, this::provisionerHookEnded);
     builder.forStateType(Expired.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
         .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " reached the end of its lifetime")))
@@ -646,6 +696,7 @@ public final class NodeEntity
         .onCommand(AgentFrame.class, this::frame)
         .onCommand(TimerFired.class, this::timerFired)
         .onCommand(Stop.class, (state, c) -> Effect().stop().thenNoReply())
+        .onCommand(ProvisionerHookEnded.class, (state, c) -> Effect().noReply())
         .onCommand(SetLabels.class, (state, c) -> Effect().reply(c.replyTo(),
             StatusReply.error("node " + nodeId + " is " + stageName(state) + ": its labels no longer change")));
     return builder.build();
@@ -940,6 +991,7 @@ public final class NodeEntity
         .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
     builder.forStateType(Quarantined.class)
+        .onEvent(ProvisionerHookDone.class, Quarantined::provisioned)
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
     builder.forStateType(Expired.class)
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -951,7 +1003,9 @@ public final class NodeEntity
   /**
    * After recovery (a restart, a rebalance, a fail-over) the timers are armed again. The heartbeat
    * deadline starts from now: the node has had no chance to reach this controller yet. A kept
-   * session is taken over: frames made before now less the allowed clock skew are refused.
+   * session is taken over: frames made before now less the allowed clock skew are refused. A
+   * quarantined node whose provisioner hook has not reported done asks it again (at most once
+   * more per recovery: the hook must be idempotent).
    */
   @Override
   public SignalHandler<State> signalHandler() {
@@ -966,8 +1020,9 @@ public final class NodeEntity
         armLifeTimers(active.facts());
         liveness = new Liveness(Optional.empty(), Optional.of(now.plus(settings.heartbeatDeadline())), Optional.empty());
         timers.startSingleTimer(Timer.HEARTBEAT_DEADLINE, new TimerFired(Timer.HEARTBEAT_DEADLINE), settings.heartbeatDeadline());
-      } else if (state instanceof Quarantined) {
+      } else if (state instanceof Quarantined quarantined) {
         factsOf(state).ifPresent(this::revoke);
+        askProvisioner(quarantined);
       } else if (state instanceof Retired) {
         passivate();
       }
@@ -1045,6 +1100,65 @@ public final class NodeEntity
           q.reason().name().toLowerCase(java.util.Locale.ROOT) + (q.detail().isEmpty() ? "" : ": " + q.detail()));
     }
     factsOf(quarantined).ifPresent(this::revoke);
+    if (quarantined instanceof Quarantined q) {
+      askProvisioner(q);
+    }
+  }
+
+  /**
+   * Asks the provisioner hook, off this thread, to recreate the quarantined node's host, unless it
+   * reported done already, none is configured, or this incarnation already asked.
+   */
+  private void askProvisioner(Quarantined quarantined) {
+    ProvisionerHook provisioner = environment.provisioner();
+    if (!provisioner.configured()) {
+      return;
+    }
+    if (quarantined.hookDone()) {
+      hook = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.DONE, ""));
+      return;
+    }
+    if (hook.filter(h -> h.result() == ProvisionerHookStatus.Result.RUNNING).isPresent()) {
+      return;
+    }
+    hook = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.RUNNING, "asked " + provisioner));
+    String reason = quarantined.reason().name().toLowerCase(java.util.Locale.ROOT);
+    java.util.concurrent.CompletionStage<Done> asked;
+    try {
+      asked = provisioner.recreate(nodeId, reason, quarantined.at());
+    } catch (RuntimeException e) {
+      asked = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    context.pipeToSelf(asked, (done, error) -> new ProvisionerHookEnded(quarantined.at(),
+        error == null ? Optional.empty() : Optional.of(String.valueOf(rootCause(error).getMessage()))));
+  }
+
+  /** The hook ended: done is journaled once; a failure is reported and left for the next recovery. */
+  private ReplyEffect<Event, State> provisionerHookEnded(Quarantined state, ProvisionerHookEnded ended) {
+    if (ended.failure().isPresent()) {
+      hook = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.FAILED, ended.failure().get()));
+      context.getLog().error("Node {}: the provisioner hook failed: {}; it is asked again when the node's entity "
+          + "next recovers", nodeId, ended.failure().get());
+      environment.audit().record("node.provisioner", "node/" + nodeId, "failed", ended.failure().get());
+      return Effect().noReply();
+    }
+    hook = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.DONE, ""));
+    if (state.hookDone()) {
+      return Effect().noReply();
+    }
+    return persist(new ProvisionerHookDone(clock.instant()))
+        .thenRun(done -> environment.audit().record("node.provisioner", "node/" + nodeId, "done",
+            "host recreation reported done"))
+        .thenNoReply();
+  }
+
+  private static Throwable rootCause(Throwable error) {
+    Throwable cause = error;
+    while ((cause instanceof java.util.concurrent.CompletionException
+        || cause instanceof java.util.concurrent.ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   private void revoke(NodeFacts facts) {
@@ -1104,7 +1218,8 @@ public final class NodeEntity
       since = Optional.of(r.at());
     }
     return new NodeStatus(state.stage(), factsOf(state), reason, detail, since, liveness,
-        sessionOf(state).map(Session::info), state instanceof Registered || state instanceof Active ? files.statuses() : List.of());
+        sessionOf(state).map(Session::info), state instanceof Registered || state instanceof Active ? files.statuses() : List.of(),
+        state instanceof Quarantined ? hook : Optional.empty());
   }
 
   static Optional<NodeFacts> factsOf(State state) {

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.function.Supplier;
 import org.opencluster.controller.audit.SecurityEvents;
+import org.opencluster.controller.provisioning.ProvisionerHook;
 import org.opencluster.protocol.tls.KeyMaterial;
 
 /**
@@ -19,10 +20,24 @@ import org.opencluster.protocol.tls.KeyMaterial;
  *     metrics
  * @param heartbeatBuckets where a heartbeat in a new heartbeat bucket is reported, for the read
  *     model; never the journal
+ * @param provisioner asked to recreate the host of a node once it is quarantined;
+ *     {@link ProvisionerHook#NONE} when none is configured
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
     Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
-    HeartbeatBuckets heartbeatBuckets) {
+    HeartbeatBuckets heartbeatBuckets, ProvisionerHook provisioner) {
+
+  /** Without a provisioner hook. */
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
+      HeartbeatBuckets heartbeatBuckets) {
+    this(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets, ProvisionerHook.NONE);
+  }
+
+  /** This environment, with {@code hook} asked to recreate quarantined nodes' hosts. */
+  public NodeEnvironment withProvisioner(ProvisionerHook hook) {
+    return new NodeEnvironment(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets, hook);
+  }
 
   /** Without an audit log, metrics or a read model. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
