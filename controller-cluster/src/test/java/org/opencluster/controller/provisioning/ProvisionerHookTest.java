@@ -67,6 +67,15 @@ class ProvisionerHookTest {
   }
 
   @Test
+  void theExampleConfig_configuresNoHook_withTheDocumentedRetries() {
+    ProvisionerSettings example = ProvisionerSettings.create(ConfigFactory.parseFile(
+        Path.of("..", "docs", "controller.example.conf").toFile()).withFallback(ConfigFactory.defaultReference()));
+    assertThat(example.hook(EXECUTOR).configured()).isFalse();
+    assertThat(example.retries()).isEqualTo(5);
+    assertThat(example.maxBackoff()).isEqualTo(Duration.ofMinutes(5));
+  }
+
+  @Test
   void aRelativeProgram_isRefusedAtConfiguration() {
     assertThatThrownBy(() -> ProvisionerSettings.create(config(Map.of("command", List.of("recreate-host", "--pool")))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("absolute path");
