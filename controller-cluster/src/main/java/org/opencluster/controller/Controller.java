@@ -303,15 +303,34 @@ public final class Controller implements AutoCloseable {
         LOG.warn("Loading data keys added by peers failed: {}", e.getMessage());
       }
     }, blocking);
-    system.scheduler().scheduleWithFixedDelay(Duration.ofMinutes(1), ROTATION_CHECK_EVERY, () -> {
-      if (seal.isUnsealed()) {
-        try {
+    whileUnsealed(system, Duration.ofMinutes(1), ROTATION_CHECK_EVERY, seal::isUnsealed, blocking,
+        "Scheduled data key rotation failed", () -> {
           if (seal.rotateIfOlderThan(settings.seal().dataKeyRotationInterval())) {
             LOG.info("Rotated the data key on schedule: new records use key {}", seal.status().activeKeyId());
           }
-        } catch (SealException | RuntimeException e) {
-          LOG.warn("Scheduled data key rotation failed: {}", e.getMessage());
-        }
+        });
+  }
+
+  /** Work a scheduled task does, which may fail. */
+  @FunctionalInterface
+  private interface Task {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code task} on the blocking dispatcher every {@code every} (first after {@code first})
+   * while the controller is unsealed; a failure is logged as {@code failure} and the next run tries again.
+   */
+  private static void whileUnsealed(ActorSystem<?> system, Duration first, Duration every, BooleanSupplier unsealed,
+      ExecutionContextExecutor blocking, String failure, Task task) {
+    system.scheduler().scheduleWithFixedDelay(first, every, () -> {
+      if (!unsealed.getAsBoolean()) {
+        return;
+      }
+      try {
+        task.run();
+      } catch (Exception e) {
+        LOG.warn("{}: {}", failure, e.getMessage());
       }
     }, blocking);
   }
@@ -322,16 +341,8 @@ public final class Controller implements AutoCloseable {
    */
   private static void keepLoaded(ActorSystem<?> system, OnlineCa ca, BooleanSupplier unsealed,
       ExecutionContextExecutor blocking) {
-    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, OnlineCa.REREAD_AFTER.dividedBy(2), () -> {
-      if (!unsealed.getAsBoolean()) {
-        return;
-      }
-      try {
-        ca.current();
-      } catch (RuntimeException e) {
-        LOG.warn("Loading the {} failed: {}", ca.label(), e.getMessage());
-      }
-    }, blocking);
+    whileUnsealed(system, Duration.ZERO, OnlineCa.REREAD_AFTER.dividedBy(2), unsealed, blocking,
+        "Loading the " + ca.label() + " failed", ca::current);
   }
 
   /**
@@ -343,16 +354,8 @@ public final class Controller implements AutoCloseable {
     java.util.concurrent.atomic.AtomicReference<java.util.Map<String, Long>> counted =
         new java.util.concurrent.atomic.AtomicReference<>(java.util.Map.of());
     metrics.fleetNodes(counted::get);
-    system.scheduler().scheduleWithFixedDelay(Duration.ZERO, FLEET_COUNT_EVERY, () -> {
-      if (!unsealed.getAsBoolean()) {
-        return;
-      }
-      try {
-        counted.set(view.countByStage());
-      } catch (RuntimeException e) {
-        LOG.warn("Could not count the fleet's nodes for the metrics: {}", e.getMessage());
-      }
-    }, blocking);
+    whileUnsealed(system, Duration.ZERO, FLEET_COUNT_EVERY, unsealed, blocking,
+        "Could not count the fleet's nodes for the metrics", () -> counted.set(view.countByStage()));
   }
 
   private static void awaitTermination(ActorSystem<?> system) {

@@ -65,11 +65,12 @@ final class AuditRoutes extends AllDirectives {
 
   /** {@code handler} on the blocking dispatcher if fewer than {@link #CONCURRENT_READS} run, else 429. */
   private Route limited(java.util.function.Supplier<HttpResponse> handler) {
-    if (!reads.tryAcquire()) {
-      return complete(OperatorApi.problem(429, "busy", "Busy", "this controller is already reading the audit log for "
-          + CONCURRENT_READS + " requests; retry shortly"));
-    }
+    // The permit is taken where the read runs, so a handler that never runs cannot keep one.
     return api.respond(() -> {
+      if (!reads.tryAcquire()) {
+        return OperatorApi.problem(429, "busy", "Busy", "this controller is already reading the audit log for "
+            + CONCURRENT_READS + " requests; retry shortly");
+      }
       try {
         return handler.get();
       } finally {
