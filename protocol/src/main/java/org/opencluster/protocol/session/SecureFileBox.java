@@ -25,6 +25,15 @@ public final class SecureFileBox {
     return SealedBox.seal(agentKey, CONTEXT, content, associatedData(nodeId, name, version));
   }
 
+  /**
+   * The name a staged file (agent.proto {@code StagedFile}) is sealed under: the pending version
+   * {@code secretVersion} of the rotating secret {@code secret}, rendered into file {@code file}.
+   * No file or secret name holds ':' or '@', so it never equals a live file's name.
+   */
+  public static String stagedName(String secret, long secretVersion, String file) {
+    return "pending:" + secret + "@" + secretVersion + ":" + file;
+  }
+
   static byte[][] associatedData(String nodeId, String name, long version) {
     return new byte[][] {nodeId.getBytes(StandardCharsets.UTF_8), name.getBytes(StandardCharsets.UTF_8),
         ByteBuffer.allocate(Long.BYTES).putLong(version).array()};
