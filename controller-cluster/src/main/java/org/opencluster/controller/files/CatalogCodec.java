@@ -52,6 +52,8 @@ public final class CatalogCodec {
       manifest = "catalog-remove-file";
     } else if (o instanceof PutSecret) {
       manifest = "catalog-put-secret";
+    } else if (o instanceof FileCatalog.PublishRotating) {
+      manifest = "catalog-publish-rotating";
     } else if (o instanceof RemoveSecret) {
       manifest = "catalog-remove-secret";
     } else if (o instanceof GetCatalog) {
@@ -86,6 +88,9 @@ public final class CatalogCodec {
           .setReplyTo(ref(c.replyTo())).build();
     } else if (o instanceof RemoveFile c) {
       return org.opencluster.controller.proto.v1.RemoveFile.newBuilder().setName(c.name()).setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof FileCatalog.PublishRotating c) {
+      return org.opencluster.controller.proto.v1.PublishRotating.newBuilder().setSecret(secret(c.secret()))
+          .setReplyTo(ref(c.replyTo())).build();
     } else if (o instanceof PutSecret c) {
       return org.opencluster.controller.proto.v1.PutSecret.newBuilder().setSecret(secret(c.secret()))
           .setReplyTo(ref(c.replyTo())).build();
@@ -128,6 +133,10 @@ public final class CatalogCodec {
         case "catalog-remove-file" -> {
           var p = org.opencluster.controller.proto.v1.RemoveFile.parseFrom(bytes);
           yield new RemoveFile(p.getName(), resolve(p.getReplyTo()));
+        }
+        case "catalog-publish-rotating" -> {
+          var p = org.opencluster.controller.proto.v1.PublishRotating.parseFrom(bytes);
+          yield new FileCatalog.PublishRotating(secret(p.getSecret()), resolve(p.getReplyTo()));
         }
         case "catalog-put-secret" -> {
           var p = org.opencluster.controller.proto.v1.PutSecret.parseFrom(bytes);
@@ -187,8 +196,7 @@ public final class CatalogCodec {
         .setPath(d.path()).setOwner(d.owner()).setGroup(d.group()).setMode(d.mode())
         .setDelivery(org.opencluster.controller.proto.v1.FileDefinition.Delivery.valueOf(d.delivery().name()))
         .addAllReload(d.reload())
-        .setSelector(org.opencluster.controller.proto.v1.Selector.newBuilder().addAllNodes(d.selector().nodes())
-            .putAllLabels(d.selector().labels()).setAll(d.selector().all()))
+        .setSelector(selector(d.selector()))
         .setUpdatedAtUnixMillis(d.updatedAt().toEpochMilli());
     if (d.source() instanceof StaticSource s) {
       b.setStaticSource(org.opencluster.controller.proto.v1.StaticSource.newBuilder()
@@ -227,18 +235,43 @@ public final class CatalogCodec {
     };
     return new FileDefinition(p.getName(), p.getVersion(), p.getPath(), p.getOwner(), p.getGroup(), p.getMode(),
         Delivery.valueOf(known(p.getDelivery().name(), "delivery")), p.getReloadList(),
-        new Selector(new HashSet<>(p.getSelector().getNodesList()), p.getSelector().getLabelsMap(), p.getSelector().getAll()),
+        selector(p.getSelector()),
         source, Instant.ofEpochMilli(p.getUpdatedAtUnixMillis()));
   }
 
   private static org.opencluster.controller.proto.v1.SharedSecret secret(SharedSecret s) {
-    return org.opencluster.controller.proto.v1.SharedSecret.newBuilder().setName(s.name()).setVersion(s.version())
-        .putAllEncryptedFields(s.encryptedFields()).setUpdatedAtUnixMillis(s.updatedAt().toEpochMilli()).build();
+    var b = org.opencluster.controller.proto.v1.SharedSecret.newBuilder().setName(s.name()).setVersion(s.version())
+        .putAllEncryptedFields(s.encryptedFields()).setUpdatedAtUnixMillis(s.updatedAt().toEpochMilli());
+    s.rotation().ifPresent(r -> {
+      var rotation = org.opencluster.controller.proto.v1.SecretRotation.newBuilder()
+          .setCurrentVersion(r.currentVersion()).setConsumers(selector(r.consumers()));
+      r.pending().ifPresent(p -> rotation.setPendingVersion(p.version()).putAllPendingFields(p.encryptedFields()));
+      b.setRotation(rotation);
+    });
+    return b.build();
   }
 
   private static SharedSecret secret(org.opencluster.controller.proto.v1.SharedSecret p) {
     Map<String, ByteString> fields = new TreeMap<>(p.getEncryptedFieldsMap());
-    return new SharedSecret(p.getName(), p.getVersion(), fields, Instant.ofEpochMilli(p.getUpdatedAtUnixMillis()));
+    Optional<SharedSecret.Rotation> rotation = Optional.empty();
+    if (p.hasRotation()) {
+      var r = p.getRotation();
+      Optional<SharedSecret.Pending> pending = r.getPendingVersion() == 0 ? Optional.empty()
+          : Optional.of(new SharedSecret.Pending(r.getPendingVersion(), r.getPendingFieldsMap()));
+      rotation = Optional.of(new SharedSecret.Rotation(r.getCurrentVersion(), pending, selector(r.getConsumers())));
+    }
+    return new SharedSecret(p.getName(), p.getVersion(), fields, Instant.ofEpochMilli(p.getUpdatedAtUnixMillis()),
+        rotation);
+  }
+
+  /** A selector as its message (shared with SecretCodec). */
+  public static org.opencluster.controller.proto.v1.Selector selector(Selector s) {
+    return org.opencluster.controller.proto.v1.Selector.newBuilder().addAllNodes(s.nodes()).putAllLabels(s.labels())
+        .setAll(s.all()).build();
+  }
+
+  public static Selector selector(org.opencluster.controller.proto.v1.Selector p) {
+    return new Selector(new HashSet<>(p.getNodesList()), p.getLabelsMap(), p.getAll());
   }
 
   /** Fails closed on a value this build does not know. */

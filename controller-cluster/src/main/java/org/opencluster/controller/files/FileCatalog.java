@@ -46,10 +46,12 @@ public final class FileCatalog
   public static final String NOT_FOUND = "no such ";
   /** Refusals that mean "in use" contain this (the API answers 409). */
   public static final String IN_USE = "still read by";
+  /** Refusals of a put or removal of a rotating secret contain this (the API answers 409). */
+  public static final String ROTATING = "is a rotating secret";
 
   // ---- commands -----------------------------------------------------------------------------
 
-  public sealed interface Command permits PutFile, RemoveFile, PutSecret, RemoveSecret, GetCatalog {}
+  public sealed interface Command permits PutFile, RemoveFile, PutSecret, RemoveSecret, PublishRotating, GetCatalog {}
 
   /** Adds or replaces a file definition (its version and time are assigned here). */
   public record PutFile(FileDefinition definition, ActorRef<StatusReply<FileDefinition>> replyTo) implements Command {}
@@ -60,6 +62,12 @@ public final class FileCatalog
   public record PutSecret(SharedSecret secret, ActorRef<StatusReply<SharedSecret>> replyTo) implements Command {}
 
   public record RemoveSecret(String name, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /**
+   * From a rotating secret's entity only: the versions the catalog shows of it now. Idempotent: the
+   * same versions again change nothing (and take no revision).
+   */
+  public record PublishRotating(SharedSecret secret, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** The catalog, if newer than {@code knownRevision}. */
   public record GetCatalog(long knownRevision, ActorRef<CatalogReply> replyTo) implements Command {}
@@ -163,6 +171,7 @@ public final class FileCatalog
         .onCommand(RemoveFile.class, this::removeFile)
         .onCommand(PutSecret.class, this::putSecret)
         .onCommand(RemoveSecret.class, this::removeSecret)
+        .onCommand(PublishRotating.class, this::publishRotating)
         .onCommand(GetCatalog.class, (catalog, c) -> Effect().reply(c.replyTo(),
             new CatalogReply(catalog.revision(), c.knownRevision() == catalog.revision() ? Optional.empty() : Optional.of(catalog))))
         .build();
@@ -202,6 +211,10 @@ public final class FileCatalog
     if (invalid.isEmpty()) {
       invalid = secret.encryptedFields().keySet().stream().map(SharedSecret::invalidField).flatMap(Optional::stream).findFirst();
     }
+    if (invalid.isEmpty() && catalog.secrets().containsKey(secret.name()) && catalog.secrets().get(secret.name()).rotating()) {
+      invalid = Optional.of("secret '" + secret.name() + "' " + ROTATING + ": its values change only by rotation"
+          + " (opencluster secret rotate " + secret.name() + ")");
+    }
     if (invalid.isEmpty() && catalog.secrets().containsKey(secret.name())) {
       for (String field : catalog.secrets().get(secret.name()).fields()) {
         List<String> readers = catalog.readersOf(secret.name(), field);
@@ -223,6 +236,10 @@ public final class FileCatalog
     if (!catalog.secrets().containsKey(command.name())) {
       return Effect().reply(command.replyTo(), StatusReply.error(NOT_FOUND + "secret '" + FileDefinition.printable(command.name()) + "'"));
     }
+    if (catalog.secrets().get(command.name()).rotating()) {
+      return Effect().reply(command.replyTo(), StatusReply.error("secret '" + command.name() + "' " + ROTATING
+          + "; rotating secrets cannot be removed yet"));
+    }
     List<String> readers = catalog.readersOf(command.name(), null);
     if (!readers.isEmpty()) {
       return Effect().reply(command.replyTo(), StatusReply.error("secret '" + command.name() + "' is " + IN_USE + " "
@@ -230,6 +247,26 @@ public final class FileCatalog
     }
     return Effect().persist(new SecretRemoved(command.name(), catalog.revision() + 1, clock.instant()))
         .thenReply(command.replyTo(), c -> StatusReply.ack());
+  }
+
+  private ReplyEffect<Event, Catalog> publishRotating(Catalog catalog, PublishRotating command) {
+    SharedSecret secret = command.secret();
+    SharedSecret known = catalog.secrets().get(secret.name());
+    if (secret.rotation().isEmpty() || FileDefinition.invalidName(secret.name()).isPresent()) {
+      return Effect().reply(command.replyTo(), StatusReply.error("not a rotating secret"));
+    }
+    if (known != null && !known.rotating()) {
+      return Effect().reply(command.replyTo(), StatusReply.error("a static secret '" + secret.name()
+          + "' exists; a rotating secret needs a name of its own"));
+    }
+    if (known != null && known.sameRotation(secret)) {
+      return Effect().reply(command.replyTo(), StatusReply.ack());
+    }
+    if (known != null && known.rotation().get().currentVersion() > secret.rotation().get().currentVersion()) {
+      return Effect().reply(command.replyTo(), StatusReply.ack()); // a late publication of an older version
+    }
+    SharedSecret stored = secret.stored(catalog.revision() + 1, clock.instant());
+    return Effect().persist(new SecretPut(stored)).thenReply(command.replyTo(), c -> StatusReply.ack());
   }
 
   @Override

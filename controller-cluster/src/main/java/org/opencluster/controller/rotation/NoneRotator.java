@@ -56,6 +56,9 @@ final class NoneRotator implements Rotator {
   public void retire(Map<String, SecretBytes> previous) {}
 
   @Override
+  public void revoke(Map<String, SecretBytes> previous) {}
+
+  @Override
   public String toString() {
     return "NoneRotator[password-length=" + passwordLength + "]";
   }

@@ -182,10 +182,23 @@ final class PostgresAlternatingUsers implements Rotator {
    */
   @Override
   public void retire(Map<String, SecretBytes> previous) throws RotationException {
-    String role = checkedRole(previous);
-    if (!removePasswordOnRetire) {
-      return;
+    checkedRole(previous);
+    if (removePasswordOnRetire) {
+      removePassword(previous);
     }
+  }
+
+  /**
+   * {@code ALTER ROLE <previous role> PASSWORD NULL} whatever {@code retire} says, again only while
+   * the previous password still logs in.
+   */
+  @Override
+  public void revoke(Map<String, SecretBytes> previous) throws RotationException {
+    removePassword(previous);
+  }
+
+  private void removePassword(Map<String, SecretBytes> previous) throws RotationException {
+    String role = checkedRole(previous);
     try {
       selectOne(previous, "the login of the previous version");
     } catch (RotationException e) {

@@ -34,4 +34,11 @@ public interface Rotator {
 
   /** After the grace period: the previous version stops working (if the strategy wants that); idempotent. */
   void retire(java.util.Map<String, SecretBytes> previous) throws RotationException;
+
+  /**
+   * After a rotation that answers a compromise: the previous version must stop working now,
+   * whatever the retire strategy (a compromised host may hold it); idempotent. A rotator whose
+   * target keeps no password of its own (distribution only) does nothing.
+   */
+  void revoke(java.util.Map<String, SecretBytes> previous) throws RotationException;
 }

@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.opencluster.controller.files.CatalogCodec;
+import org.opencluster.controller.rotation.RotatorSpec;
 import org.opencluster.controller.proto.v1.SecretLabel;
 import org.opencluster.controller.proto.v1.SecretStep;
 import org.opencluster.controller.proto.v1.SecretTimer;
@@ -58,6 +60,8 @@ public final class SecretCodec {
 
   private static final Map<Class<?>, String> MANIFESTS = Map.ofEntries(
       Map.entry(Create.class, "secret-create"), Map.entry(Rotate.class, "secret-rotate"),
+      Map.entry(SecretEntity.Compromised.class, "secret-compromised"),
+      Map.entry(SecretEntity.CompromiseNoted.class, "secret-compromise-noted"),
       Map.entry(ConsumerAcked.class, "secret-consumer-acked"), Map.entry(GetStatus.class, "secret-get-status"),
       Map.entry(TimerFired.class, "secret-timer"), Map.entry(StepCompleted.class, "secret-step-completed"),
       Map.entry(SecretStatus.class, "secret-status"),
@@ -85,8 +89,9 @@ public final class SecretCodec {
 
   private MessageLite toProto(Object o) {
     if (o instanceof Create c) {
-      var b = org.opencluster.controller.proto.v1.SecretCreate.newBuilder().setRotator(c.rotator())
-          .setEveryMillis(c.every().map(Duration::toMillis).orElse(0L)).setConsumers(c.consumers()).setReplyTo(ref(c.replyTo()));
+      var b = org.opencluster.controller.proto.v1.SecretCreate.newBuilder().setRotator(rotator(c.rotator()))
+          .setEveryMillis(c.every().map(Duration::toMillis).orElse(0L)).setConsumers(CatalogCodec.selector(c.consumers()))
+          .setReplyTo(ref(c.replyTo()));
       c.fields().forEach((field, value) -> {
         byte[] copy = value.copyBytes();
         b.putFields(field, ByteString.copyFrom(copy));
@@ -94,8 +99,13 @@ public final class SecretCodec {
       });
       return b.build();
     } else if (o instanceof Rotate c) {
-      return org.opencluster.controller.proto.v1.SecretRotate.newBuilder().addAllConsumers(c.consumers())
+      return org.opencluster.controller.proto.v1.SecretRotate.newBuilder().setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof SecretEntity.Compromised c) {
+      return org.opencluster.controller.proto.v1.SecretCompromised.newBuilder().setNodeId(c.nodeId())
           .setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof SecretEntity.CompromiseNoted e) {
+      return org.opencluster.controller.proto.v1.SecretCompromiseNoted.newBuilder().setNodeId(e.nodeId())
+          .setAtUnixMillis(e.at().toEpochMilli()).build();
     } else if (o instanceof ConsumerAcked c) {
       return org.opencluster.controller.proto.v1.SecretConsumerAcked.newBuilder().setNodeId(c.nodeId()).setVersion(c.version()).build();
     } else if (o instanceof GetStatus c) {
@@ -116,7 +126,8 @@ public final class SecretCodec {
     } else if (o instanceof RotationStarted e) {
       return org.opencluster.controller.proto.v1.SecretRotationStarted.newBuilder().setPending(version(e.pending()))
           .addAllConsumers(new java.util.TreeSet<>(e.consumers())).setTrigger(e.trigger()).setAtUnixMillis(e.at().toEpochMilli())
-          .setDistributeDeadlineUnixMillis(e.distributeDeadline().toEpochMilli()).build();
+          .setDistributeDeadlineUnixMillis(e.distributeDeadline().toEpochMilli()).setUrgent(e.urgent())
+          .addAllCompromised(e.compromised()).build();
     } else if (o instanceof ConsumerAcknowledged e) {
       return org.opencluster.controller.proto.v1.SecretConsumerAcknowledged.newBuilder().setNodeId(e.nodeId())
           .setVersion(e.version()).setAtUnixMillis(e.at().toEpochMilli()).build();
@@ -155,13 +166,18 @@ public final class SecretCodec {
           var p = org.opencluster.controller.proto.v1.SecretCreate.parseFrom(bytes);
           Map<String, SecretBytes> fields = new TreeMap<>();
           p.getFieldsMap().forEach((field, value) -> fields.put(field, SecretBytes.copyOf(value.toByteArray())));
-          yield new Create(fields, p.getRotator(),
+          yield new Create(fields, rotator(p.getRotator()),
               p.getEveryMillis() == 0 ? Optional.empty() : Optional.of(Duration.ofMillis(p.getEveryMillis())),
-              p.getConsumers(), resolve(p.getReplyTo()));
+              CatalogCodec.selector(p.getConsumers()), resolve(p.getReplyTo()));
         }
-        case "secret-rotate" -> {
-          var p = org.opencluster.controller.proto.v1.SecretRotate.parseFrom(bytes);
-          yield new Rotate(new HashSet<>(p.getConsumersList()), resolve(p.getReplyTo()));
+        case "secret-rotate" -> new Rotate(resolve(org.opencluster.controller.proto.v1.SecretRotate.parseFrom(bytes).getReplyTo()));
+        case "secret-compromised" -> {
+          var p = org.opencluster.controller.proto.v1.SecretCompromised.parseFrom(bytes);
+          yield new SecretEntity.Compromised(p.getNodeId(), resolve(p.getReplyTo()));
+        }
+        case "secret-compromise-noted" -> {
+          var p = org.opencluster.controller.proto.v1.SecretCompromiseNoted.parseFrom(bytes);
+          yield new SecretEntity.CompromiseNoted(p.getNodeId(), Instant.ofEpochMilli(p.getAtUnixMillis()));
         }
         case "secret-consumer-acked" -> {
           var p = org.opencluster.controller.proto.v1.SecretConsumerAcked.parseFrom(bytes);
@@ -184,7 +200,8 @@ public final class SecretCodec {
         case "secret-rotation-started" -> {
           var p = org.opencluster.controller.proto.v1.SecretRotationStarted.parseFrom(bytes);
           yield new RotationStarted(version(p.getPending()), new HashSet<>(p.getConsumersList()), p.getTrigger(),
-              Instant.ofEpochMilli(p.getAtUnixMillis()), Instant.ofEpochMilli(p.getDistributeDeadlineUnixMillis()));
+              Instant.ofEpochMilli(p.getAtUnixMillis()), Instant.ofEpochMilli(p.getDistributeDeadlineUnixMillis()),
+              p.getUrgent(), p.getCompromisedList());
         }
         case "secret-consumer-acknowledged" -> {
           var p = org.opencluster.controller.proto.v1.SecretConsumerAcknowledged.parseFrom(bytes);
@@ -236,14 +253,15 @@ public final class SecretCodec {
     var b = org.opencluster.controller.proto.v1.SecretState.newBuilder();
     if (state instanceof Idle s) {
       var idle = org.opencluster.controller.proto.v1.SecretState.Idle.newBuilder().setDefinition(definition(s.definition()))
-          .setCurrent(version(s.current())).setNextRotationAtUnixMillis(millis(s.nextRotationAt()));
+          .setCurrent(version(s.current())).setNextRotationAtUnixMillis(millis(s.nextRotationAt()))
+          .setCompromises(compromises(s.compromises()));
       s.distribution().ifPresent(d -> idle.setDistribution(distribution(d)));
       s.lastFailure().ifPresent(f -> idle.setLastFailure(failure(f)));
       b.setIdle(idle);
     } else if (state instanceof Rotating s) {
       var rotating = org.opencluster.controller.proto.v1.SecretState.Rotating.newBuilder()
           .setDefinition(definition(s.definition())).setCurrent(version(s.current())).setSaga(saga(s.saga()))
-          .setDistribution(distribution(s.distribution()));
+          .setDistribution(distribution(s.distribution())).setCompromises(compromises(s.compromises()));
       s.previous().ifPresent(p -> rotating.setPrevious(version(p)));
       s.lastFailure().ifPresent(f -> rotating.setLastFailure(failure(f)));
       b.setRotating(rotating);
@@ -258,14 +276,15 @@ public final class SecretCodec {
         yield new Idle(definition(s.getDefinition()), version(s.getCurrent()),
             s.hasDistribution() ? Optional.of(distribution(s.getDistribution())) : Optional.empty(),
             s.hasLastFailure() ? Optional.of(failure(s.getLastFailure())) : Optional.empty(),
-            instant(s.getNextRotationAtUnixMillis()));
+            instant(s.getNextRotationAtUnixMillis()), compromises(s.getCompromises()));
       }
       case ROTATING -> {
         var s = p.getRotating();
         yield new Rotating(definition(s.getDefinition()), version(s.getCurrent()),
             s.hasPrevious() ? Optional.of(version(s.getPrevious())) : Optional.empty(), saga(s.getSaga()),
             distribution(s.getDistribution()),
-            s.hasLastFailure() ? Optional.of(failure(s.getLastFailure())) : Optional.empty());
+            s.hasLastFailure() ? Optional.of(failure(s.getLastFailure())) : Optional.empty(),
+            compromises(s.getCompromises()));
       }
       case STAGE_NOT_SET -> new Absent();
     };
@@ -275,7 +294,7 @@ public final class SecretCodec {
     var b = org.opencluster.controller.proto.v1.SecretSaga.newBuilder().setVersion(s.version()).setStep(step(s.step()))
         .setStartedAtUnixMillis(s.startedAt().toEpochMilli()).setTrigger(s.trigger())
         .setDistributeDeadlineUnixMillis(s.distributeDeadline().toEpochMilli()).setAttempts(s.attempts())
-        .setRetryAtUnixMillis(millis(s.retryAt())).setRetireAtUnixMillis(millis(s.retireAt()));
+        .setRetryAtUnixMillis(millis(s.retryAt())).setRetireAtUnixMillis(millis(s.retireAt())).setUrgent(s.urgent());
     s.pending().ifPresent(v -> b.setPending(version(v)));
     return b.build();
   }
@@ -284,14 +303,35 @@ public final class SecretCodec {
     return new Saga(p.getVersion(), step(p.getStep()), Instant.ofEpochMilli(p.getStartedAtUnixMillis()), p.getTrigger(),
         Instant.ofEpochMilli(p.getDistributeDeadlineUnixMillis()),
         p.hasPending() ? Optional.of(version(p.getPending())) : Optional.empty(), p.getAttempts(),
-        instant(p.getRetryAtUnixMillis()), instant(p.getRetireAtUnixMillis()));
+        instant(p.getRetryAtUnixMillis()), instant(p.getRetireAtUnixMillis()), p.getUrgent());
+  }
+
+  private static org.opencluster.controller.proto.v1.SecretCompromises compromises(SecretEntity.Compromises c) {
+    return org.opencluster.controller.proto.v1.SecretCompromises.newBuilder().addAllHandled(c.handled())
+        .addAllWaiting(c.waiting()).build();
+  }
+
+  private static SecretEntity.Compromises compromises(org.opencluster.controller.proto.v1.SecretCompromises p) {
+    return new SecretEntity.Compromises(p.getHandledList(), p.getWaitingList());
+  }
+
+  private static org.opencluster.controller.proto.v1.SecretRotator rotator(RotatorSpec r) {
+    var b = org.opencluster.controller.proto.v1.SecretRotator.newBuilder().setKind(r.kind()).putAllParameters(r.parameters());
+    r.adminSecret().ifPresent(b::setAdminSecret);
+    return b.build();
+  }
+
+  private static RotatorSpec rotator(org.opencluster.controller.proto.v1.SecretRotator p) {
+    return new RotatorSpec(p.getKind(), p.getParametersMap(),
+        p.getAdminSecret().isEmpty() ? Optional.empty() : Optional.of(p.getAdminSecret()));
   }
 
   // ---- parts --------------------------------------------------------------------------------
 
   private static org.opencluster.controller.proto.v1.SecretStatus status(SecretStatus s) {
     var b = org.opencluster.controller.proto.v1.SecretStatus.newBuilder().setName(s.name())
-        .setNextRotationAtUnixMillis(millis(s.nextRotationAt()));
+        .setNextRotationAtUnixMillis(millis(s.nextRotationAt())).addAllCompromised(s.compromised());
+    s.published().ifPresent(p -> b.setPublishedCurrent(p.current()).setPublishedPending(p.pending()));
     s.definition().ifPresent(d -> b.setDefinition(definition(d)));
     s.versions().forEach(v -> b.addVersions(org.opencluster.controller.proto.v1.SecretStatus.VersionInfo.newBuilder()
         .setNumber(v.number()).setLabel(SecretLabel.valueOf("SECRET_LABEL_" + v.label().name()))
@@ -299,7 +339,7 @@ public final class SecretCodec {
     s.rotation().ifPresent(r -> b.setRotation(org.opencluster.controller.proto.v1.SecretStatus.Progress.newBuilder()
         .setVersion(r.version()).setStep(step(r.step())).setStartedAtUnixMillis(r.startedAt().toEpochMilli())
         .setTrigger(r.trigger()).setAttempts(r.attempts()).setRetryAtUnixMillis(millis(r.retryAt()))
-        .setRetireAtUnixMillis(millis(r.retireAt()))));
+        .setRetireAtUnixMillis(millis(r.retireAt())).setUrgent(r.urgent())));
     s.distribution().ifPresent(d -> b.setDistribution(distribution(d)));
     s.lastFailure().ifPresent(f -> b.setLastFailure(failure(f)));
     return b.build();
@@ -314,24 +354,28 @@ public final class SecretCodec {
     if (p.hasRotation()) {
       var r = p.getRotation();
       rotation = Optional.of(new Progress(r.getVersion(), step(r.getStep()), Instant.ofEpochMilli(r.getStartedAtUnixMillis()),
-          r.getTrigger(), r.getAttempts(), instant(r.getRetryAtUnixMillis()), instant(r.getRetireAtUnixMillis())));
+          r.getTrigger(), r.getAttempts(), instant(r.getRetryAtUnixMillis()), instant(r.getRetireAtUnixMillis()),
+          r.getUrgent()));
     }
     return new SecretStatus(p.getName(), p.hasDefinition() ? Optional.of(definition(p.getDefinition())) : Optional.empty(),
         versions, rotation, p.hasDistribution() ? Optional.of(distribution(p.getDistribution())) : Optional.empty(),
         p.hasLastFailure() ? Optional.of(failure(p.getLastFailure())) : Optional.empty(),
-        instant(p.getNextRotationAtUnixMillis()));
+        instant(p.getNextRotationAtUnixMillis()), p.getCompromisedList(),
+        p.getPublishedCurrent() == 0 ? Optional.empty()
+            : Optional.of(new SecretEntity.Publication(p.getPublishedCurrent(), p.getPublishedPending())));
   }
 
   private static org.opencluster.controller.proto.v1.SecretDefinition definition(Definition d) {
-    return org.opencluster.controller.proto.v1.SecretDefinition.newBuilder().setName(d.name()).setRotator(d.rotator())
-        .addAllFields(new java.util.TreeSet<>(d.fields())).setEveryMillis(d.every().map(Duration::toMillis).orElse(0L))
-        .setConsumers(d.consumers()).setCreatedAtUnixMillis(d.createdAt().toEpochMilli()).build();
+    return org.opencluster.controller.proto.v1.SecretDefinition.newBuilder().setName(d.name())
+        .setRotator(rotator(d.rotator())).addAllFields(new java.util.TreeSet<>(d.fields()))
+        .setEveryMillis(d.every().map(Duration::toMillis).orElse(0L)).setConsumers(CatalogCodec.selector(d.consumers()))
+        .setCreatedAtUnixMillis(d.createdAt().toEpochMilli()).build();
   }
 
   private static Definition definition(org.opencluster.controller.proto.v1.SecretDefinition p) {
-    return new Definition(p.getName(), p.getRotator(), new HashSet<>(p.getFieldsList()),
-        p.getEveryMillis() == 0 ? Optional.empty() : Optional.of(Duration.ofMillis(p.getEveryMillis())), p.getConsumers(),
-        Instant.ofEpochMilli(p.getCreatedAtUnixMillis()));
+    return new Definition(p.getName(), rotator(p.getRotator()), new HashSet<>(p.getFieldsList()),
+        p.getEveryMillis() == 0 ? Optional.empty() : Optional.of(Duration.ofMillis(p.getEveryMillis())),
+        CatalogCodec.selector(p.getConsumers()), Instant.ofEpochMilli(p.getCreatedAtUnixMillis()));
   }
 
   private static org.opencluster.controller.proto.v1.SecretVersion version(Version v) {

@@ -13,11 +13,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
@@ -37,8 +36,11 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.opencluster.controller.files.FileDefinition;
+import org.opencluster.controller.files.FileDefinition.Selector;
+import org.opencluster.controller.files.SharedSecret;
 import org.opencluster.controller.rotation.RotationException;
 import org.opencluster.controller.rotation.Rotator;
+import org.opencluster.controller.rotation.RotatorSpec;
 import org.opencluster.protocol.crypto.SecretBytes;
 
 /**
@@ -81,36 +83,40 @@ public final class SecretEntity
 
   // ---- commands -----------------------------------------------------------------------------
 
-  public sealed interface Command permits Create, Rotate, ConsumerAcked, GetStatus, TimerFired, StepCompleted {}
+  public sealed interface Command permits Create, Rotate, Compromised, ConsumerAcked, GetStatus, TimerFired,
+      StepCompleted, ConsumersListed, Published {}
 
   /**
-   * Creates the secret; refused if it exists, the rotator is unknown, or the fields are not the
-   * rotator's.
+   * Creates the secret; refused if it exists, the rotator is unknown or refuses its parameters, or
+   * the fields are not the rotator's.
    *
    * @param fields the first version's values (kept encrypted; the caller still owns and wipes
    *     them); empty: the rotator makes them
    * @param every how often it rotates on its own; empty: only when asked
-   * @param consumers the nodes that read it, as a selector (opaque here)
+   * @param consumers the nodes that may read it and must acknowledge each new version
    */
-  public record Create(Map<String, SecretBytes> fields, String rotator, Optional<Duration> every, String consumers,
-      ActorRef<StatusReply<SecretStatus>> replyTo) implements Command {
+  public record Create(Map<String, SecretBytes> fields, RotatorSpec rotator, Optional<Duration> every,
+      Selector consumers, ActorRef<StatusReply<SecretStatus>> replyTo) implements Command {
     public Create {
       fields = Map.copyOf(fields);
     }
 
     @Override
     public String toString() {
-      return "Create[fields " + new TreeSet<>(fields.keySet()) + ", values=[secret], rotator " + rotator + ", every "
-          + every.map(Duration::toString).orElse("-") + ", consumers " + consumers + "]";
+      return "Create[fields " + new TreeSet<>(fields.keySet()) + ", values=[secret], rotator " + rotator.kind()
+          + ", every " + every.map(Duration::toString).orElse("-") + ", consumers " + consumers + "]";
     }
   }
 
-  /** Starts a rotation; refused while one runs. @param consumers the node ids expected to acknowledge */
-  public record Rotate(Set<String> consumers, ActorRef<StatusReply<SecretStatus>> replyTo) implements Command {
-    public Rotate {
-      consumers = Set.copyOf(consumers);
-    }
-  }
+  /** Starts a rotation; refused while one runs. The consumers expected are the live nodes the definition selects. */
+  public record Rotate(ActorRef<StatusReply<SecretStatus>> replyTo) implements Command {}
+
+  /**
+   * Node {@code nodeId}, which could read this secret, is deemed compromised: the secret is rotated
+   * without it, and the version it held stops working (revoked, not kept for a grace period).
+   * Idempotent: a node already answered for is acknowledged at once.
+   */
+  public record Compromised(String nodeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Node {@code nodeId} holds version {@code version} of the secret. */
   public record ConsumerAcked(String nodeId, long version) implements Command {}
@@ -123,11 +129,19 @@ public final class SecretEntity
   /** Sent by the entity to itself when a rotator call it started has ended. */
   public record StepCompleted(Step step, long version, Optional<String> failure, boolean retryable) implements Command {}
 
+  /** Sent by the entity to itself with the consumers of a rotation it is starting (local only). */
+  public record ConsumersListed(String trigger, Optional<Set<String>> nodes, Optional<String> failure,
+      ActorRef<StatusReply<SecretStatus>> replyTo) implements Command {}
+
+  /** Sent by the entity to itself when the catalog took (or refused) a publication (local only). */
+  public record Published(Publication publication, Optional<String> failure) implements Command {}
+
   public enum Timer {
     SCHEDULE,
     DISTRIBUTE_TIMEOUT,
     RETRY,
-    GRACE_END
+    GRACE_END,
+    PUBLISH
   }
 
   /** The saga's steps that wait: create and finish happen at once, in one event each. */
@@ -144,14 +158,23 @@ public final class SecretEntity
     PREVIOUS
   }
 
+  /** Which versions the catalog shows: the current one and, while distributed, the pending one (0: none). */
+  public record Publication(long current, long pending) {}
+
   // ---- replies ------------------------------------------------------------------------------
 
-  /** Where a secret stands. Never a value. */
+  /**
+   * Where a secret stands. Never a value.
+   *
+   * @param compromised nodes deemed compromised whose rotation has not started yet
+   * @param published the versions the catalog shows, as far as this incarnation knows
+   */
   public record SecretStatus(String name, Optional<Definition> definition, List<VersionInfo> versions,
       Optional<Progress> rotation, Optional<Distribution> distribution, Optional<Failure> lastFailure,
-      Optional<Instant> nextRotationAt) {
+      Optional<Instant> nextRotationAt, List<String> compromised, Optional<Publication> published) {
     public SecretStatus {
       versions = List.copyOf(versions);
+      compromised = List.copyOf(compromised);
     }
   }
 
@@ -163,9 +186,10 @@ public final class SecretEntity
    * @param attempts retryable failures of the current step so far
    * @param retryAt when the current step is tried again, after a retryable failure
    * @param retireAt when the previous version is retired (step RETIRE)
+   * @param urgent it answers a compromise: the previous version is revoked, after the short grace
    */
   public record Progress(long version, Step step, Instant startedAt, String trigger, int attempts,
-      Optional<Instant> retryAt, Optional<Instant> retireAt) {}
+      Optional<Instant> retryAt, Optional<Instant> retireAt, boolean urgent) {}
 
   /** The newest version's delivery: who was expected to acknowledge it, and who did. */
   public record Distribution(long version, Set<String> expected, Map<String, Instant> acknowledged) {
@@ -188,6 +212,12 @@ public final class SecretEntity
       next.put(nodeId, at);
       return new Distribution(version, expected, next);
     }
+
+    Distribution without(String nodeId) {
+      Set<String> next = new TreeSet<>(expected);
+      next.remove(nodeId);
+      return new Distribution(version, next, acknowledged);
+    }
   }
 
   /** Why a rotation (or a retirement) failed: the rotator's message, never a secret. */
@@ -196,15 +226,20 @@ public final class SecretEntity
   // ---- events -------------------------------------------------------------------------------
 
   public sealed interface Event permits SecretCreated, RotationStarted, ConsumerAcknowledged, DistributionEnded, SetDone,
-      TestDone, StepRetrying, RotationFailed, RotationFinished, PreviousRetired, RetireFailed {}
+      TestDone, StepRetrying, RotationFailed, RotationFinished, PreviousRetired, RetireFailed, CompromiseNoted {}
 
   public record SecretCreated(Definition definition, Version first, Optional<Instant> nextRotationAt) implements Event {}
 
-  /** The create step: the pending version, and who must acknowledge it by when. */
+  /**
+   * The create step: the pending version, and who must acknowledge it by when.
+   *
+   * @param urgent it answers the compromise of {@code compromised}
+   */
   public record RotationStarted(Version pending, Set<String> consumers, String trigger, Instant at,
-      Instant distributeDeadline) implements Event {
+      Instant distributeDeadline, boolean urgent, List<String> compromised) implements Event {
     public RotationStarted {
       consumers = Set.copyOf(consumers);
+      compromised = List.copyOf(compromised);
     }
   }
 
@@ -236,11 +271,14 @@ public final class SecretEntity
   /** The previous version could not be retired; it is dropped here, and the failure reported. */
   public record RetireFailed(String failure, Instant at, Optional<Instant> nextRotationAt) implements Event {}
 
+  /** Node {@code nodeId} could read this secret and is deemed compromised; an urgent rotation follows. */
+  public record CompromiseNoted(String nodeId, Instant at) implements Event {}
+
   // ---- state --------------------------------------------------------------------------------
 
   /** What a secret is: no value. */
-  public record Definition(String name, String rotator, Set<String> fields, Optional<Duration> every, String consumers,
-      Instant createdAt) {
+  public record Definition(String name, RotatorSpec rotator, Set<String> fields, Optional<Duration> every,
+      Selector consumers, Instant createdAt) {
     public Definition {
       fields = Set.copyOf(fields);
     }
@@ -259,26 +297,61 @@ public final class SecretEntity
   }
 
   /**
+   * The compromised nodes this secret answered for.
+   *
+   * @param handled the most recent {@value #REMEMBERED} nodes noted (a repeat is acknowledged at once)
+   * @param waiting noted, and no rotation started since
+   */
+  public record Compromises(List<String> handled, List<String> waiting) {
+    static final int REMEMBERED = 1024;
+    static final Compromises NONE = new Compromises(List.of(), List.of());
+
+    public Compromises {
+      handled = List.copyOf(handled);
+      waiting = List.copyOf(waiting);
+    }
+
+    Compromises noted(String nodeId) {
+      List<String> nextHandled = new ArrayList<>(handled);
+      nextHandled.add(nodeId);
+      while (nextHandled.size() > REMEMBERED) {
+        nextHandled.remove(0);
+      }
+      List<String> nextWaiting = new ArrayList<>(waiting);
+      nextWaiting.add(nodeId);
+      return new Compromises(nextHandled, nextWaiting);
+    }
+
+    Compromises started(List<String> answered) {
+      List<String> nextWaiting = new ArrayList<>(waiting);
+      nextWaiting.removeAll(answered);
+      return new Compromises(handled, nextWaiting);
+    }
+  }
+
+  /**
    * A running rotation, from create to retire.
    *
    * @param pending the new version until it is finished
    * @param retireAt set once finished: when the previous version is retired
+   * @param urgent it answers a compromise: the previous version is revoked
    */
   public record Saga(long version, Step step, Instant startedAt, String trigger, Instant distributeDeadline,
-      Optional<Version> pending, int attempts, Optional<Instant> retryAt, Optional<Instant> retireAt) {
+      Optional<Version> pending, int attempts, Optional<Instant> retryAt, Optional<Instant> retireAt, boolean urgent) {
 
     Saga at(Step next) {
-      return new Saga(version, next, startedAt, trigger, distributeDeadline, pending, 0, Optional.empty(), retireAt);
+      return new Saga(version, next, startedAt, trigger, distributeDeadline, pending, 0, Optional.empty(), retireAt,
+          urgent);
     }
 
     Saga retrying(StepRetrying event) {
       return new Saga(version, step, startedAt, trigger, distributeDeadline, pending, event.attempt(),
-          Optional.of(event.retryAt()), retireAt);
+          Optional.of(event.retryAt()), retireAt, urgent);
     }
 
     Saga finished(RotationFinished event) {
       return new Saga(version, Step.RETIRE, startedAt, trigger, distributeDeadline, Optional.empty(), 0, Optional.empty(),
-          Optional.of(event.retireAt()));
+          Optional.of(event.retireAt()), urgent);
     }
   }
 
@@ -287,56 +360,72 @@ public final class SecretEntity
 
   public record Absent() implements State {
     Idle create(SecretCreated event) {
-      return new Idle(event.definition(), event.first(), Optional.empty(), Optional.empty(), event.nextRotationAt());
+      return new Idle(event.definition(), event.first(), Optional.empty(), Optional.empty(), event.nextRotationAt(),
+          Compromises.NONE);
     }
   }
 
   /** No rotation runs. @param distribution the current version's, if it was rotated in */
   public record Idle(Definition definition, Version current, Optional<Distribution> distribution,
-      Optional<Failure> lastFailure, Optional<Instant> nextRotationAt) implements State {
+      Optional<Failure> lastFailure, Optional<Instant> nextRotationAt, Compromises compromises) implements State {
 
     Rotating start(RotationStarted event) {
       Saga saga = new Saga(event.pending().number(), Step.DISTRIBUTE, event.at(), event.trigger(),
-          event.distributeDeadline(), Optional.of(event.pending()), 0, Optional.empty(), Optional.empty());
+          event.distributeDeadline(), Optional.of(event.pending()), 0, Optional.empty(), Optional.empty(),
+          event.urgent());
       return new Rotating(definition, current, Optional.empty(), saga,
-          new Distribution(event.pending().number(), event.consumers(), Map.of()), lastFailure);
+          new Distribution(event.pending().number(), event.consumers(), Map.of()), lastFailure,
+          compromises.started(event.compromised()));
     }
 
     Idle acked(ConsumerAcknowledged event) {
       return new Idle(definition, current, distribution.map(d -> d.acked(event.nodeId(), event.at())), lastFailure,
-          nextRotationAt);
+          nextRotationAt, compromises);
+    }
+
+    Idle noted(CompromiseNoted event) {
+      return new Idle(definition, current, distribution, lastFailure, nextRotationAt,
+          compromises.noted(event.nodeId()));
     }
   }
 
   /** A rotation runs. @param previous set once it finished, until retired */
   public record Rotating(Definition definition, Version current, Optional<Version> previous, Saga saga,
-      Distribution distribution, Optional<Failure> lastFailure) implements State {
+      Distribution distribution, Optional<Failure> lastFailure, Compromises compromises) implements State {
 
     Rotating withSaga(Saga next) {
-      return new Rotating(definition, current, previous, next, distribution, lastFailure);
+      return new Rotating(definition, current, previous, next, distribution, lastFailure, compromises);
     }
 
     Rotating acked(ConsumerAcknowledged event) {
-      return new Rotating(definition, current, previous, saga, distribution.acked(event.nodeId(), event.at()), lastFailure);
+      return new Rotating(definition, current, previous, saga, distribution.acked(event.nodeId(), event.at()),
+          lastFailure, compromises);
+    }
+
+    Rotating noted(CompromiseNoted event) {
+      return new Rotating(definition, current, previous, saga, distribution.without(event.nodeId()), lastFailure,
+          compromises.noted(event.nodeId()));
     }
 
     Rotating finished(RotationFinished event) {
       return new Rotating(definition, saga.pending().orElseThrow(), Optional.of(current), saga.finished(event),
-          distribution, lastFailure);
+          distribution, lastFailure, compromises);
     }
 
     Idle failed(RotationFailed event) {
       return new Idle(definition, current, Optional.empty(),
-          Optional.of(new Failure(saga.version(), event.step(), event.failure(), event.at())), event.nextRotationAt());
+          Optional.of(new Failure(saga.version(), event.step(), event.failure(), event.at())), event.nextRotationAt(),
+          compromises);
     }
 
     Idle retired(PreviousRetired event) {
-      return new Idle(definition, current, Optional.of(distribution), lastFailure, event.nextRotationAt());
+      return new Idle(definition, current, Optional.of(distribution), lastFailure, event.nextRotationAt(), compromises);
     }
 
     Idle retireFailed(RetireFailed event) {
       return new Idle(definition, current, Optional.of(distribution),
-          Optional.of(new Failure(saga.version() - 1, Step.RETIRE, event.failure(), event.at())), event.nextRotationAt());
+          Optional.of(new Failure(saga.version() - 1, Step.RETIRE, event.failure(), event.at())), event.nextRotationAt(),
+          compromises);
     }
   }
 
@@ -367,9 +456,13 @@ public final class SecretEntity
   private final Clock clock;
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
-  private final Executor blocking;
   /** The rotator call this incarnation has running (step, version); not persisted. */
   private Optional<StepCompleted> inFlight = Optional.empty();
+  /** A rotation's consumers are being listed (not persisted: a crash forgets an unstarted rotation). */
+  private boolean starting;
+  /** What the catalog took from this incarnation, and what it is being sent. */
+  private Optional<Publication> published = Optional.empty();
+  private Optional<Publication> publishing = Optional.empty();
 
   private SecretEntity(String name, SecretEnvironment environment, ActorContext<Command> context,
       TimerScheduler<Command> timers) {
@@ -380,7 +473,6 @@ public final class SecretEntity
     this.clock = environment.clock();
     this.context = context;
     this.timers = timers;
-    this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
   }
 
   @Override
@@ -400,100 +492,155 @@ public final class SecretEntity
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Absent.class)
         .onCommand(Create.class, this::create)
-        .onCommand(Rotate.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error(NOT_FOUND + "'" + printable() + "'")));
+        .onCommand(Rotate.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error(notFound())))
+        .onCommand(Compromised.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error(notFound())));
     builder.forStateType(Idle.class)
-        .onCommand(Rotate.class, (state, c) -> start(state, c.consumers(), "operator", c.replyTo()))
+        .onCommand(Rotate.class, this::rotate)
+        .onCommand(ConsumersListed.class, this::listed)
+        .onCommand(Compromised.class, (state, c) -> compromised(state, state.compromises(), c))
         .onCommand(ConsumerAcked.class, this::lateAck)
-        .onCommand(TimerFired.class, this::scheduleFired);
+        .onCommand(TimerFired.class, this::idleTimerFired);
     builder.forStateType(Rotating.class)
         .onCommand(Rotate.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error(ROTATING + " for secret '"
             + printable() + "' (version " + state.saga().version() + ", step " + state.saga().step() + ")")))
+        .onCommand(Compromised.class, (state, c) -> compromised(state, state.compromises(), c))
         .onCommand(ConsumerAcked.class, this::ack)
         .onCommand(TimerFired.class, this::sagaTimerFired)
         .onCommand(StepCompleted.class, this::stepCompleted);
     builder.forAnyState()
         .onCommand(Create.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("secret '" + printable() + "' already exists")))
         .onCommand(GetStatus.class, (state, c) -> Effect().reply(c.replyTo(), status(state)))
+        .onCommand(Published.class, this::published)
+        .onCommand(ConsumersListed.class, (state, c) -> {
+          starting = false;
+          return replyOrNot(Effect().none(), c.replyTo(), StatusReply.error(ROTATING + " for secret '" + printable() + "'"));
+        })
         .onCommand(ConsumerAcked.class, (state, c) -> Effect().noReply())
-        .onCommand(TimerFired.class, (state, c) -> Effect().noReply())
+        .onCommand(TimerFired.class, (state, c) -> Effect().none().thenRun(this::drive).thenNoReply())
         .onCommand(StepCompleted.class, (state, c) -> Effect().noReply());
     return builder.build();
   }
 
   private ReplyEffect<Event, State> create(Absent state, Create command) {
-    Optional<Rotator> rotator = environment.rotators().apply(command.rotator());
     Optional<String> invalid = FileDefinition.invalidName(name);
-    if (invalid.isEmpty() && rotator.isEmpty()) {
-      invalid = Optional.of("no rotator of kind '" + FileDefinition.printable(command.rotator()) + "'");
-    }
-    if (invalid.isEmpty() && !command.fields().isEmpty() && !command.fields().keySet().equals(rotator.get().fields())) {
-      invalid = Optional.of("rotator '" + command.rotator() + "' takes the fields " + new TreeSet<>(rotator.get().fields())
-          + ", not " + new TreeSet<>(command.fields().keySet()));
-    }
-    if (invalid.isEmpty() && command.every().isPresent()
-        && command.every().get().compareTo(settings.distributeTimeout().plus(settings.gracePeriod())) <= 0) {
-      invalid = Optional.of("every must be longer than distribute-timeout plus grace-period ("
-          + settings.distributeTimeout().plus(settings.gracePeriod()) + "): a rotation runs until its previous version retires");
-    }
     if (invalid.isPresent()) {
       return Effect().reply(command.replyTo(), StatusReply.error(invalid.get()));
+    }
+    if (!command.consumers().all() && command.consumers().nodes().isEmpty() && command.consumers().labels().isEmpty()) {
+      return Effect().reply(command.replyTo(), StatusReply.error(
+          "consumers select nothing: name labels (role=web), nodes, or all nodes"));
+    }
+    if (command.every().isPresent()
+        && command.every().get().compareTo(settings.distributeTimeout().plus(settings.gracePeriod())) <= 0) {
+      return Effect().reply(command.replyTo(), StatusReply.error("every must be longer than distribute-timeout plus "
+          + "grace-period (" + settings.distributeTimeout().plus(settings.gracePeriod())
+          + "): a rotation runs until its previous version retires"));
     }
     Instant now = clock.instant();
     Version first;
-    if (command.fields().isEmpty()) {
-      Map<String, SecretBytes> made = rotator.get().next(Map.of());
-      try {
-        invalid = wrongFields(rotator.get(), made);
-        first = invalid.isPresent() ? null : seal(1, made, now);
-      } finally {
-        wipe(made);
+    Set<String> fields;
+    try (RotatorSource.Lease lease = environment.rotators().open(command.rotator())) {
+      Rotator rotator = lease.rotator();
+      fields = rotator.fields();
+      if (!command.fields().isEmpty() && !command.fields().keySet().equals(fields)) {
+        return Effect().reply(command.replyTo(), StatusReply.error("rotator '" + rotator.kind() + "' takes the fields "
+            + new TreeSet<>(fields) + ", not " + new TreeSet<>(command.fields().keySet())));
       }
-    } else {
-      first = seal(1, command.fields(), now);
+      if (command.fields().isEmpty()) {
+        Map<String, SecretBytes> made = rotator.next(Map.of());
+        try {
+          invalid = wrongFields(rotator, made);
+          first = invalid.isPresent() ? null : seal(1, made, now);
+        } finally {
+          wipe(made);
+        }
+      } else {
+        first = seal(1, command.fields(), now);
+      }
+    } catch (IllegalArgumentException e) {
+      return Effect().reply(command.replyTo(), StatusReply.error(e.getMessage()));
     }
     if (invalid.isPresent()) {
       return Effect().reply(command.replyTo(), StatusReply.error(invalid.get()));
     }
-    Definition definition = new Definition(name, command.rotator(), rotator.get().fields(), command.every(),
-        command.consumers(), now);
+    Definition definition = new Definition(name, command.rotator(), fields, command.every(), command.consumers(), now);
+    context.getLog().info("Secret {}: created (rotator {}, consumers {})", name, command.rotator().kind(),
+        command.consumers());
     return Effect().persist(new SecretCreated(definition, first, nextRotation(definition, now)))
         .thenRun(this::drive)
         .thenReply(command.replyTo(), created -> StatusReply.success(status(created)));
   }
 
+  private ReplyEffect<Event, State> rotate(Idle state, Rotate command) {
+    if (starting) {
+      return Effect().reply(command.replyTo(), StatusReply.error(ROTATING + " for secret '" + printable()
+          + "' (starting: its consumers are being listed)"));
+    }
+    listConsumers(state, "operator", command.replyTo());
+    return Effect().noReply();
+  }
+
+  /** Asks for the live consumers; the answer comes back as ConsumersListed. */
+  private void listConsumers(Idle state, String trigger, ActorRef<StatusReply<SecretStatus>> replyTo) {
+    starting = true;
+    context.pipeToSelf(environment.consumers().liveNodes(state.definition().consumers()),
+        (nodes, error) -> error == null ? new ConsumersListed(trigger, Optional.of(Set.copyOf(nodes)), Optional.empty(), replyTo)
+            : new ConsumersListed(trigger, Optional.empty(), Optional.of("could not list the consumers ("
+                + error.getClass().getSimpleName() + "); try again"), replyTo));
+  }
+
+  private ReplyEffect<Event, State> listed(Idle state, ConsumersListed listed) {
+    starting = false;
+    if (listed.nodes().isEmpty()) {
+      if (listed.replyTo() == null) {
+        context.getLog().warn("Secret {}: {} rotation not started: {}", name, listed.trigger(), listed.failure().orElse(""));
+        armAt(Timer.SCHEDULE, clock.instant().plus(settings.retryBackoff()));
+      }
+      return replyOrNot(Effect().none(), listed.replyTo(), StatusReply.error(listed.failure().orElse("no consumers")));
+    }
+    Set<String> consumers = new TreeSet<>(listed.nodes().get());
+    consumers.removeAll(state.compromises().handled());
+    return start(state, consumers, listed.trigger(), listed.replyTo());
+  }
+
   /** The create step: the rotator makes the pending version from the current one. */
   private ReplyEffect<Event, State> start(Idle state, Set<String> consumers, String trigger,
       ActorRef<StatusReply<SecretStatus>> replyTo) {
-    Optional<Rotator> rotator = environment.rotators().apply(state.definition().rotator());
-    if (rotator.isEmpty()) {
-      return replyOrNot(Effect().none(), replyTo,
-          StatusReply.error("no rotator of kind '" + state.definition().rotator() + "' on this controller"));
-    }
     Instant now = clock.instant();
     long number = state.current().number() + 1;
     Version pending;
     Optional<String> invalid;
     Map<String, SecretBytes> current = open(state.current());
-    try {
-      Map<String, SecretBytes> made = rotator.get().next(current);
+    try (RotatorSource.Lease lease = environment.rotators().open(state.definition().rotator())) {
+      Map<String, SecretBytes> made = lease.rotator().next(current);
       try {
-        invalid = wrongFields(rotator.get(), made);
+        invalid = wrongFields(lease.rotator(), made);
         pending = invalid.isPresent() ? null : seal(number, made, now);
       } finally {
         wipe(made);
       }
+    } catch (IllegalArgumentException e) {
+      invalid = Optional.of("the rotator refused: " + e.getMessage());
+      pending = null;
     } finally {
       wipe(current);
     }
     if (invalid.isPresent()) {
+      if (replyTo == null) {
+        armAt(Timer.SCHEDULE, now.plus(settings.maxRetryBackoff()));
+      }
       return replyOrNot(Effect().none(), replyTo, StatusReply.error(invalid.get()));
     }
+    List<String> compromised = state.compromises().waiting();
+    boolean urgent = !compromised.isEmpty();
+    String why = urgent ? "compromise of " + String.join(", ", compromised) : trigger;
     List<Event> events = new ArrayList<>();
-    events.add(new RotationStarted(pending, consumers, trigger, now, now.plus(settings.distributeTimeout())));
+    events.add(new RotationStarted(pending, consumers, why, now, now.plus(settings.distributeTimeout()), urgent,
+        compromised));
     if (consumers.isEmpty()) {
       events.add(new DistributionEnded(now, Set.of()));
     }
-    context.getLog().info("Secret {}: rotation to version {} started ({}), {} consumers", name, number, trigger,
+    context.getLog().info("Secret {}: rotation to version {} started ({}), {} consumers", name, number, why,
         consumers.size());
     return replyOrNot(Effect().persist(events).thenRun(this::drive), replyTo, null);
   }
@@ -502,11 +649,27 @@ public final class SecretEntity
       ActorRef<StatusReply<SecretStatus>> replyTo, StatusReply<SecretStatus> refusal) {
     if (replyTo == null) {
       if (refusal != null) {
-        context.getLog().warn("Secret {}: scheduled rotation not started: {}", name, refusal.getError().getMessage());
+        context.getLog().warn("Secret {}: rotation not started: {}", name, refusal.getError().getMessage());
       }
       return effect.thenNoReply();
     }
     return effect.thenReply(replyTo, state -> refusal != null ? refusal : StatusReply.success(status(state)));
+  }
+
+  private ReplyEffect<Event, State> compromised(State state, Compromises compromises, Compromised command) {
+    if (compromises.handled().contains(command.nodeId())) {
+      return Effect().reply(command.replyTo(), StatusReply.ack());
+    }
+    context.getLog().warn("Secret {}: node {}, a consumer, is deemed compromised; an urgent rotation follows", name,
+        command.nodeId());
+    Instant now = clock.instant();
+    List<Event> events = new ArrayList<>();
+    events.add(new CompromiseNoted(command.nodeId(), now));
+    if (state instanceof Rotating rotating && rotating.saga().step() == Step.DISTRIBUTE
+        && !rotating.distribution().complete() && rotating.distribution().without(command.nodeId()).complete()) {
+      events.add(new DistributionEnded(now, Set.of())); // it was the last one the saga waited for
+    }
+    return Effect().persist(events).thenRun(this::drive).thenReply(command.replyTo(), s -> StatusReply.ack());
   }
 
   private ReplyEffect<Event, State> ack(Rotating state, ConsumerAcked command) {
@@ -539,13 +702,13 @@ public final class SecretEntity
 
   // ---- timers -------------------------------------------------------------------------------
 
-  private ReplyEffect<Event, State> scheduleFired(Idle state, TimerFired command) {
-    if (command.timer() != Timer.SCHEDULE || state.nextRotationAt().isEmpty()
+  private ReplyEffect<Event, State> idleTimerFired(Idle state, TimerFired command) {
+    if (command.timer() != Timer.SCHEDULE || starting || state.nextRotationAt().isEmpty()
         || clock.instant().isBefore(state.nextRotationAt().get())) {
       return Effect().none().thenRun(this::drive).thenNoReply();
     }
-    Set<String> consumers = state.distribution().map(Distribution::expected).orElse(Set.of());
-    return start(state, consumers, "schedule", null);
+    listConsumers(state, "schedule", null);
+    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> sagaTimerFired(Rotating state, TimerFired command) {
@@ -571,9 +734,10 @@ public final class SecretEntity
     inFlight = Optional.empty();
     Instant now = clock.instant();
     if (done.failure().isEmpty()) {
+      Duration grace = saga.urgent() ? settings.compromiseGracePeriod() : settings.gracePeriod();
       return switch (done.step()) {
         case SET -> Effect().persist(new SetDone(now)).thenRun(this::drive).thenNoReply();
-        case TEST -> Effect().persist(List.of(new TestDone(now), new RotationFinished(now, now.plus(settings.gracePeriod()))))
+        case TEST -> Effect().persist(List.of(new TestDone(now), new RotationFinished(now, now.plus(grace))))
             .thenRun(this::drive).thenNoReply();
         case RETIRE -> Effect().persist(new PreviousRetired(now, nextRotation(state.definition(), now)))
             .thenRun(this::drive).thenNoReply();
@@ -600,14 +764,22 @@ public final class SecretEntity
   }
 
   /**
-   * Moves the saga on from what is persisted: arms the timer it waits for, or starts the rotator
-   * call of its step (unless this incarnation has it running). Called after every event and after
-   * recovery.
+   * Moves the saga on from what is persisted: publishes the versions consumers should see, arms the
+   * timer it waits for, or starts the rotator call of its step (unless this incarnation has it
+   * running), or starts the urgent rotation a compromise asks for. Called after every event and
+   * after recovery.
    */
   private void drive(State state) {
+    publish(state);
     Instant now = clock.instant();
     if (state instanceof Idle idle) {
       timers.cancelAll();
+      if (!idle.compromises().waiting().isEmpty()) {
+        if (!starting) {
+          listConsumers(idle, "compromise", null);
+        }
+        return;
+      }
       idle.nextRotationAt().ifPresent(at -> armAt(Timer.SCHEDULE, at));
       return;
     }
@@ -616,44 +788,53 @@ public final class SecretEntity
     }
     Saga saga = rotating.saga();
     timers.cancel(Timer.SCHEDULE);
+    boolean compromiseWaits = !rotating.compromises().waiting().isEmpty();
     if (saga.step() == Step.DISTRIBUTE) {
       armAt(Timer.DISTRIBUTE_TIMEOUT, saga.distributeDeadline());
-    } else if (saga.step() == Step.RETIRE && now.isBefore(saga.retireAt().orElseThrow())) {
+    } else if (saga.step() == Step.RETIRE && !compromiseWaits && now.isBefore(saga.retireAt().orElseThrow())) {
       armAt(Timer.GRACE_END, saga.retireAt().get());
     } else if (saga.retryAt().isPresent() && now.isBefore(saga.retryAt().get())) {
       armAt(Timer.RETRY, saga.retryAt().get());
     } else {
-      call(rotating, saga.step());
+      call(rotating, saga.step(), saga.urgent() || compromiseWaits);
     }
   }
 
-  /** Runs the step's rotator call on the blocking dispatcher; its end comes back as StepCompleted. */
-  private void call(Rotating state, Step step) {
+  /** Runs the step's rotator call on the rotator executor; its end comes back as StepCompleted. */
+  private void call(Rotating state, Step step, boolean revoke) {
     long version = state.saga().version();
     StepCompleted running = new StepCompleted(step, version, Optional.empty(), false);
     if (inFlight.equals(Optional.of(running))) {
       return;
     }
     inFlight = Optional.of(running);
-    Optional<Rotator> found = environment.rotators().apply(state.definition().rotator());
+    RotatorSource rotators = environment.rotators();
+    RotatorSpec spec = state.definition().rotator();
     Version values = step == Step.RETIRE ? state.previous().orElseThrow() : state.saga().pending().orElseThrow();
     CompletableFuture<Void> call = CompletableFuture.runAsync(() -> {
-      Rotator rotator = found.orElseThrow(() -> new CompletionException(new RotationException(
-          "no rotator of kind '" + state.definition().rotator() + "' on this controller", false)));
       Map<String, SecretBytes> plaintext = open(values);
-      try {
+      try (RotatorSource.Lease lease = rotators.open(spec)) {
+        Rotator rotator = lease.rotator();
         switch (step) {
           case SET -> rotator.set(plaintext);
           case TEST -> rotator.test(plaintext);
-          case RETIRE -> rotator.retire(plaintext);
+          case RETIRE -> {
+            if (revoke) {
+              rotator.revoke(plaintext);
+            } else {
+              rotator.retire(plaintext);
+            }
+          }
           case DISTRIBUTE -> throw new IllegalArgumentException("distribute calls no rotator");
         }
       } catch (RotationException e) {
         throw new CompletionException(e);
+      } catch (IllegalArgumentException e) {
+        throw new CompletionException(new RotationException("the rotator refused: " + e.getMessage(), false));
       } finally {
         wipe(plaintext);
       }
-    }, blocking);
+    }, environment.rotatorCalls());
     context.pipeToSelf(call, (ok, error) -> error == null ? running : failed(step, version, error));
   }
 
@@ -668,6 +849,76 @@ public final class SecretEntity
         + " failed unexpectedly (" + cause.getClass().getSimpleName() + ")"), false);
   }
 
+  // ---- the catalog --------------------------------------------------------------------------
+
+  /**
+   * Publishes the versions consumers should see now, unless the catalog already took them from this
+   * incarnation or they are on their way. A failure is tried again after retry-backoff.
+   */
+  private void publish(State state) {
+    Optional<Publication> wanted = publication(state);
+    if (wanted.isEmpty() || wanted.equals(published) || wanted.equals(publishing)) {
+      return;
+    }
+    SharedSecret secret;
+    if (state instanceof Idle idle) {
+      secret = catalogForm(idle.definition(), idle.current(), Optional.empty());
+    } else {
+      Rotating rotating = (Rotating) state;
+      secret = catalogForm(rotating.definition(), rotating.current(), rotating.saga().pending());
+    }
+    Publication publication = wanted.get();
+    publishing = wanted;
+    context.pipeToSelf(environment.catalog().publish(secret), (done, error) -> new Published(publication,
+        error == null ? Optional.empty() : Optional.of(String.valueOf(error.getMessage()))));
+  }
+
+  private ReplyEffect<Event, State> published(State state, Published command) {
+    if (!publishing.equals(Optional.of(command.publication()))) {
+      return Effect().noReply();
+    }
+    publishing = Optional.empty();
+    if (command.failure().isPresent()) {
+      context.getLog().warn("Secret {}: the catalog did not take versions {}: {}; trying again", name,
+          command.publication(), command.failure().get());
+      timers.startSingleTimer(Timer.PUBLISH, new TimerFired(Timer.PUBLISH), settings.retryBackoff());
+      return Effect().noReply();
+    }
+    published = Optional.of(command.publication());
+    return Effect().none().thenRun(this::publish).thenNoReply();
+  }
+
+  private static Optional<Publication> publication(State state) {
+    if (state instanceof Idle idle) {
+      return Optional.of(new Publication(idle.current().number(), 0));
+    } else if (state instanceof Rotating rotating) {
+      return Optional.of(new Publication(rotating.current().number(),
+          rotating.saga().pending().map(Version::number).orElse(0L)));
+    }
+    return Optional.empty();
+  }
+
+  /** The catalog's form: the current version's fields re-encrypted for the catalog, and the pending one's. */
+  private SharedSecret catalogForm(Definition definition, Version current, Optional<Version> pending) {
+    Map<String, ByteString> fields = reencrypt(current, field -> SharedSecret.fieldAssociatedData(name, field));
+    Optional<SharedSecret.Pending> staged = pending.map(p -> new SharedSecret.Pending(p.number(),
+        reencrypt(p, field -> SharedSecret.pendingFieldAssociatedData(name, p.number(), field))));
+    return new SharedSecret(name, 0, fields, current.createdAt(),
+        Optional.of(new SharedSecret.Rotation(current.number(), staged, definition.consumers())));
+  }
+
+  private Map<String, ByteString> reencrypt(Version version, java.util.function.Function<String, byte[][]> associatedData) {
+    Map<String, SecretBytes> values = open(version);
+    try {
+      Map<String, ByteString> out = new TreeMap<>();
+      values.forEach((field, value) -> out.put(field,
+          ByteString.copyFrom(environment.cipher().encrypt(value, associatedData.apply(field)))));
+      return out;
+    } finally {
+      wipe(values);
+    }
+  }
+
   // ---- events -------------------------------------------------------------------------------
 
   @Override
@@ -676,9 +927,11 @@ public final class SecretEntity
     builder.forStateType(Absent.class).onEvent(SecretCreated.class, Absent::create);
     builder.forStateType(Idle.class)
         .onEvent(RotationStarted.class, Idle::start)
-        .onEvent(ConsumerAcknowledged.class, Idle::acked);
+        .onEvent(ConsumerAcknowledged.class, Idle::acked)
+        .onEvent(CompromiseNoted.class, Idle::noted);
     builder.forStateType(Rotating.class)
         .onEvent(ConsumerAcknowledged.class, Rotating::acked)
+        .onEvent(CompromiseNoted.class, Rotating::noted)
         .onEvent(DistributionEnded.class, (state, e) -> state.withSaga(state.saga().at(Step.SET)))
         .onEvent(SetDone.class, (state, e) -> state.withSaga(state.saga().at(Step.TEST)))
         .onEvent(TestDone.class, (state, e) -> state)
@@ -747,7 +1000,7 @@ public final class SecretEntity
     if (state instanceof Idle idle) {
       return new SecretStatus(name, Optional.of(idle.definition()),
           List.of(new VersionInfo(idle.current().number(), Label.CURRENT, idle.current().createdAt())), Optional.empty(),
-          idle.distribution(), idle.lastFailure(), idle.nextRotationAt());
+          idle.distribution(), idle.lastFailure(), idle.nextRotationAt(), idle.compromises().waiting(), published);
     } else if (state instanceof Rotating rotating) {
       Saga saga = rotating.saga();
       List<VersionInfo> versions = new ArrayList<>();
@@ -756,11 +1009,16 @@ public final class SecretEntity
       rotating.previous().ifPresent(p -> versions.add(new VersionInfo(p.number(), Label.PREVIOUS, p.createdAt())));
       return new SecretStatus(name, Optional.of(rotating.definition()), versions,
           Optional.of(new Progress(saga.version(), saga.step(), saga.startedAt(), saga.trigger(), saga.attempts(),
-              saga.retryAt(), saga.retireAt())),
-          Optional.of(rotating.distribution()), rotating.lastFailure(), Optional.empty());
+              saga.retryAt(), saga.retireAt(), saga.urgent())),
+          Optional.of(rotating.distribution()), rotating.lastFailure(), Optional.empty(),
+          rotating.compromises().waiting(), published);
     }
     return new SecretStatus(name, Optional.empty(), List.of(), Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.empty());
+        Optional.empty(), List.of(), Optional.empty());
+  }
+
+  private String notFound() {
+    return NOT_FOUND + "'" + printable() + "'";
   }
 
   private String printable() {

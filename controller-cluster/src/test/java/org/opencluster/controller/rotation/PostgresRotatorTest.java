@@ -215,6 +215,23 @@ class PostgresRotatorTest {
   }
 
   @Test
+  void revoke_removesThePreviousPassword_evenWhenRetireKeepsIt() throws Exception {
+    Rotator rotator = rotator("keep");
+    Map<String, SecretBytes> previous = version(roleA, "Comprom1sedPassw0rdComprom1sed00");
+    rotator.set(previous);
+    Map<String, SecretBytes> current = track(rotator.next(previous));
+    rotator.set(current);
+
+    rotator.retire(previous);
+    assertThat(login(previous)).isEmpty(); // keep: still logs in
+    rotator.revoke(previous);
+    assertThat(login(previous)).contains("28P01");
+    assertThat(login(current)).isEmpty();
+    rotator.revoke(previous); // repeated after a crash
+    assertThat(login(current)).isEmpty();
+  }
+
+  @Test
   void noSecretInMessagesOrToString() throws Exception {
     Rotator rotator = rotator("remove-password");
     Map<String, SecretBytes> pending = version(roleB, "Pend1ngPassw0rdPend1ngPassw0rd");

@@ -118,5 +118,8 @@ class RotatorsTest {
 
     @Override
     public void retire(Map<String, SecretBytes> previous) {}
+
+    @Override
+    public void revoke(Map<String, SecretBytes> previous) {}
   }
 }

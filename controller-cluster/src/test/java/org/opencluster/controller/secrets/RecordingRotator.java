@@ -67,6 +67,11 @@ final class RecordingRotator implements Rotator {
     call("retire", previous);
   }
 
+  @Override
+  public void revoke(Map<String, SecretBytes> previous) throws RotationException {
+    call("revoke", previous);
+  }
+
   /** The next {@code times} calls of {@code step} fail. */
   void failNext(String step, int times, boolean retryable, String message) {
     Deque<RotationException> queue = failures.computeIfAbsent(step, s -> new ArrayDeque<>());

@@ -12,6 +12,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import org.apache.pekko.Done;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
@@ -19,6 +22,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.opencluster.controller.files.ContentCipher;
+import org.opencluster.controller.files.FileDefinition.Selector;
+import org.opencluster.controller.files.SharedSecret;
+import org.opencluster.controller.rotation.RotatorSpec;
 import org.opencluster.controller.files.TestCatalogs;
 import org.opencluster.controller.node.EntityTestSystem;
 import org.opencluster.controller.secrets.SecretEntity.Command;
@@ -60,7 +66,8 @@ class SecretEntityTest {
 
   private static final Instant START = Instant.parse("2026-06-01T12:00:00Z");
   private static final SecretSettings SETTINGS = new SecretSettings(Duration.ofMinutes(5), Duration.ofHours(1),
-      Duration.ofMinutes(5), 3, Duration.ofSeconds(5), Duration.ofMinutes(1), 100);
+      Duration.ofMinutes(1), Duration.ofMinutes(5), 3, Duration.ofSeconds(5), Duration.ofMinutes(1), 100, 4);
+  private static final Selector WEB = new Selector(Set.of(), Map.of("role", "web"), false);
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final EntityTestSystem TEST_SYSTEM = new EntityTestSystem("secret-entity-test");
   /** Each test its own secret: a call left running by an earlier test never writes into a later one's journal. */
@@ -68,6 +75,10 @@ class SecretEntityTest {
 
   private final ContentCipher cipher = new TestCatalogs().cipher;
   private final RecordingRotator rotator = new RecordingRotator();
+  /** What the consumer directory answers; null: it fails. */
+  private volatile Set<String> liveConsumers = Set.of();
+  /** What the entity published to the catalog, in order. */
+  private final List<SharedSecret> publications = new java.util.concurrent.CopyOnWriteArrayList<>();
   private MovableClock clock;
   private String name;
   private EventSourcedBehaviorTestKit<Command, Event, State> secret;
@@ -82,8 +93,19 @@ class SecretEntityTest {
   void create() {
     clock = new MovableClock(START);
     name = "db/orders-" + SECRETS.incrementAndGet();
-    SecretEnvironment environment = new SecretEnvironment(SETTINGS, clock, cipher,
-        kind -> kind.equals(RecordingRotator.KIND) ? Optional.of(rotator) : Optional.empty());
+    SecretEnvironment environment = new SecretEnvironment(SETTINGS, clock, cipher, spec -> {
+      if (!spec.kind().equals(RecordingRotator.KIND)) {
+        throw new IllegalArgumentException("unknown rotator kind '" + spec.kind() + "'");
+      }
+      return RotatorSource.lease(rotator);
+    }, selector -> {
+      Set<String> live = liveConsumers;
+      return live == null ? CompletableFuture.failedFuture(new IllegalStateException("read model down"))
+          : CompletableFuture.completedFuture(live);
+    }, published -> {
+      publications.add(published);
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }, Executors.newFixedThreadPool(SETTINGS.maxConcurrentRotatorCalls()));
     secret = EventSourcedBehaviorTestKit.create(TEST_SYSTEM.system(), SecretEntity.create(name, environment));
     journal = secret.persistenceTestKit();
   }
@@ -314,20 +336,132 @@ class SecretEntityTest {
     assertThat(status().distribution().get().behind()).containsExactly("n-1");
   }
 
+  // ---- the compromise response ------------------------------------------------------------
+
+  @Test
+  void aCompromisedConsumer_startsAnUrgentRotationWithoutIt_andThePreviousVersionIsRevoked() {
+    createSecret(Optional.empty());
+    liveConsumers = Set.of("n-1", "n-2");
+    var noted = secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
+    assertThat(noted.reply().isSuccess()).isTrue();
+    awaitEvent(SecretEntity.CompromiseNoted.class);
+    RotationStarted started = awaitEvent(RotationStarted.class);
+    assertThat(started.urgent()).isTrue();
+    assertThat(started.compromised()).containsExactly("n-2");
+    assertThat(started.consumers()).containsExactly("n-1");
+    assertThat(started.trigger()).contains("compromise").contains("n-2");
+
+    ack("n-1", 2);
+    RotationFinished finished = awaitEvent(RotationFinished.class);
+    assertThat(finished.retireAt()).isEqualTo(START.plus(SETTINGS.compromiseGracePeriod()));
+    clock.advance(SETTINGS.compromiseGracePeriod());
+    fire(Timer.GRACE_END);
+    awaitEvent(PreviousRetired.class);
+    assertThat(rotator.seen).containsExactly("set:secret-value-2", "test:secret-value-2", "revoke:secret-value-1");
+
+    var again = secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
+    assertThat(again.reply().isSuccess()).isTrue();
+    assertThat(again.hasNoEvents()).as("a node already answered for").isTrue();
+  }
+
+  @Test
+  void aCompromiseDuringTheGracePeriod_revokesAtOnce_andRotatesAgain() {
+    createSecret(Optional.empty());
+    rotate(Set.of("n-1", "n-2"));
+    ack("n-1", 2);
+    ack("n-2", 2);
+    awaitEvent(RotationFinished.class);
+
+    var noted = secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
+    assertThat(noted.reply().isSuccess()).isTrue();
+    awaitEvent(PreviousRetired.class); // no clock move: the grace period is cut short
+    RotationStarted urgent = awaitEvent(RotationStarted.class);
+    assertThat(urgent.pending().number()).as("n-2 held version 2, so it is replaced too").isEqualTo(3);
+    assertThat(urgent.urgent()).isTrue();
+    assertThat(urgent.consumers()).containsExactly("n-1");
+    assertThat(rotator.seen).containsExactly("set:secret-value-2", "test:secret-value-2", "revoke:secret-value-1");
+  }
+
+  @Test
+  void aCompromiseOfTheLastConsumerBehind_endsTheDistribution() {
+    createSecret(Optional.empty());
+    rotate(Set.of("n-1", "n-2"));
+    ack("n-1", 2);
+    secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
+    awaitEvent(SecretEntity.CompromiseNoted.class);
+    assertThat(awaitEvent(DistributionEnded.class).behind()).isEmpty();
+    awaitEvent(RotationFinished.class);
+    awaitEvent(PreviousRetired.class); // revoked at once: a compromise waits
+    RotationStarted urgent = awaitEvent(RotationStarted.class);
+    assertThat(urgent.urgent()).isTrue();
+    assertThat(urgent.consumers()).doesNotContain("n-2");
+  }
+
+  @Test
+  void compromisedOnASecretThatDoesNotExist_isRefusedAsNotFound() {
+    var result = secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-1", r));
+    assertThat(result.reply().getError().getMessage()).startsWith(SecretEntity.NOT_FOUND);
+    assertThat(result.hasNoEvents()).isTrue();
+  }
+
+  // ---- the catalog and the consumers --------------------------------------------------------
+
+  @Test
+  void theCatalog_showsTheCurrentVersion_andThePendingOneWhileItIsDistributed() {
+    createSecret(Optional.empty());
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> !publications.isEmpty());
+    SharedSecret first = publications.get(publications.size() - 1);
+    assertThat(first.rotation().orElseThrow().currentVersion()).isEqualTo(1);
+    assertThat(first.rotation().get().pending()).isEmpty();
+    assertThat(first.rotation().get().consumers()).isEqualTo(WEB);
+    assertThat(catalogValue(first.encryptedFields().get("password"), SharedSecret.fieldAssociatedData(name, "password")))
+        .isEqualTo("secret-value-1");
+
+    rotate(Set.of("n-1"));
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() ->
+        publications.get(publications.size() - 1).rotation().get().pending().isPresent());
+    SharedSecret.Pending pending = publications.get(publications.size() - 1).rotation().get().pending().get();
+    assertThat(pending.version()).isEqualTo(2);
+    assertThat(catalogValue(pending.encryptedFields().get("password"),
+        SharedSecret.pendingFieldAssociatedData(name, 2, "password"))).isEqualTo("secret-value-2");
+    assertThatThrownBy(() -> cipher.decrypt(pending.encryptedFields().get("password").toByteArray(),
+        SharedSecret.fieldAssociatedData(name, "password"))).as("a pending value never opens as the current one")
+        .isInstanceOf(IllegalStateException.class);
+
+    ack("n-1", 2);
+    awaitEvent(RotationFinished.class);
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() ->
+        publications.get(publications.size() - 1).rotation().get().currentVersion() == 2);
+    SharedSecret finished = publications.get(publications.size() - 1);
+    assertThat(finished.rotation().get().pending()).isEmpty();
+    assertThat(catalogValue(finished.encryptedFields().get("password"), SharedSecret.fieldAssociatedData(name, "password")))
+        .isEqualTo("secret-value-2");
+  }
+
+  @Test
+  void whenTheConsumersCannotBeListed_theRotationIsRefused_andNothingStarts() {
+    createSecret(Optional.empty());
+    liveConsumers = null;
+    var refused = secret.<StatusReply<SecretStatus>>runCommand(r -> new Rotate(r));
+    assertThat(refused.reply().getError().getMessage()).contains("could not list the consumers");
+    assertThat(refused.hasNoEvents()).isTrue();
+    assertThat(status().rotation()).isEmpty();
+  }
+
   // ---- refusals -----------------------------------------------------------------------------
 
   @Test
   void rotateWhileARotationRuns_isRefused() {
     createSecret(Optional.empty());
     rotate(Set.of("n-1"));
-    var again = secret.<StatusReply<SecretStatus>>runCommand(r -> new Rotate(Set.of("n-1"), r));
+    var again = secret.<StatusReply<SecretStatus>>runCommand(r -> new Rotate(r));
     assertThat(again.reply().getError().getMessage()).contains(SecretEntity.ROTATING).contains("version 2");
     assertThat(again.hasNoEvents()).isTrue();
   }
 
   @Test
   void rotatingASecretThatDoesNotExist_isRefusedAsNotFound() {
-    var result = secret.<StatusReply<SecretStatus>>runCommand(r -> new Rotate(Set.of(), r));
+    var result = secret.<StatusReply<SecretStatus>>runCommand(r -> new Rotate(r));
     assertThat(result.reply().getError().getMessage()).startsWith(SecretEntity.NOT_FOUND);
     assertThat(result.hasNoEvents()).isTrue();
     assertThat(status().definition()).isEmpty();
@@ -335,7 +469,7 @@ class SecretEntityTest {
 
   @Test
   void invalidCreations_areRefused_andStoreNothing() {
-    assertCreateRefused(Map.of(), "mysql", Optional.empty(), "no rotator of kind 'mysql'");
+    assertCreateRefused(Map.of(), "mysql", Optional.empty(), "unknown rotator kind 'mysql'");
     assertCreateRefused(Map.of("user", "app"), RecordingRotator.KIND, Optional.empty(), "takes the fields [password]");
     assertCreateRefused(Map.of(), RecordingRotator.KIND, Optional.of(SETTINGS.gracePeriod()), "every must be longer");
     createSecret(Optional.empty());
@@ -383,10 +517,16 @@ class SecretEntityTest {
         java.nio.file.Path.of("..", "docs", "controller.example.conf").toFile()).withFallback(
         org.opencluster.controller.ControllerConfig.load(com.typesafe.config.ConfigFactory.empty())));
     assertThat(example.gracePeriod()).isEqualTo(Duration.ofHours(1));
-    assertThatThrownBy(() -> new SecretSettings(Duration.ofMinutes(5), Duration.ofHours(1), Duration.ZERO, 0,
-        Duration.ofSeconds(5), Duration.ofMinutes(1), 50)).hasMessageContaining("max-attempts");
-    assertThatThrownBy(() -> new SecretSettings(Duration.ZERO, Duration.ofHours(1), Duration.ZERO, 3,
-        Duration.ofSeconds(5), Duration.ofMinutes(1), 50)).hasMessageContaining("distribute-timeout");
+    assertThat(defaults.compromiseGracePeriod()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.maxConcurrentRotatorCalls()).isEqualTo(8);
+    assertThatThrownBy(() -> new SecretSettings(Duration.ofMinutes(5), Duration.ofHours(1), Duration.ZERO, Duration.ZERO,
+        0, Duration.ofSeconds(5), Duration.ofMinutes(1), 50, 4)).hasMessageContaining("max-attempts");
+    assertThatThrownBy(() -> new SecretSettings(Duration.ZERO, Duration.ofHours(1), Duration.ZERO, Duration.ZERO, 3,
+        Duration.ofSeconds(5), Duration.ofMinutes(1), 50, 4)).hasMessageContaining("distribute-timeout");
+    assertThatThrownBy(() -> new SecretSettings(Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofHours(1),
+        Duration.ZERO, 3, Duration.ofSeconds(5), Duration.ofMinutes(1), 50, 4)).hasMessageContaining("compromise-grace-period");
+    assertThatThrownBy(() -> new SecretSettings(Duration.ofMinutes(5), Duration.ofHours(1), Duration.ZERO, Duration.ZERO,
+        3, Duration.ofSeconds(5), Duration.ofMinutes(1), 50, 0)).hasMessageContaining("max-concurrent-rotator-calls");
   }
 
   // ---- no values anywhere -------------------------------------------------------------------
@@ -394,10 +534,11 @@ class SecretEntityTest {
   @Test
   void noFieldValue_appearsInAnyToString_statusOrEvent() {
     SecretBytes initial = SecretBytes.copyOf("secret-value-initial".getBytes(StandardCharsets.UTF_8));
-    Create create = new Create(Map.of("password", initial), RecordingRotator.KIND, Optional.empty(), "role=web", null);
+    Create create = new Create(Map.of("password", initial), RotatorSpec.of(RecordingRotator.KIND, Map.of()),
+        Optional.empty(), WEB, null);
     assertThat(create.toString()).doesNotContain(RecordingRotator.VALUE_PREFIX);
     assertThat(secret.<StatusReply<SecretStatus>>runCommand(r -> new Create(Map.of("password", initial),
-        RecordingRotator.KIND, Optional.empty(), "role=web", r)).reply().isSuccess()).isTrue();
+        RotatorSpec.of(RecordingRotator.KIND, Map.of()), Optional.empty(), WEB, r)).reply().isSuccess()).isTrue();
     rotate(Set.of("n-1"));
     ack("n-1", 2);
     awaitEvent(RotationFinished.class);
@@ -428,8 +569,8 @@ class SecretEntityTest {
   // ---- helpers ------------------------------------------------------------------------------
 
   private void createSecret(Optional<Duration> every) {
-    var created = secret.<StatusReply<SecretStatus>>runCommand(r -> new Create(Map.of(), RecordingRotator.KIND, every,
-        "role=web", r));
+    var created = secret.<StatusReply<SecretStatus>>runCommand(r -> new Create(Map.of(),
+        RotatorSpec.of(RecordingRotator.KIND, Map.of()), every, WEB, r));
     assertThat(created.reply().isSuccess()).isTrue();
     awaitEvent(SecretEntity.SecretCreated.class);
   }
@@ -437,13 +578,15 @@ class SecretEntityTest {
   private void assertCreateRefused(Map<String, String> fields, String kind, Optional<Duration> every, String message) {
     Map<String, SecretBytes> values = new java.util.TreeMap<>();
     fields.forEach((field, value) -> values.put(field, SecretBytes.copyOf(value.getBytes(StandardCharsets.UTF_8))));
-    var result = secret.<StatusReply<SecretStatus>>runCommand(r -> new Create(values, kind, every, "role=web", r));
+    var result = secret.<StatusReply<SecretStatus>>runCommand(r -> new Create(values, RotatorSpec.of(kind, Map.of()),
+        every, WEB, r));
     assertThat(result.reply().getError().getMessage()).contains(message);
     assertThat(result.hasNoEvents()).isTrue();
   }
 
   private StatusReply<SecretStatus> rotate(Set<String> consumers) {
-    StatusReply<SecretStatus> reply = secret.<StatusReply<SecretStatus>>runCommand(r -> new Rotate(consumers, r)).reply();
+    liveConsumers = consumers;
+    StatusReply<SecretStatus> reply = secret.<StatusReply<SecretStatus>>runCommand(r -> new Rotate(r)).reply();
     if (reply.isSuccess()) {
       awaitEvent(RotationStarted.class);
     }
@@ -473,6 +616,12 @@ class SecretEntityTest {
       if (type.isInstance(next)) {
         return type.cast(next);
       }
+    }
+  }
+
+  private String catalogValue(com.google.protobuf.ByteString record, byte[][] associatedData) {
+    try (SecretBytes plaintext = cipher.decrypt(record.toByteArray(), associatedData)) {
+      return new String(plaintext.copyBytes(), StandardCharsets.UTF_8);
     }
   }
 
