@@ -117,6 +117,8 @@ public final class NodeCodec {
       manifest = "node-file-secrets-generated";
     } else if (o instanceof NodeEntity.ProvisionerHookDone) {
       manifest = "node-provisioner-hook-done";
+    } else if (o instanceof NodeEntity.ConsumedSecretsAnswered) {
+      manifest = "node-consumed-secrets-answered";
     } else if (o instanceof NodeEntity.ProvisionerHookEnded) {
       manifest = "node-provisioner-hook-ended";
     }
@@ -199,6 +201,9 @@ public final class NodeCodec {
       r.provisionerHook().ifPresent(h -> b.setProvisionerHook(org.opencluster.controller.proto.v1.ProvisionerHookStatus
           .newBuilder().setResult(org.opencluster.controller.proto.v1.ProvisionerHookStatus.Result.valueOf(h.result().name()))
           .setDetail(h.detail())));
+      r.consumedSecrets().ifPresent(h -> b.setConsumedSecrets(org.opencluster.controller.proto.v1.ProvisionerHookStatus
+          .newBuilder().setResult(org.opencluster.controller.proto.v1.ProvisionerHookStatus.Result.valueOf(h.result().name()))
+          .setDetail(h.detail())));
       return b.build();
     } else if (o instanceof NodeRegistered e) {
       return org.opencluster.controller.proto.v1.NodeRegistered.newBuilder().setFacts(facts(e.facts())).build();
@@ -218,6 +223,9 @@ public final class NodeCodec {
           .setNextRotationAtUnixMillis(e.nextRotationAt().toEpochMilli()).build();
     } else if (o instanceof NodeEntity.ProvisionerHookDone e) {
       return org.opencluster.controller.proto.v1.ProvisionerHookDone.newBuilder().setAtUnixMillis(e.at().toEpochMilli()).build();
+    } else if (o instanceof NodeEntity.ConsumedSecretsAnswered e) {
+      return org.opencluster.controller.proto.v1.ConsumedSecretsAnswered.newBuilder().setAtUnixMillis(e.at().toEpochMilli())
+          .addAllSecrets(e.secrets()).build();
     } else if (o instanceof NodeEntity.ProvisionerHookEnded c) {
       return org.opencluster.controller.proto.v1.ProvisionerHookEnded.newBuilder()
           .setQuarantinedAtUnixMillis(c.quarantinedAt().toEpochMilli()).setFailed(c.failure().isPresent())
@@ -310,6 +318,10 @@ public final class NodeCodec {
           yield new CredentialRotationDue(Instant.ofEpochMilli(p.getDueAtUnixMillis()),
               Instant.ofEpochMilli(p.getNextRotationAtUnixMillis()));
         }
+        case "node-consumed-secrets-answered" -> {
+          var p = org.opencluster.controller.proto.v1.ConsumedSecretsAnswered.parseFrom(bytes);
+          yield new NodeEntity.ConsumedSecretsAnswered(Instant.ofEpochMilli(p.getAtUnixMillis()), p.getSecretsList());
+        }
         case "node-provisioner-hook-done" -> new NodeEntity.ProvisionerHookDone(Instant.ofEpochMilli(
             org.opencluster.controller.proto.v1.ProvisionerHookDone.parseFrom(bytes).getAtUnixMillis()));
         case "node-provisioner-hook-ended" -> {
@@ -336,7 +348,8 @@ public final class NodeCodec {
       b.setFacts(facts(a.facts())).setSinceUnixMillis(a.activatedAt().toEpochMilli());
     } else if (state instanceof Quarantined q) {
       b.setFacts(facts(q.facts())).setQuarantineReason(reason(q.reason())).setDetail(q.detail())
-          .setSinceUnixMillis(q.at().toEpochMilli()).setProvisionerHookDone(q.hookDone());
+          .setSinceUnixMillis(q.at().toEpochMilli()).setProvisionerHookDone(q.hookDone())
+          .setConsumedSecretsAnswered(q.secretsAnswered());
     } else if (state instanceof Expired e) {
       b.setFacts(facts(e.facts())).setSinceUnixMillis(e.at().toEpochMilli());
     } else if (state instanceof Retired r) {
@@ -355,7 +368,7 @@ public final class NodeCodec {
       case REGISTERED -> new Registered(facts(p.getFacts()), session, generated(p.getGeneratedList()));
       case ACTIVE -> new Active(facts(p.getFacts()), since, session, generated(p.getGeneratedList()));
       case QUARANTINED -> new Quarantined(facts(p.getFacts()), reason(p.getQuarantineReason()), p.getDetail(), since, session,
-          p.getProvisionerHookDone());
+          p.getProvisionerHookDone(), p.getConsumedSecretsAnswered());
       case EXPIRED -> new Expired(facts(p.getFacts()), since, session);
       case RETIRED -> new Retired(facts(p.getFacts()), since, p.getDetail());
     };
@@ -421,7 +434,10 @@ public final class NodeCodec {
             NodeEntity.FileStatus.Result.valueOf(known(f.getResult().name(), "file status")), f.getDetail())).toList(),
         p.hasProvisionerHook() ? Optional.of(new NodeEntity.ProvisionerHookStatus(NodeEntity.ProvisionerHookStatus.Result
             .valueOf(known(p.getProvisionerHook().getResult().name(), "provisioner hook status")),
-            p.getProvisionerHook().getDetail())) : Optional.empty());
+            p.getProvisionerHook().getDetail())) : Optional.empty(),
+        p.hasConsumedSecrets() ? Optional.of(new NodeEntity.ProvisionerHookStatus(NodeEntity.ProvisionerHookStatus.Result
+            .valueOf(known(p.getConsumedSecrets().getResult().name(), "consumed secrets status")),
+            p.getConsumedSecrets().getDetail())) : Optional.empty());
   }
 
   private static org.opencluster.controller.proto.v1.NodeFacts facts(NodeFacts f) {

@@ -94,7 +94,7 @@ public final class NodeEntity
   /** What a node entity accepts. */
   public sealed interface Command
       permits Register, Heartbeat, Quarantine, Retire, Release, GetStatus, Enrol, AgentFrame, TimerFired, Stop, SetLabels,
-      ProvisionerHookEnded {}
+      ProvisionerHookEnded, ConsumedSecretsNoted {}
 
   /** May an agent enrol again? */
   public enum Bootstrap {
@@ -177,6 +177,17 @@ public final class NodeEntity
    */
   public record ProvisionerHookEnded(Instant quarantinedAt, Optional<String> failure) implements Command {}
 
+  /**
+   * Internal, local only: the rotating secrets a quarantined node consumed were told of its
+   * compromise ({@code failure} empty), or some could not be reached; or, with {@code retry}, it is
+   * time to tell them again.
+   */
+  public record ConsumedSecretsNoted(List<String> secrets, Optional<String> failure, boolean retry) implements Command {
+    public ConsumedSecretsNoted {
+      secrets = List.copyOf(secrets);
+    }
+  }
+
   /** Why a node was deemed compromised. */
   public enum QuarantineReason {
     HEARTBEAT_MISSED,
@@ -234,13 +245,22 @@ public final class NodeEntity
    * Where a node stands. Liveness is what this incarnation of the entity has heard.
    *
    * @param provisionerHook a quarantined node's provisioner hook, when one is configured
+   * @param consumedSecrets a quarantined node's compromise response for the rotating secrets it
+   *     consumed: telling them (RUNNING), told and rotating without it (DONE, with their names), or
+   *     FAILED for now (told again after a backoff)
    */
   public record NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
       String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session, List<FileStatus> files,
-      Optional<ProvisionerHookStatus> provisionerHook) {
+      Optional<ProvisionerHookStatus> provisionerHook, Optional<ProvisionerHookStatus> consumedSecrets) {
 
     public NodeStatus {
       files = List.copyOf(files);
+    }
+
+    public NodeStatus(Stage stage, Optional<NodeFacts> facts, Optional<QuarantineReason> quarantineReason,
+        String detail, Optional<Instant> since, Liveness liveness, Optional<SessionInfo> session, List<FileStatus> files,
+        Optional<ProvisionerHookStatus> provisionerHook) {
+      this(stage, facts, quarantineReason, detail, since, liveness, session, files, provisionerHook, Optional.empty());
     }
 
     /** Without a provisioner hook. */
@@ -398,7 +418,8 @@ public final class NodeEntity
 
   /** What happened to a node; stored encrypted. */
   public sealed interface Event permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired,
-      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged, ProvisionerHookDone {}
+      CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged, ProvisionerHookDone,
+      ConsumedSecretsAnswered {}
 
   public record NodeRegistered(NodeFacts facts) implements Event {}
 
@@ -412,6 +433,16 @@ public final class NodeEntity
 
   /** The provisioner hook reported the quarantined node's host recreated: it is not asked again. */
   public record ProvisionerHookDone(Instant at) implements Event {}
+
+  /**
+   * Every rotating secret the quarantined node consumed (its blast radius: {@code secrets}) noted
+   * the compromise and rotates without it; they are not told again.
+   */
+  public record ConsumedSecretsAnswered(Instant at, List<String> secrets) implements Event {
+    public ConsumedSecretsAnswered {
+      secrets = List.copyOf(secrets);
+    }
+  }
 
   /** A rotation of the node's own credentials came due; the next one is scheduled. */
   public record CredentialRotationDue(Instant dueAt, Instant nextRotationAt) implements Event {}
@@ -537,12 +568,13 @@ public final class NodeEntity
    * Keeps the session, so the agent can be told, authenticated, that it is quarantined.
    *
    * @param hookDone the provisioner hook reported the host recreated
+   * @param secretsAnswered every rotating secret it consumed noted the compromise
    */
   public record Quarantined(NodeFacts facts, QuarantineReason reason, String detail, Instant at,
-      Optional<Session> session, boolean hookDone) implements State {
+      Optional<Session> session, boolean hookDone, boolean secretsAnswered) implements State {
 
     public Quarantined(NodeFacts facts, QuarantineReason reason, String detail, Instant at, Optional<Session> session) {
-      this(facts, reason, detail, at, session, false);
+      this(facts, reason, detail, at, session, false, false);
     }
 
     @Override
@@ -551,7 +583,11 @@ public final class NodeEntity
     }
 
     Quarantined provisioned(ProvisionerHookDone event) {
-      return new Quarantined(facts, reason, detail, at, session, true);
+      return new Quarantined(facts, reason, detail, at, session, true, secretsAnswered);
+    }
+
+    Quarantined answered(ConsumedSecretsAnswered event) {
+      return new Quarantined(facts, reason, detail, at, session, hookDone, true);
     }
   }
 
@@ -602,6 +638,9 @@ public final class NodeEntity
   private Optional<Stage> hostedAs = Optional.empty();
   /** The provisioner hook as this incarnation knows it; empty until it asks the hook or recovers a done one. */
   private Optional<ProvisionerHookStatus> hook = Optional.empty();
+  /** The compromise response for the consumed rotating secrets, as this incarnation knows it. */
+  private Optional<ProvisionerHookStatus> consumedSecrets = Optional.empty();
+  private int consumedSecretsAttempts;
   /** The last heartbeat bucket handed to the read model by this incarnation; empty after recovery. */
   private Optional<Instant> lastBucket = Optional.empty();
 
@@ -677,7 +716,8 @@ public final class NodeEntity
         .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.ack()))
         .onCommand(Retire.class, this::retire)
         .onCommand(Release.class, (state, c) -> retire(state, new Retire("release", c.replyTo())))
-        .onCommand(ProvisionerHookEnded.class, this::provisionerHookEnded);
+        .onCommand(ProvisionerHookEnded.class, this::provisionerHookEnded)
+        .onCommand(ConsumedSecretsNoted.class, this::consumedSecretsNoted);
     builder.forStateType(Expired.class)
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
         .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " reached the end of its lifetime")))
@@ -697,6 +737,7 @@ public final class NodeEntity
         .onCommand(TimerFired.class, this::timerFired)
         .onCommand(Stop.class, (state, c) -> Effect().stop().thenNoReply())
         .onCommand(ProvisionerHookEnded.class, (state, c) -> Effect().noReply())
+        .onCommand(ConsumedSecretsNoted.class, (state, c) -> Effect().noReply())
         .onCommand(SetLabels.class, (state, c) -> Effect().reply(c.replyTo(),
             StatusReply.error("node " + nodeId + " is " + stageName(state) + ": its labels no longer change")));
     return builder.build();
@@ -846,7 +887,8 @@ public final class NodeEntity
     return switch (message.getBodyCase()) {
       case HEARTBEAT -> heartbeat(state, session.get(), frame.getSequence(), message.getHeartbeat(), command.replyTo(), now);
       case ACK -> {
-        files.acknowledged(message.getAck());
+        files.acknowledged(message.getAck()).forEach(held ->
+            environment.secrets().holds(held.secret(), held.version(), nodeId));
         yield Effect().reply(command.replyTo(), EdgeReply.none());
       }
       case ALERT -> alert(session.get(), message.getAlert(), command.replyTo(), now);
@@ -869,6 +911,8 @@ public final class NodeEntity
     List<NodeFiles.Wanted> wanted = files.ready()
         ? files.wanted(factsOf(state).orElseThrow(), generatedOf(state), catalog) : List.of();
     FileSecretsGenerated generated = files.ready() ? files.generate(wanted, generatedOf(state), factsOf(state).orElseThrow(), now) : null;
+    files.heldWithoutFiles(factsOf(state).orElseThrow(), wanted, catalog).forEach(held ->
+        environment.secrets().holds(held.secret(), held.version(), nodeId));
     if (generated != null) {
       events.add(generated);
     }
@@ -992,6 +1036,7 @@ public final class NodeEntity
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
     builder.forStateType(Quarantined.class)
         .onEvent(ProvisionerHookDone.class, Quarantined::provisioned)
+        .onEvent(ConsumedSecretsAnswered.class, Quarantined::answered)
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
     builder.forStateType(Expired.class)
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -1023,6 +1068,7 @@ public final class NodeEntity
       } else if (state instanceof Quarantined quarantined) {
         factsOf(state).ifPresent(this::revoke);
         askProvisioner(quarantined);
+        tellConsumedSecrets(quarantined);
       } else if (state instanceof Retired) {
         passivate();
       }
@@ -1102,7 +1148,68 @@ public final class NodeEntity
     factsOf(quarantined).ifPresent(this::revoke);
     if (quarantined instanceof Quarantined q) {
       askProvisioner(q);
+      tellConsumedSecrets(q);
     }
+  }
+
+  /**
+   * The compromise response's rotations: tells every rotating secret the quarantined node consumed
+   * (whose consumers select it: what it could read) that it is compromised, off this thread, unless
+   * they were all told already. Until this controller has read the catalog, or while a secret
+   * cannot be reached, it tries again after a backoff (1 s doubling to a minute), indefinitely: a
+   * compromise must not be left half answered.
+   */
+  private void tellConsumedSecrets(Quarantined quarantined) {
+    if (quarantined.secretsAnswered()) {
+      consumedSecrets = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.DONE, ""));
+      return;
+    }
+    if (consumedSecrets.filter(s -> s.result() == ProvisionerHookStatus.Result.RUNNING).isPresent()) {
+      return;
+    }
+    if (!files.ready()) {
+      retryConsumedSecrets("this controller has not read the file catalog yet");
+      return;
+    }
+    List<String> secrets = NodeFiles.consumed(quarantined.facts(), files.catalog());
+    consumedSecrets = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.RUNNING,
+        "telling " + secrets.size() + " rotating secrets"));
+    java.util.concurrent.CompletableFuture<?>[] told = secrets.stream()
+        .map(secret -> environment.secrets().compromised(secret, nodeId).toCompletableFuture())
+        .toArray(java.util.concurrent.CompletableFuture[]::new);
+    context.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(told), (done, error) -> new ConsumedSecretsNoted(
+        secrets, error == null ? Optional.empty() : Optional.of(String.valueOf(rootCause(error).getMessage())), false));
+  }
+
+  private void retryConsumedSecrets(String why) {
+    consumedSecretsAttempts++;
+    consumedSecrets = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.FAILED, why));
+    long seconds = Math.min(60, 1L << Math.min(6, consumedSecretsAttempts - 1));
+    timers.startSingleTimer("consumed-secrets", new ConsumedSecretsNoted(List.of(), Optional.empty(), true),
+        Duration.ofSeconds(seconds));
+  }
+
+  private ReplyEffect<Event, State> consumedSecretsNoted(Quarantined state, ConsumedSecretsNoted noted) {
+    if (noted.retry()) {
+      return Effect().none().thenRun(s -> tellConsumedSecrets((Quarantined) s)).thenNoReply();
+    }
+    if (noted.failure().isPresent()) {
+      context.getLog().error("Node {}: not every rotating secret it consumed could be told of its compromise ({}); "
+          + "trying again", nodeId, noted.failure().get());
+      retryConsumedSecrets("not every secret could be told: " + noted.failure().get());
+      return Effect().noReply();
+    }
+    consumedSecrets = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.DONE,
+        String.join(", ", noted.secrets())));
+    if (state.secretsAnswered()) {
+      return Effect().noReply();
+    }
+    context.getLog().warn("Node {}: {} rotating secrets it consumed rotate without it: {}", nodeId,
+        noted.secrets().size(), noted.secrets());
+    return persist(new ConsumedSecretsAnswered(clock.instant(), noted.secrets()))
+        .thenRun(done -> environment.audit().record("node.compromise-rotation", "node/" + nodeId, "requested",
+            noted.secrets().isEmpty() ? "it consumed no rotating secret" : "rotating " + String.join(", ", noted.secrets())))
+        .thenNoReply();
   }
 
   /**
@@ -1219,7 +1326,8 @@ public final class NodeEntity
     }
     return new NodeStatus(state.stage(), factsOf(state), reason, detail, since, liveness,
         sessionOf(state).map(Session::info), state instanceof Registered || state instanceof Active ? files.statuses() : List.of(),
-        state instanceof Quarantined ? hook : Optional.empty());
+        state instanceof Quarantined ? hook : Optional.empty(),
+        state instanceof Quarantined ? consumedSecrets : Optional.empty());
   }
 
   static Optional<NodeFacts> factsOf(State state) {

@@ -22,10 +22,19 @@ import org.opencluster.protocol.tls.KeyMaterial;
  *     model; never the journal
  * @param provisioner asked to recreate the host of a node once it is quarantined;
  *     {@link ProvisionerHook#NONE} when none is configured
+ * @param secrets the rotating secrets' entities: told which versions the node holds, and asked to
+ *     rotate when a node that could read them is quarantined
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
     Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
-    HeartbeatBuckets heartbeatBuckets, ProvisionerHook provisioner) {
+    HeartbeatBuckets heartbeatBuckets, ProvisionerHook provisioner, SecretConsumers secrets) {
+
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
+      HeartbeatBuckets heartbeatBuckets, ProvisionerHook provisioner) {
+    this(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets, provisioner,
+        SecretConsumers.NONE);
+  }
 
   /** Without a provisioner hook. */
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
@@ -36,7 +45,14 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
 
   /** This environment, with {@code hook} asked to recreate quarantined nodes' hosts. */
   public NodeEnvironment withProvisioner(ProvisionerHook hook) {
-    return new NodeEnvironment(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets, hook);
+    return new NodeEnvironment(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets, hook,
+        secrets);
+  }
+
+  /** This environment, with the rotating secrets' entities reached through {@code consumers}. */
+  public NodeEnvironment withSecrets(SecretConsumers consumers) {
+    return new NodeEnvironment(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets,
+        provisioner, consumers);
   }
 
   /** Without an audit log, metrics or a read model. */
@@ -83,6 +99,29 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
 
     /** For tests and tools that run entities without a cluster. */
     Revocations NONE = certificate -> { };
+  }
+
+  /** The rotating secrets (SecretEntity), as a node entity reaches them. */
+  public interface SecretConsumers {
+    /** Node {@code nodeId} holds version {@code version} of rotating secret {@code secret}; returns at once. */
+    void holds(String secret, long version, String nodeId);
+
+    /**
+     * Node {@code nodeId}, which could read rotating secret {@code secret}, is deemed compromised; done
+     * once the secret's entity noted it (and will rotate without the node).
+     */
+    java.util.concurrent.CompletionStage<org.apache.pekko.Done> compromised(String secret, String nodeId);
+
+    /** For tests and tools that run entities without rotating secrets. */
+    SecretConsumers NONE = new SecretConsumers() {
+      @Override
+      public void holds(String secret, long version, String nodeId) {}
+
+      @Override
+      public java.util.concurrent.CompletionStage<org.apache.pekko.Done> compromised(String secret, String nodeId) {
+        return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+      }
+    };
   }
 
   /**

@@ -29,6 +29,8 @@ import org.opencluster.protocol.agent.v1.ControllerMessage;
 import org.opencluster.protocol.agent.v1.FileOutcome;
 import org.opencluster.protocol.agent.v1.InfoSet;
 import org.opencluster.protocol.agent.v1.SecureFile;
+import org.opencluster.protocol.agent.v1.StagedFile;
+import org.opencluster.protocol.agent.v1.StagedOutcome;
 import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.session.SecureFileBox;
@@ -58,6 +60,14 @@ final class NodeFiles {
   /** A file the node should hold, and what its content depends on. */
   record Wanted(FileDefinition definition, String fingerprint) {}
 
+  /** The node holds version {@code version} of rotating secret {@code secret} (to tell its entity). */
+  record Held(String secret, long version) {}
+
+  /** What the set last sent carries of each rotating secret: the files rendered with it, by version. */
+  private record Carried(Map<Held, List<String>> current, Map<Held, List<String>> staged) {
+    static final Carried NONE = new Carried(Map.of(), Map.of());
+  }
+
   private final String nodeId;
   private final FileSource source;
   private final Logger log;
@@ -71,6 +81,9 @@ final class NodeFiles {
   private long ackedVersion;
   private Map<String, String> ackedFingerprints = Map.of();
   private final Map<String, FileStatus> statuses = new TreeMap<>();
+  private Carried sentCarried = Carried.NONE;
+  /** The versions this incarnation told the secrets' entities about (they ignore repeats; this saves messages). */
+  private final java.util.Set<Held> reported = new java.util.HashSet<>();
 
   NodeFiles(String nodeId, FileSource source, Logger log) {
     this.nodeId = nodeId;
@@ -186,16 +199,41 @@ final class NodeFiles {
       throw new IllegalStateException("node " + nodeId + ": the session's agent key is not a P-256 point", e);
     }
     List<SecureFile> files = new ArrayList<>();
+    List<StagedFile> staged = new ArrayList<>();
+    Map<Held, List<String>> carriedCurrent = new java.util.HashMap<>();
+    Map<Held, List<String>> carriedStaged = new java.util.HashMap<>();
     Map<String, FileStatus> next = new TreeMap<>();
     for (Wanted w : wanted) {
       FileDefinition definition = w.definition();
-      try (SecretBytes content = content(definition, facts, generated, catalog)) {
+      try (SecretBytes content = content(definition, facts, generated, catalog, null)) {
         byte[] sealed = SecureFileBox.seal(agentKey, nodeId, definition.name(), definition.version(), content);
         files.add(SecureFile.newBuilder().setName(definition.name()).setVersion(definition.version())
             .setPath(definition.path()).setOwner(definition.owner()).setGroup(definition.group())
             .setMode(definition.mode()).setDelivery(SecureFile.Delivery.valueOf(definition.delivery().name()))
             .addAllReloadCommand(definition.reload()).setSealedContent(ByteString.copyFrom(sealed)).build());
         next.put(definition.name(), new FileStatus(definition.name(), definition.version(), FileStatus.Result.PENDING, ""));
+        if (definition.source() instanceof TemplateSource t) {
+          for (String secret : t.secrets()) {
+            SharedSecret shared = catalog.secrets().get(secret);
+            if (shared == null || shared.rotation().isEmpty()) {
+              continue;
+            }
+            SharedSecret.Rotation rotation = shared.rotation().get();
+            carriedCurrent.computeIfAbsent(new Held(secret, rotation.currentVersion()), h -> new ArrayList<>())
+                .add(definition.name());
+            if (rotation.pending().isPresent()) {
+              long pendingVersion = rotation.pending().get().version();
+              carriedStaged.computeIfAbsent(new Held(secret, pendingVersion), h -> new ArrayList<>()).add(definition.name());
+              try {
+                staged.add(staged(agentKey, definition, facts, generated, catalog, secret, pendingVersion));
+              } catch (Template.TemplateException | RuntimeException e) {
+                // Not staged: the node is not reported as holding the pending version, so it shows as behind.
+                log.warn("Node {}: secure file {} v{} could not be staged with pending version {} of secret {}: {}",
+                    nodeId, definition.name(), definition.version(), pendingVersion, secret, e.getMessage());
+              }
+            }
+          }
+        }
       } catch (Template.TemplateException | RuntimeException | InvalidKeyException e) {
         String why = e instanceof Template.TemplateException ? "template: " + e.getMessage()
             : "could not be made: " + e.getMessage();
@@ -208,13 +246,79 @@ final class NodeFiles {
     sentVersion = version;
     sentFingerprints = fingerprints(wanted);
     sentAt = now;
-    return parts(version, files);
+    sentCarried = new Carried(carriedCurrent, carriedStaged);
+    return parts(version, files, staged);
   }
 
-  /** The agent applied a set: its outcomes become the files' statuses. */
-  void acknowledged(Ack ack) {
+  /** A template file rendered with the pending version of {@code secret}, sealed under its staged name. */
+  private StagedFile staged(ECPublicKey agentKey, FileDefinition definition, NodeFacts facts,
+      Map<String, GeneratedSecret> generated, Catalog catalog, String secret, long pendingVersion)
+      throws Template.TemplateException, InvalidKeyException {
+    try (SecretBytes content = content(definition, facts, generated, catalog, secret)) {
+      byte[] sealed = SecureFileBox.seal(agentKey, nodeId,
+          SecureFileBox.stagedName(secret, pendingVersion, definition.name()), definition.version(), content);
+      return StagedFile.newBuilder().setSecret(secret).setSecretVersion(pendingVersion)
+          .setFile(SecureFile.newBuilder().setName(definition.name()).setVersion(definition.version())
+              .setPath(definition.path()).setOwner(definition.owner()).setGroup(definition.group())
+              .setMode(definition.mode()).setDelivery(SecureFile.Delivery.valueOf(definition.delivery().name()))
+              .addAllReloadCommand(definition.reload()).setSealedContent(ByteString.copyFrom(sealed)))
+          .build();
+    }
+  }
+
+  /**
+   * The rotating secrets {@code facts}' node consumes but reads in none of its files: it holds
+   * nothing of them, so it holds their current and pending versions as soon as they exist. Each is
+   * returned once per incarnation.
+   */
+  List<Held> heldWithoutFiles(NodeFacts facts, List<Wanted> wanted, Catalog catalog) {
+    if (!ready()) {
+      return List.of();
+    }
+    java.util.Set<String> read = new java.util.HashSet<>();
+    for (Wanted w : wanted) {
+      if (w.definition().source() instanceof TemplateSource t) {
+        read.addAll(t.secrets());
+      }
+    }
+    List<Held> held = new ArrayList<>();
+    for (SharedSecret shared : catalog.secrets().values()) {
+      if (shared.rotation().isEmpty() || read.contains(shared.name())
+          || !shared.rotation().get().consumers().matches(facts.nodeId(), facts.labels())) {
+        continue;
+      }
+      SharedSecret.Rotation rotation = shared.rotation().get();
+      report(held, new Held(shared.name(), rotation.currentVersion()));
+      rotation.pending().ifPresent(p -> report(held, new Held(shared.name(), p.version())));
+    }
+    return held;
+  }
+
+  /** The rotating secrets whose consumers {@code facts}' node is: what it could read (its blast radius). */
+  static List<String> consumed(NodeFacts facts, Catalog catalog) {
+    return catalog.secrets().values().stream()
+        .filter(shared -> shared.rotation().isPresent()
+            && shared.rotation().get().consumers().matches(facts.nodeId(), facts.labels()))
+        .map(SharedSecret::name).sorted().toList();
+  }
+
+  private void report(List<Held> out, Held held) {
+    if (reported.size() > 4096) {
+      reported.clear(); // repeats are harmless; this only bounds the memory
+    }
+    if (reported.add(held)) {
+      out.add(held);
+    }
+  }
+
+  /**
+   * The agent applied a set: its outcomes become the files' statuses. Returns the versions of
+   * rotating secrets the node now holds: a current version once every file rendered with it was
+   * written, a pending one once every file staged with it is held in the agent's memory.
+   */
+  List<Held> acknowledged(Ack ack) {
     if (ack.getInfoSetVersion() != sentVersion) {
-      return;
+      return List.of();
     }
     ackedVersion = sentVersion;
     ackedFingerprints = sentFingerprints;
@@ -231,10 +335,37 @@ final class NodeFiles {
       statuses.put(outcome.getName(), new FileStatus(outcome.getName(), outcome.getVersion(), result,
           printable(outcome.getDetail())));
     }
+    List<Held> held = new ArrayList<>();
+    sentCarried.current().forEach((version, files) -> {
+      if (files.stream().allMatch(file -> statuses.containsKey(file)
+          && statuses.get(file).result() != FileStatus.Result.FAILED && statuses.get(file).result() != FileStatus.Result.PENDING)) {
+        report(held, version);
+      }
+    });
+    java.util.Set<Held> notHeld = new java.util.HashSet<>();
+    java.util.Set<String> heldFiles = new java.util.HashSet<>();
+    for (StagedOutcome outcome : ack.getStagedList()) {
+      Held version = new Held(outcome.getSecret(), outcome.getSecretVersion());
+      if (outcome.getHeld()) {
+        heldFiles.add(version + "|" + outcome.getFile());
+      } else {
+        notHeld.add(version);
+        log.warn("Node {}: the agent could not hold pending version {} of secret {} for file {}: {}", nodeId,
+            outcome.getSecretVersion(), outcome.getSecret(), outcome.getFile(), printable(outcome.getDetail()));
+      }
+    }
+    sentCarried.staged().forEach((version, files) -> {
+      if (!notHeld.contains(version) && files.stream().allMatch(file -> heldFiles.contains(version + "|" + file))) {
+        report(held, version);
+      }
+    });
+    return held;
   }
 
   /** A new session (a new boot of the agent): it holds nothing yet. */
   void sessionOpened() {
+    sentCarried = Carried.NONE;
+    reported.clear();
     ackedFingerprints = Map.of();
     sentFingerprints = Map.of();
     ackedVersion = 0;
@@ -246,8 +377,9 @@ final class NodeFiles {
     return List.copyOf(statuses.values());
   }
 
+  /** @param pendingOf the rotating secret whose pending version is rendered, or null for current versions only */
   private SecretBytes content(FileDefinition definition, NodeFacts facts, Map<String, GeneratedSecret> generated,
-      Catalog catalog) throws Template.TemplateException {
+      Catalog catalog, String pendingOf) throws Template.TemplateException {
     if (definition.source() instanceof StaticSource s) {
       return source.cipher().decrypt(s.encryptedContent().toByteArray(), FileDefinition.contentAssociatedData(definition.name()));
     } else if (definition.source() instanceof TemplateSource t) {
@@ -256,7 +388,7 @@ final class NodeFiles {
         byte[] bytes = text.copyBytes();
         try {
           return Template.parse(bytes).render(bytes, new Template.NodeView(facts.nodeId(), facts.name(), facts.labels()),
-              (secret, field) -> field(catalog, secret, field));
+              (secret, field) -> field(catalog, facts, secret, field, secret.equals(pendingOf)));
         } finally {
           java.util.Arrays.fill(bytes, (byte) 0);
         }
@@ -271,10 +403,26 @@ final class NodeFiles {
     throw new IllegalStateException("unknown source " + definition.source().kind());
   }
 
-  private SecretBytes field(Catalog catalog, String secret, String field) throws Template.TemplateException {
+  /**
+   * A field of a shared secret, for a template. A rotating secret is read only on its consumers (a
+   * file reading it elsewhere fails), at its current version or, when {@code pending}, its pending one.
+   */
+  private SecretBytes field(Catalog catalog, NodeFacts facts, String secret, String field, boolean pending)
+      throws Template.TemplateException {
     SharedSecret shared = catalog.secrets().get(secret);
     if (shared == null || !shared.encryptedFields().containsKey(field)) {
       throw new Template.TemplateException("secret '" + secret + "' has no field '" + field + "'");
+    }
+    if (shared.rotation().isPresent()
+        && !shared.rotation().get().consumers().matches(facts.nodeId(), facts.labels())) {
+      throw new Template.TemplateException("this node is not a consumer of rotating secret '" + secret
+          + "' (consumers: " + shared.rotation().get().consumers() + ")");
+    }
+    if (pending) {
+      SharedSecret.Pending version = shared.rotation().flatMap(SharedSecret.Rotation::pending)
+          .orElseThrow(() -> new Template.TemplateException("secret '" + secret + "' has no pending version"));
+      return source.cipher().decrypt(version.encryptedFields().get(field).toByteArray(),
+          SharedSecret.pendingFieldAssociatedData(secret, version.version(), field));
     }
     return source.cipher().decrypt(shared.encryptedFields().get(field).toByteArray(),
         SharedSecret.fieldAssociatedData(secret, field));
@@ -325,23 +473,32 @@ final class NodeFiles {
     return fingerprints;
   }
 
-  private static List<ControllerMessage> parts(long version, List<SecureFile> files) {
-    List<List<SecureFile>> parts = new ArrayList<>();
-    List<SecureFile> current = new ArrayList<>();
+  private static List<ControllerMessage> parts(long version, List<SecureFile> files, List<StagedFile> staged) {
+    List<List<com.google.protobuf.MessageLite>> parts = new ArrayList<>();
+    List<com.google.protobuf.MessageLite> current = new ArrayList<>();
     int size = 0;
-    for (SecureFile file : files) {
-      if (!current.isEmpty() && size + file.getSerializedSize() > PART_BYTES) {
+    List<com.google.protobuf.MessageLite> items = new ArrayList<>(files);
+    items.addAll(staged);
+    for (com.google.protobuf.MessageLite item : items) {
+      if (!current.isEmpty() && size + item.getSerializedSize() > PART_BYTES) {
         parts.add(current);
         current = new ArrayList<>();
         size = 0;
       }
-      current.add(file);
-      size += file.getSerializedSize() + 8;
+      current.add(item);
+      size += item.getSerializedSize() + 8;
     }
     parts.add(current);
     List<ControllerMessage> messages = new ArrayList<>();
     for (int i = 0; i < parts.size(); i++) {
-      InfoSet.Builder set = InfoSet.newBuilder().setVersion(version).setComplete(true).addAllFiles(parts.get(i));
+      InfoSet.Builder set = InfoSet.newBuilder().setVersion(version).setComplete(true);
+      for (com.google.protobuf.MessageLite item : parts.get(i)) {
+        if (item instanceof SecureFile file) {
+          set.addFiles(file);
+        } else {
+          set.addStaged((StagedFile) item);
+        }
+      }
       if (parts.size() > 1) {
         set.setPart(i + 1).setParts(parts.size());
       }

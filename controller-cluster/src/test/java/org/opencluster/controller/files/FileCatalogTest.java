@@ -70,6 +70,48 @@ class FileCatalogTest {
   }
 
   @Test
+  void aRotatingSecret_isPublishedByItsEntityOnly_idempotently_andNeverGoesBack() {
+    FileDefinition.Selector web = TestCatalogs.labels(Map.of("role", "web"));
+    SharedSecret v1 = content.rotatingSecret("db/orders", 1, Map.of("password", "pw-1"), Map.of("password", "pw-2"), web)
+        .catalog().secrets().get("db/orders");
+    assertThat(publish(v1).isSuccess()).isTrue();
+    long revision = catalog.getState().revision();
+    assertThat(publish(v1).isSuccess()).isTrue();
+    assertThat(catalog.getState().revision()).as("the same versions again take no revision").isEqualTo(revision);
+
+    SharedSecret v2 = content.rotatingSecret("db/orders", 2, Map.of("password", "pw-2"), Map.of(), web)
+        .catalog().secrets().get("db/orders");
+    assertThat(publish(v2).isSuccess()).isTrue();
+    assertThat(publish(v1).isSuccess()).as("a late, older publication is acknowledged").isTrue();
+    assertThat(catalog.getState().secrets().get("db/orders").rotation().orElseThrow().currentVersion())
+        .as("and ignored").isEqualTo(2);
+    catalog.restart();
+    assertThat(catalog.getState().secrets().get("db/orders").rotation().get().consumers()).isEqualTo(web);
+
+    StatusReply<SharedSecret> put = catalog.<StatusReply<SharedSecret>>runCommand(r -> new FileCatalog.PutSecret(
+        content.secret("db/orders", Map.of("password", "x")).catalog().secrets().get("db/orders"), r)).reply();
+    assertThat(put.getError().getMessage()).contains(FileCatalog.ROTATING);
+    StatusReply<Done> removed = catalog.<StatusReply<Done>>runCommand(r -> new FileCatalog.RemoveSecret("db/orders", r)).reply();
+    assertThat(removed.getError().getMessage()).contains(FileCatalog.ROTATING);
+    assertThat(catalog.getState().secrets().get("db/orders").rotating()).isTrue();
+  }
+
+  @Test
+  void aRotatingSecret_cannotTakeTheNameOfAStaticOne() {
+    SharedSecret fixed = content.secret("db/orders", Map.of("password", "s")).catalog().secrets().get("db/orders");
+    assertThat(catalog.<StatusReply<SharedSecret>>runCommand(r -> new FileCatalog.PutSecret(fixed, r)).reply().isSuccess())
+        .isTrue();
+    SharedSecret rotating = content.rotatingSecret("db/orders", 1, Map.of("password", "pw-1"), Map.of(),
+        TestCatalogs.labels(Map.of("role", "web"))).catalog().secrets().get("db/orders");
+    assertThat(publish(rotating).getError().getMessage()).contains("a static secret 'db/orders' exists");
+    assertThat(catalog.getState().secrets().get("db/orders").rotating()).isFalse();
+  }
+
+  private StatusReply<Done> publish(SharedSecret secret) {
+    return catalog.<StatusReply<Done>>runCommand(r -> new FileCatalog.PublishRotating(secret, r)).reply();
+  }
+
+  @Test
   void aTemplateReadingASecretThatDoesNotExist_isRefused() throws Exception {
     StatusReply<FileDefinition> refused = put(template("app/db.conf", "{{ secret \"db/orders\" \"password\" }}"));
     assertThat(refused.isError()).isTrue();

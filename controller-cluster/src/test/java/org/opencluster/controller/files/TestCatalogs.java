@@ -78,6 +78,32 @@ public final class TestCatalogs {
     return this;
   }
 
+  /**
+   * A rotating secret as its entity publishes it: {@code current} at version {@code currentVersion}
+   * and, if {@code pending} is not empty, a pending version {@code currentVersion + 1}.
+   */
+  public TestCatalogs rotatingSecret(String name, long currentVersion, Map<String, String> current,
+      Map<String, String> pending, FileDefinition.Selector consumers) {
+    Map<String, ByteString> encrypted = new TreeMap<>();
+    current.forEach((field, value) -> encrypted.put(field, encrypt(value, SharedSecret.fieldAssociatedData(name, field))));
+    java.util.Optional<SharedSecret.Pending> staged = java.util.Optional.empty();
+    if (!pending.isEmpty()) {
+      Map<String, ByteString> pendingFields = new TreeMap<>();
+      pending.forEach((field, value) -> pendingFields.put(field,
+          encrypt(value, SharedSecret.pendingFieldAssociatedData(name, currentVersion + 1, field))));
+      staged = java.util.Optional.of(new SharedSecret.Pending(currentVersion + 1, pendingFields));
+    }
+    secrets.put(name, new SharedSecret(name, ++revision, encrypted, Instant.EPOCH,
+        java.util.Optional.of(new SharedSecret.Rotation(currentVersion, staged, consumers))));
+    return this;
+  }
+
+  private ByteString encrypt(String value, byte[][] associatedData) {
+    try (SecretBytes plaintext = SecretBytes.copyOf(value.getBytes(StandardCharsets.UTF_8))) {
+      return ByteString.copyFrom(cipher.encrypt(plaintext, associatedData));
+    }
+  }
+
   public TestCatalogs remove(String name) {
     files.remove(name);
     revision++;
