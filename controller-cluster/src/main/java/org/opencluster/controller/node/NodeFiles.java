@@ -247,6 +247,7 @@ final class NodeFiles {
     sentFingerprints = fingerprints(wanted);
     sentAt = now;
     sentCarried = new Carried(carriedCurrent, carriedStaged);
+    reported.clear(); // each new set is reported again: a report lost on the way is not lost for good
     return parts(version, files, staged);
   }
 
