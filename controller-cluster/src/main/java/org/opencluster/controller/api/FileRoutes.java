@@ -90,7 +90,7 @@ public final class FileRoutes extends AllDirectives {
   public record SelectorRequest(List<String> nodes, Map<String, String> labels, Boolean all) {}
 
   public record SourceRequest(String kind, String content, String text, String generator, Integer length, String encoding,
-      List<String> dnsNames, List<String> ipAddresses, Long ttlSeconds) {
+      List<String> dnsNames, List<String> ipAddresses, Long ttlSeconds, Long rotateEverySeconds) {
     @Override
     public String toString() {
       return "SourceRequest[" + kind + ", content=[secret]]";
@@ -264,8 +264,9 @@ public final class FileRoutes extends AllDirectives {
           default -> throw new IllegalArgumentException("generator must be random-password, random-key or tls-certificate");
         };
         if (generator == FileDefinition.Generator.TLS_CERTIFICATE) {
-          if (source.length() != null || source.encoding() != null) {
-            throw new IllegalArgumentException("a tls-certificate has no length or encoding (it is a PEM key and certificate)");
+          if (source.length() != null || source.encoding() != null || source.rotateEverySeconds() != null) {
+            throw new IllegalArgumentException("a tls-certificate has no length, encoding or rotateEverySeconds (it is a "
+                + "PEM key and certificate, renewed two thirds into ttlSeconds)");
           }
           if (source.ttlSeconds() != null && source.ttlSeconds() <= 0) {
             throw new IllegalArgumentException("ttlSeconds must be positive");
@@ -287,7 +288,12 @@ public final class FileRoutes extends AllDirectives {
         if (generator == FileDefinition.Generator.RANDOM_PASSWORD && source.encoding() != null) {
           throw new IllegalArgumentException("a random-password has no encoding (it is letters and digits)");
         }
-        return new GeneratedSource(generator, source.length() == null ? generator.defaultLength() : source.length(), encoding);
+        if (source.rotateEverySeconds() != null && source.rotateEverySeconds() <= 0) {
+          throw new IllegalArgumentException("rotateEverySeconds must be positive");
+        }
+        return new GeneratedSource(generator, source.length() == null ? generator.defaultLength() : source.length(), encoding,
+            List.of(), List.of(), source.rotateEverySeconds() == null ? Duration.ZERO
+                : Duration.ofSeconds(source.rotateEverySeconds()));
       }
       default -> throw new IllegalArgumentException("source kind must be static, template or generated");
     }
@@ -351,6 +357,9 @@ public final class FileRoutes extends AllDirectives {
       source.put("length", g.length());
       if (g.generator() == FileDefinition.Generator.RANDOM_KEY) {
         source.put("encoding", g.encoding().name().toLowerCase(Locale.ROOT));
+      }
+      if (!g.ttl().isZero()) {
+        source.put("rotateEverySeconds", g.ttl().toSeconds());
       }
     }
     body.put("source", source);

@@ -94,7 +94,9 @@ public record FileDefinition(String name, long version, String path, String owne
    * @param dnsNames for a tls-certificate: its DNS names, each a template of node facts ({@code
    *     {{ node.name }}.web.example}); empty otherwise
    * @param ipAddresses for a tls-certificate: its IP addresses (literals); empty otherwise
-   * @param ttl for a tls-certificate: how long each certificate is valid; zero otherwise
+   * @param ttl for a tls-certificate: how long each certificate is valid (renewed two thirds in);
+   *     for a random one: how often each node's value is made again (the node-scoped schedule,
+   *     spread per node), zero to keep it until the definition changes
    */
   public record GeneratedSource(Generator generator, int length, Encoding encoding, List<String> dnsNames,
       List<String> ipAddresses, Duration ttl) implements Source {
@@ -131,8 +133,12 @@ public record FileDefinition(String name, long version, String path, String owne
         if (length < generator.min || length > generator.max) {
           return Optional.of(generator.label() + " length must be " + generator.min + ".." + generator.max);
         }
-        return dnsNames.isEmpty() && ipAddresses.isEmpty() && ttl.isZero() ? Optional.empty()
-            : Optional.of("only a tls-certificate has DNS names, IP addresses and a TTL");
+        if (!dnsNames.isEmpty() || !ipAddresses.isEmpty()) {
+          return Optional.of("only a tls-certificate has DNS names and IP addresses");
+        }
+        return ttl.isZero() || ttl.compareTo(MIN_TTL) >= 0 && ttl.compareTo(MAX_TTL) <= 0 ? Optional.empty()
+            : Optional.of("a " + generator.label() + " is made again every " + MIN_TTL.toMinutes() + " minutes.."
+                + MAX_TTL.toDays() + " days, or kept until its definition changes");
       }
       if (dnsNames.isEmpty() && ipAddresses.isEmpty()) {
         return Optional.of("a tls-certificate needs a DNS name or an IP address");

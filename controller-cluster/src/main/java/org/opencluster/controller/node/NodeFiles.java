@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import java.security.InvalidKeyException;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPublicKey;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -143,7 +144,8 @@ final class NodeFiles {
           continue;
         }
         if (g.generator() != FileDefinition.Generator.TLS_CERTIFICATE) {
-          made.add(new GeneratedSecret(name, w.definition().version(), make(g), now));
+          made.add(new GeneratedSecret(name, w.definition().version(), make(g), now,
+              g.ttl().isZero() ? null : now.plus(spread(g.ttl(), name))));
           continue;
         }
         try {
@@ -427,6 +429,16 @@ final class NodeFiles {
     }
     return source.cipher().decrypt(shared.encryptedFields().get(field).toByteArray(),
         SharedSecret.fieldAssociatedData(secret, field));
+  }
+
+  /**
+   * The node-scoped schedule of a random secret made again every {@code every}: between 90% and
+   * 100% of it, by an amount that depends on the node and the file, so the nodes given a
+   * definition at the same moment do not all make their next value at the same moment.
+   */
+  Duration spread(Duration every, String file) {
+    long tenth = every.toMillis() / 10;
+    return every.minusMillis(Math.floorMod((nodeId + "|" + file).hashCode() * 0x9E3779B97F4A7C15L, tenth + 1));
   }
 
   private SecretBytes make(GeneratedSource generator) {

@@ -61,6 +61,13 @@ public final class TestCatalogs {
         new FileDefinition.GeneratedSource(generator, length, FileDefinition.Encoding.BASE64));
   }
 
+  /** A random secret each node makes again every {@code every} (the node-scoped schedule). */
+  public TestCatalogs generated(String name, String path, FileDefinition.Generator generator, int length,
+      java.time.Duration every, FileDefinition.Selector selector) {
+    return put(name, path, FileDefinition.Delivery.TMPFS, selector, new FileDefinition.GeneratedSource(generator, length,
+        FileDefinition.Encoding.BASE64, List.of(), List.of(), every));
+  }
+
   public TestCatalogs tlsCertificate(String name, String path, List<String> dnsNames, List<String> ipAddresses,
       java.time.Duration ttl, FileDefinition.Selector selector) {
     return put(name, path, FileDefinition.Delivery.TMPFS, selector,

@@ -204,6 +204,36 @@ class NodeFilesTest {
   }
 
   @Test
+  void aGeneratedSecretWithASchedule_isMadeAgainOnEachNode_within90To100PercentOfIt() throws Exception {
+    catalogs.generated("app/key", "/run/app/key", FileDefinition.Generator.RANDOM_KEY, 32, Duration.ofHours(10), WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", "web-1", Map.of("role", "web"), PKI.nodeKeys);
+    InfoSet first = onlySet(agent.following(node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r)).reply()));
+    String value = content(agent, first.getFiles(0));
+    acknowledge(node, agent, first);
+    Instant renewAt = NodeEntity.generatedOf(node.getState()).get("app/key").renewAt();
+    assertThat(renewAt).isBetween(START.plus(Duration.ofHours(9)), START.plus(Duration.ofHours(10)));
+
+    clock.advance(Duration.between(clock.instant(), renewAt).minusSeconds(1));
+    var early = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(early.events()).noneMatch(FileSecretsGenerated.class::isInstance);
+    assertThat(early.reply().more()).isEmpty();
+
+    clock.advance(Duration.ofSeconds(1));
+    var due = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(due.events()).filteredOn(FileSecretsGenerated.class::isInstance).hasSize(1);
+    assertThat(content(agent, onlySet(agent.following(due.reply())).getFiles(0))).isNotEqualTo(value);
+    assertThat(NodeEntity.generatedOf(node.getState()).get("app/key").renewAt()).isAfter(renewAt);
+  }
+
+  @Test
+  void aScheduleShorterThanTenMinutes_isRefused() {
+    catalogs.generated("app/key", "/run/app/key", FileDefinition.Generator.RANDOM_KEY, 32, Duration.ofMinutes(9), WEB);
+    assertThat(catalogs.catalog().files().get("app/key").invalid()).get().asString().contains("made again every");
+  }
+
+  @Test
   void aQuarantinedNode_dropsItsGeneratedSecrets() throws Exception {
     catalogs.generated("app/key", "/run/app/key", FileDefinition.Generator.RANDOM_KEY, 32, WEB);
     local.update(catalogs.catalog());

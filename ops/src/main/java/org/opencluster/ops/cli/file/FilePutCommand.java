@@ -94,6 +94,11 @@ final class FilePutCommand implements Callable<Integer> {
           + "controllers issue the next one when two thirds of it have passed. Default: 24h.")
   Duration validity;
 
+  @Option(names = "--rotate-every", paramLabel = "DURATION", converter = DurationConverter.class,
+      description = "With --generate random-password or random-key: each node's value is made again this often "
+          + "(10m to 398d, spread over the last tenth per node), e.g. 7d. Default: kept until the file changes.")
+  Duration rotateEvery;
+
   @Option(names = "--path", required = true, paramLabel = "PATH",
       description = "Where the file appears on each node: an absolute path, e.g. /run/app/db.conf. With tmpfs "
           + "delivery it must be on a tmpfs or ramfs file system; the agent refuses any other.")
@@ -223,6 +228,10 @@ final class FilePutCommand implements Callable<Integer> {
     if (!certificate && (!dnsNames.isEmpty() || !ipAddresses.isEmpty() || validity != null)) {
       throw usage("--dns-name, --ip-address and --ttl go only with --generate tls-certificate");
     }
+    if (rotateEvery != null && (source.generate == null || certificate)) {
+      throw usage("--rotate-every goes only with --generate random-password or random-key (a tls-certificate is "
+          + "renewed two thirds into its --ttl)");
+    }
     if (source.generate == null) {
       if (length != null || encoding != null) {
         throw usage("--length and --encoding go only with --generate");
@@ -333,6 +342,9 @@ final class FilePutCommand implements Callable<Integer> {
         putCertificateSource(source);
       } else {
         source.put("length", length == null ? DEFAULT_LENGTH : length);
+        if (rotateEvery != null) {
+          source.put("rotateEverySeconds", rotateEvery.toSeconds());
+        }
       }
       if (this.source.generate.equals("random-key")) {
         source.put("encoding", encoding == null ? DEFAULT_ENCODING : encoding);

@@ -41,7 +41,9 @@ final class FileView {
           ? "no secrets" : "secrets " + String.join(", ", texts(source.path("secrets"))));
       case "generated" -> "generated " + source.path("generator").asText()
           + (source.has("length") ? ", length " + source.path("length").asInt() : "")
-          + (source.has("encoding") ? ", " + source.path("encoding").asText() : "");
+          + (source.has("encoding") ? ", " + source.path("encoding").asText() : "")
+          + (source.has("rotateEverySeconds") ? ", made again every " + duration(source.path("rotateEverySeconds").asLong())
+              : "");
       default -> kind;
     };
   }

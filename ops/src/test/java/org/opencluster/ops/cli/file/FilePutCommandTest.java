@@ -162,6 +162,18 @@ class FilePutCommandTest {
   }
 
   @Test
+  void aRandomKeyWithASchedule_carriesIt_andOnlyRandomOnesTakeOne() throws Exception {
+    assertThat(request("app/key", "--generate", "random-key", "--rotate-every", "7d", TARGET).path("source"))
+        .isEqualTo(json("""
+            {"kind":"generated","generator":"random-key","length":32,"rotateEverySeconds":604800,"encoding":"base64"}"""));
+    String message = "--rotate-every goes only with --generate random-password or random-key";
+    assertUsageError("with tls-certificate", message, "x", "--generate", "tls-certificate", "--rotate-every", "7d",
+        TARGET);
+    Path file = Files.writeString(tmp.resolve("f"), "x");
+    assertUsageError("with --from", message, "x", "--from", file.toString(), "--rotate-every", "7d", TARGET);
+  }
+
+  @Test
   void lengthOrEncodingWithTlsCertificate_areUsageErrors() {
     String message = "--length and --encoding do not go with --generate tls-certificate";
     assertUsageError("--length", message, "x", "--generate", "tls-certificate", "--length", "32", TARGET);
