@@ -15,6 +15,7 @@ public final class AgentState {
   private final AtomicLong failovers = new AtomicLong();
   private final AtomicLong enrolments = new AtomicLong();
   private volatile int filesServed;
+  private volatile int stagedHeld;
   private volatile long infoSetVersion;
 
   void established(String controller, Instant leaseExpiresAt) {
@@ -44,6 +45,15 @@ public final class AgentState {
   void filesServed(int served, long version) {
     this.filesServed = served;
     this.infoSetVersion = version;
+  }
+
+  void stagedHeld(int held) {
+    this.stagedHeld = held;
+  }
+
+  /** Staged files (pending versions of rotating secrets) held in memory, never written. */
+  public int stagedHeld() {
+    return stagedHeld;
   }
 
   /** Secure files and pipes served after the last applied set. */

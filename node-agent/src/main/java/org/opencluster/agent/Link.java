@@ -25,6 +25,8 @@ import org.opencluster.agent.files.Delivery;
 import org.opencluster.agent.files.FileOutcome;
 import org.opencluster.agent.files.LockedSecret;
 import org.opencluster.agent.files.SecureFiles;
+import org.opencluster.agent.files.StagedFiles;
+import org.opencluster.agent.files.StagedOutcome;
 import org.opencluster.protocol.agent.v1.Ack;
 import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.ControllerMessage;
@@ -36,6 +38,7 @@ import org.opencluster.protocol.agent.v1.SecureFile;
 import org.opencluster.protocol.agent.v1.Quarantined;
 import org.opencluster.protocol.agent.v1.Refused;
 import org.opencluster.protocol.agent.v1.SignedWelcome;
+import org.opencluster.protocol.agent.v1.StagedFile;
 import org.opencluster.protocol.crypto.SealedBoxException;
 import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.pki.CertificateValidator;
@@ -57,6 +60,10 @@ import org.opencluster.protocol.session.HandshakeException;
  * SecureFiles} on a thread of its own (reload commands may take a while), and the outcome is
  * acknowledged. Files outlive a failed-over or re-enrolled session (the lease still holds), and
  * are wiped with everything else when the agent stops.
+ *
+ * <p>A set's staged files (the pending versions of rotating secrets) are opened the same way, under
+ * their staged names, and held by {@link StagedFiles} in place of the previous set's: never written,
+ * no reload command run. The acknowledgement says which are held; they are wiped with the files.
  */
 final class Link extends AbstractActorWithTimers {
 
@@ -75,8 +82,8 @@ final class Link extends AbstractActorWithTimers {
 
   private record Resume() {}
 
-  /** A set was applied (on the files thread). */
-  private record Applied(long version, List<FileOutcome> outcomes) {}
+  /** A set was applied (on the files thread); its staged files were opened and held before. */
+  private record Applied(long version, List<FileOutcome> outcomes, List<StagedOutcome> staged) {}
 
   private final AgentSettings settings;
   private final PrivateKey nodeKey;
@@ -89,6 +96,7 @@ final class Link extends AbstractActorWithTimers {
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
   private final Deque<Instant> reconnects = new ArrayDeque<>();
   private final SecureFiles files;
+  private final StagedFiles staged;
   private final ExecutorService applying = Executors.newSingleThreadExecutor(runnable -> {
     Thread thread = new Thread(runnable, "secure-files");
     thread.setDaemon(true);
@@ -111,6 +119,7 @@ final class Link extends AbstractActorWithTimers {
       CompletableFuture<Agent.Outcome> outcome, AgentState state, SecureFiles files) {
     this.settings = settings;
     this.files = files;
+    this.staged = StagedFiles.create(settings.files());
     this.nodeKey = nodeKey;
     this.controllers = controllers;
     this.bootId = bootId;
@@ -135,6 +144,8 @@ final class Link extends AbstractActorWithTimers {
   public void postStop() {
     wipe();
     files.close();
+    staged.close();
+    state.stagedHeld(0);
     applying.shutdown();
   }
 
@@ -283,10 +294,12 @@ final class Link extends AbstractActorWithTimers {
     }
     List<SecureFile> received = new ArrayList<>();
     List<String> removed = new ArrayList<>();
+    List<StagedFile> pending = new ArrayList<>();
     boolean complete = false;
     for (InfoSet p : parts.values()) {
       received.addAll(p.getFilesList());
       removed.addAll(p.getRemovedFilesList());
+      pending.addAll(p.getStagedList());
       complete |= p.getComplete();
     }
     parts.clear();
@@ -299,8 +312,10 @@ final class Link extends AbstractActorWithTimers {
         deliveries.add(delivery);
       }
     }
+    List<StagedOutcome> stagedOutcomes = staged.replace(pending, session);
+    state.stagedHeld(staged.held());
     boolean whole = complete;
-    log.info("Applying node information set {}: {} files", version, deliveries.size());
+    log.info("Applying node information set {}: {} files, {} staged", version, deliveries.size(), staged.held());
     applying.execute(() -> {
       List<FileOutcome> outcomes = new ArrayList<>(refused);
       try {
@@ -308,7 +323,7 @@ final class Link extends AbstractActorWithTimers {
       } catch (RuntimeException e) {
         log.error("Applying node information set {} failed: {}", version, e.getMessage());
       }
-      getSelf().tell(new Applied(version, outcomes), getSelf());
+      getSelf().tell(new Applied(version, outcomes, stagedOutcomes), getSelf());
     });
   }
 
@@ -358,6 +373,12 @@ final class Link extends AbstractActorWithTimers {
         log.warning("Secure file {} v{}: {} ({})", outcome.name(), outcome.version(), outcome.result(), outcome.detail());
       }
     }
+    for (StagedOutcome outcome : applied.staged()) {
+      if (!outcome.held()) {
+        log.warning("Staged file {} of {} v{} not held: {}", outcome.file(), outcome.secret(), outcome.secretVersion(),
+            outcome.detail());
+      }
+    }
     state.filesServed(files.served(), appliedVersion);
     if (session == null) {
       return;
@@ -371,6 +392,11 @@ final class Link extends AbstractActorWithTimers {
             case RELOAD_FAILED -> org.opencluster.protocol.agent.v1.FileOutcome.Result.RELOAD_FAILED;
             case FAILED -> org.opencluster.protocol.agent.v1.FileOutcome.Result.FAILED;
           }));
+    }
+    for (StagedOutcome outcome : applied.staged()) {
+      ack.addStaged(org.opencluster.protocol.agent.v1.StagedOutcome.newBuilder().setSecret(outcome.secret())
+          .setSecretVersion(outcome.secretVersion()).setFile(outcome.file()).setHeld(outcome.held())
+          .setDetail(outcome.detail()));
     }
     gateway().tell(session.channel().seal(AgentMessage.newBuilder().setAck(ack).build().toByteArray()), getSelf());
     log.info("Applied node information set {}: {} files served", applied.version(), files.served());
@@ -460,6 +486,8 @@ final class Link extends AbstractActorWithTimers {
     getTimers().cancelAll();
     wipe();
     files.close();
+    staged.close();
+    state.stagedHeld(0);
     outcome.complete(why);
     getContext().stop(getSelf());
   }
