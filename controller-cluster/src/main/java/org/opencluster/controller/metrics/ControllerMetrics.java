@@ -34,9 +34,12 @@ import org.opencluster.protocol.pki.CertificateValidationException;
  * opencluster_edge_dropped_total               counter  messages to the gateway that were neither Hello nor Frame
  * opencluster_tls_refusals_total{listener,reason} counter peers refused at a TLS handshake
  * opencluster_seal_state{state}                gauge    1 for this controller's seal state, 0 for the others
+ * opencluster_secret_rotations_total{result,urgent} counter rotations finished or failed by secrets hosted here
+ * opencluster_secret_rotation_seconds{urgent}   timer    a rotation's start to its finish (histogram)
  * </pre>
  */
-public final class ControllerMetrics implements NodeMetrics {
+public final class ControllerMetrics implements NodeMetrics,
+    org.opencluster.controller.secrets.SecretEnvironment.SecretMetrics {
 
   // Gauges hold their sources strongly, and the edge's counters are kept here: Micrometer refers to
   // a source weakly, so a lambda source would be collected and its series read NaN.
@@ -150,6 +153,23 @@ public final class ControllerMetrics implements NodeMetrics {
   @Override
   public void hosted(Optional<NodeEntity.Stage> from, Optional<NodeEntity.Stage> to) {
     hosted.moved(from, to);
+  }
+
+  @Override
+  public void rotationFinished(boolean urgent, Duration took) {
+    Counter.builder("opencluster.secret.rotations").description("Rotations of shared secrets hosted here, by outcome")
+        .tag("result", "finished").tag("urgent", Boolean.toString(urgent)).register(registry).increment();
+    Timer.builder("opencluster.secret.rotation").description("A rotation's start to its finish")
+        .tag("urgent", Boolean.toString(urgent))
+        .serviceLevelObjectives(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(1),
+            Duration.ofMinutes(5), Duration.ofMinutes(15))
+        .register(registry).record(took);
+  }
+
+  @Override
+  public void rotationFailed(boolean urgent, org.opencluster.controller.secrets.SecretEntity.Step step) {
+    Counter.builder("opencluster.secret.rotations").description("Rotations of shared secrets hosted here, by outcome")
+        .tag("result", "failed").tag("urgent", Boolean.toString(urgent)).register(registry).increment();
   }
 
   /** The Prometheus text format (0.0.4) of every series. */

@@ -738,7 +738,10 @@ public final class SecretEntity
       return switch (done.step()) {
         case SET -> Effect().persist(new SetDone(now)).thenRun(this::drive).thenNoReply();
         case TEST -> Effect().persist(List.of(new TestDone(now), new RotationFinished(now, now.plus(grace))))
-            .thenRun(this::drive).thenNoReply();
+            .thenRun(finished -> {
+              environment.metrics().rotationFinished(saga.urgent(), Duration.between(saga.startedAt(), now));
+              drive(finished);
+            }).thenNoReply();
         case RETIRE -> Effect().persist(new PreviousRetired(now, nextRotation(state.definition(), now)))
             .thenRun(this::drive).thenNoReply();
         case DISTRIBUTE -> Effect().noReply();
@@ -760,7 +763,10 @@ public final class SecretEntity
     }
     context.getLog().error("Secret {}: rotation to version {} failed at {} and was rolled back: {}", name,
         saga.version(), done.step(), failure);
-    return Effect().persist(new RotationFailed(done.step(), failure, now, next)).thenRun(this::drive).thenNoReply();
+    return Effect().persist(new RotationFailed(done.step(), failure, now, next)).thenRun(failed -> {
+      environment.metrics().rotationFailed(saga.urgent(), done.step());
+      drive(failed);
+    }).thenNoReply();
   }
 
   /**

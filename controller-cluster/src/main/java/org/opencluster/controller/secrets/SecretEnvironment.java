@@ -18,9 +18,33 @@ import org.opencluster.controller.files.SharedSecret;
  * @param catalog where the versions consumers read are published
  * @param rotatorCalls runs the rotators' blocking calls; its bound is the controller's bound on
  *     rotator calls at once, across all secrets
+ * @param metrics how rotations end, for this controller's metrics
  */
 public record SecretEnvironment(SecretSettings settings, Clock clock, ContentCipher cipher, RotatorSource rotators,
-    ConsumerDirectory consumers, CatalogPublisher catalog, Executor rotatorCalls) {
+    ConsumerDirectory consumers, CatalogPublisher catalog, Executor rotatorCalls, SecretMetrics metrics) {
+
+  /** Without metrics. */
+  public SecretEnvironment(SecretSettings settings, Clock clock, ContentCipher cipher, RotatorSource rotators,
+      ConsumerDirectory consumers, CatalogPublisher catalog, Executor rotatorCalls) {
+    this(settings, clock, cipher, rotators, consumers, catalog, rotatorCalls, SecretMetrics.NONE);
+  }
+
+  /** How rotations end. Called on an entity's thread: must return at once. */
+  public interface SecretMetrics {
+    /** A rotation made its pending version current, {@code took} after it started. */
+    void rotationFinished(boolean urgent, java.time.Duration took);
+
+    /** A rotation was rolled back at {@code step}. */
+    void rotationFailed(boolean urgent, SecretEntity.Step step);
+
+    SecretMetrics NONE = new SecretMetrics() {
+      @Override
+      public void rotationFinished(boolean urgent, java.time.Duration took) {}
+
+      @Override
+      public void rotationFailed(boolean urgent, SecretEntity.Step step) {}
+    };
+  }
 
   /** The nodes that consume a secret. */
   @FunctionalInterface

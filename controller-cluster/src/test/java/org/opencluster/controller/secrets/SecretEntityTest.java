@@ -79,6 +79,8 @@ class SecretEntityTest {
   private volatile Set<String> liveConsumers = Set.of();
   /** What the entity published to the catalog, in order. */
   private final List<SharedSecret> publications = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** What the entity told the metrics: "finished" or "failed:STEP", with ":urgent" when urgent. */
+  private final List<String> metrics = new java.util.concurrent.CopyOnWriteArrayList<>();
   private MovableClock clock;
   private String name;
   private EventSourcedBehaviorTestKit<Command, Event, State> secret;
@@ -105,7 +107,17 @@ class SecretEntityTest {
     }, published -> {
       publications.add(published);
       return CompletableFuture.completedFuture(Done.getInstance());
-    }, Executors.newFixedThreadPool(SETTINGS.maxConcurrentRotatorCalls()));
+    }, Executors.newFixedThreadPool(SETTINGS.maxConcurrentRotatorCalls()), new SecretEnvironment.SecretMetrics() {
+      @Override
+      public void rotationFinished(boolean urgent, Duration took) {
+        metrics.add("finished" + (urgent ? ":urgent" : ""));
+      }
+
+      @Override
+      public void rotationFailed(boolean urgent, Step step) {
+        metrics.add("failed:" + step + (urgent ? ":urgent" : ""));
+      }
+    });
     secret = EventSourcedBehaviorTestKit.create(TEST_SYSTEM.system(), SecretEntity.create(name, environment));
     journal = secret.persistenceTestKit();
   }
@@ -147,6 +159,7 @@ class SecretEntityTest {
     assertThat(done.lastFailure()).isEmpty();
     assertThat(rotator.seen).containsExactly("set:secret-value-2", "test:secret-value-2", "retire:secret-value-1");
     assertThat(value(((Idle) secret.getState()).current())).isEqualTo("secret-value-2");
+    assertThat(metrics).containsExactly("finished");
   }
 
   @Test
@@ -234,6 +247,7 @@ class SecretEntityTest {
       assertThat(f.message()).isEqualTo("permission denied to alter role app_b");
     });
     assertThat(rotator.calls("test")).isZero();
+    assertThat(metrics).containsExactly("failed:SET");
     assertThat(value(((Idle) secret.getState()).current())).isEqualTo("secret-value-1");
     assertThat(rotate(Set.of()).isSuccess()).as("the next rotation may start").isTrue();
   }
@@ -358,6 +372,7 @@ class SecretEntityTest {
     fire(Timer.GRACE_END);
     awaitEvent(PreviousRetired.class);
     assertThat(rotator.seen).containsExactly("set:secret-value-2", "test:secret-value-2", "revoke:secret-value-1");
+    assertThat(metrics).containsExactly("finished:urgent");
 
     var again = secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
     assertThat(again.reply().isSuccess()).isTrue();
