@@ -36,6 +36,15 @@ import org.opencluster.controller.audit.AuditLog;
 import org.opencluster.controller.audit.AuditSettings;
 import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.controller.api.NodeRoutes;
+import org.opencluster.controller.api.RotatingSecretRoutes;
+import org.opencluster.controller.secrets.CatalogRotatorSource;
+import org.opencluster.controller.secrets.SecretEntity;
+import org.opencluster.controller.secrets.SecretEnvironment;
+import org.opencluster.controller.secrets.SecretSettings;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.pattern.StatusReply;
 import org.opencluster.controller.files.ContentCipher;
 import org.opencluster.controller.files.FileCatalog;
 import org.opencluster.controller.files.LocalCatalog;
@@ -195,6 +204,8 @@ public final class Controller implements AutoCloseable {
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
           new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit, metrics,
           heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking));
+      NodeView nodeView = new NodeView(storage.dataSource(), system);
+      SecretSettings secretSettings = SecretSettings.create(config);
       AtomicBoolean unsealed = new AtomicBoolean();
       seal.onChange(status -> {
         boolean nowUnsealed = status.state() == Seal.State.UNSEALED;
@@ -206,6 +217,7 @@ public final class Controller implements AutoCloseable {
           NodeViewProjection.init(started, storage.dataSource());
           FileCatalog.init(started, clock);
           localCatalog.start(started, settings.files().catalogRefreshInterval(), EDGE_ASK_TIMEOUT);
+          SecretEntity.init(started, secretEnvironment(started, secretSettings, clock, cipher, localCatalog, nodeView));
           keepLoaded(started, serviceCa, seal::isUnsealed, blocking);
           LOG.info("Unsealed: node entities are starting on {}", settings.name());
           blocking.execute(() -> {
@@ -245,7 +257,6 @@ public final class Controller implements AutoCloseable {
               TlsContexts.serverEngineWithoutClientAuth(clusterTls.current(), settings.health().host(), settings.health().port()))))
           .toCompletableFuture().get(30, TimeUnit.SECONDS).port();
 
-      NodeView nodeView = new NodeView(storage.dataSource(), system);
       countFleet(system, nodeView, metrics, seal::isUnsealed, blocking);
       ServerBinding api = Http.get(system).newServerAt(settings.api().host(), settings.api().port())
           .enableHttps(ConnectionContext.httpsServer(() ->
@@ -253,6 +264,8 @@ public final class Controller implements AutoCloseable {
           .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
               new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving, nodeView),
               new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving),
+              new RotatingSecretRoutes.Services(name -> SecretEntity.ref(started, name), () -> FileCatalog.ref(started),
+                  localCatalog, serving),
               new ClusterRoutes.Services(system, settings.name(), seal, readiness::shardingStarted), audit, clock,
               new OperatorApi.Options(apiSettings,
                   () -> CoordinatedShutdown.get(started).getShutdownReason().isPresent(), metrics::scrape)).routes())
@@ -280,6 +293,34 @@ public final class Controller implements AutoCloseable {
       storage.close();
       throw e;
     }
+  }
+
+  /**
+   * What the shared secrets' entities use on this controller: admin credentials and the consumers'
+   * live nodes come from this controller's catalog copy and read model, new versions go to the
+   * file catalog (and this controller's copy is refreshed at once), and rotator calls run on a pool
+   * of {@code max-concurrent-rotator-calls} daemon threads, stopped with the actor system.
+   */
+  private static SecretEnvironment secretEnvironment(ActorSystem<?> system, SecretSettings settings, Clock clock,
+      ContentCipher cipher, LocalCatalog localCatalog, NodeView nodeView) {
+    AtomicInteger threads = new AtomicInteger();
+    ExecutorService rotatorCalls = Executors.newFixedThreadPool(settings.maxConcurrentRotatorCalls(), task -> {
+      Thread thread = new Thread(task, "opencluster-rotator-" + threads.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    });
+    system.getWhenTerminated().thenRun(rotatorCalls::shutdownNow);
+    SecretEnvironment.CatalogPublisher publisher = secret -> FileCatalog.ref(system)
+        .<StatusReply<Done>>ask(replyTo -> new FileCatalog.PublishRotating(secret, replyTo), EDGE_ASK_TIMEOUT)
+        .thenApply(reply -> {
+          if (reply.isError()) {
+            throw new IllegalStateException(reply.getError().getMessage());
+          }
+          localCatalog.refreshNow();
+          return Done.getInstance();
+        });
+    return new SecretEnvironment(settings, clock, cipher,
+        CatalogRotatorSource.standard(localCatalog::current, cipher), nodeView::liveNodes, publisher, rotatorCalls);
   }
 
   /** Counts TLS handshake refusals by reason, logs each, and has the audit log write them per interval. */

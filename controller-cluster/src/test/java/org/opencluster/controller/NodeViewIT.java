@@ -33,7 +33,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.controller.files.FileDefinition;
+import org.opencluster.controller.files.TestCatalogs;
 import org.opencluster.controller.testing.ApiTestClient;
+import org.opencluster.controller.view.NodeView;
 import org.opencluster.controller.testing.TestCluster;
 import org.opencluster.persistence.testing.TestDatabases;
 import org.opencluster.protocol.pki.Role;
@@ -158,6 +161,23 @@ class NodeViewIT {
 
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(withoutHeartbeatBuckets(listAll("limit=1000")))
         .isEqualTo(withoutHeartbeatBuckets(before)));
+  }
+
+  @Test
+  @Order(3)
+  void theLiveConsumersOfASelector_areItsActiveNodes_acrossEveryPage() throws Exception {
+    NodeView view = new NodeView(controller.storage().dataSource(), controller.system());
+    Set<String> activeWeb = new TreeSet<>(ids(listAll("state=active&label=" + encode("tier=web") + "&limit=1000")));
+    Set<String> active = new TreeSet<>(ids(listAll("state=active&limit=1000")));
+    String quarantined = ids(listAll("state=quarantined&limit=1")).get(0);
+    String registered = List.copyOf(all).get(NODES - 1);
+
+    assertThat(view.liveNodes(TestCatalogs.labels(Map.of("tier", "web"))).toCompletableFuture().get())
+        .isNotEmpty().isEqualTo(activeWeb);
+    assertThat(view.liveNodes(new FileDefinition.Selector(Set.of(), Map.of(), true)).toCompletableFuture().get())
+        .as("more than one page of %d", NodeView.MAX_LIMIT).hasSizeGreaterThan(NodeView.MAX_LIMIT / 2).isEqualTo(active);
+    assertThat(view.liveNodes(TestCatalogs.nodes("n-00001", quarantined, registered, "nobody-1")).toCompletableFuture().get())
+        .as("a quarantined, a registered (not enrolled) and an unknown node are not live").containsExactly("n-00001");
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -80,7 +80,11 @@ class RoleMatrixIT {
       new Route("GET", "/v1/secrets", null, ANY),
       new Route("GET", "/v1/secrets/none/x", null, ANY),
       new Route("PUT", "/v1/secrets/none/x", "{}", WRITERS),
-      new Route("DELETE", "/v1/secrets/none/x", null, WRITERS));
+      new Route("DELETE", "/v1/secrets/none/x", null, WRITERS),
+      new Route("GET", "/v1/rotating-secrets", null, ANY),
+      new Route("GET", "/v1/rotating-secrets/none/x", null, ANY),
+      new Route("PUT", "/v1/rotating-secrets/none/x", "{}", WRITERS),
+      new Route("POST", "/v1/rotating-secrets/none/x/rotate", null, WRITERS));
 
   private static final ObjectMapper JSON = new ObjectMapper();
   /** The detail of the 404 for a path no route serves (a missing resource says what is missing). */

@@ -8,7 +8,8 @@ import com.typesafe.config.Config;
  *
  * @param maxBodyBytes every route but the two below
  * @param maxFileBodyBytes {@code PUT /v1/files/NAME}: up to 64 KiB of content, base64, and its definition
- * @param maxSecretBodyBytes {@code PUT /v1/secrets/NAME}: up to 32 fields of 16 KiB, JSON-escaped
+ * @param maxSecretBodyBytes {@code PUT /v1/secrets/NAME} and {@code /v1/rotating-secrets/NAME}: up to 32
+ *     fields of 16 KiB, JSON-escaped or base64
  */
 public record ApiSettings(long maxBodyBytes, long maxFileBodyBytes, long maxSecretBodyBytes) {
 
@@ -32,7 +33,7 @@ public record ApiSettings(long maxBodyBytes, long maxFileBodyBytes, long maxSecr
     if (path.startsWith("/files/")) {
       return maxFileBodyBytes;
     }
-    if (path.startsWith("/secrets/")) {
+    if (path.startsWith("/secrets/") || path.startsWith("/rotating-secrets/")) {
       return maxSecretBodyBytes;
     }
     return maxBodyBytes;

@@ -80,6 +80,7 @@ import org.slf4j.LoggerFactory;
  * POST /v1/sys/read-model/rebuild        admin: the read model again from the journal (NodeRoutes)
  * PUT  /v1/nodes/ID/labels   operator    replace a node's labels (NodeRoutes)
  * /v1/files/NAME, /v1/secrets/NAME       secure files and shared secrets (FileRoutes)
+ * /v1/rotating-secrets/NAME[/rotate]     rotating shared secrets (RotatingSecretRoutes)
  * GET  /v1/audit, /v1/audit/verify  admin or auditor   the audit log (AuditRoutes)
  * GET  /v1/cluster           any role    members, leader, seal state, shards per member (ClusterRoutes)
  * GET  /metrics              any role    this controller's metrics, Prometheus text format
@@ -127,6 +128,7 @@ public final class OperatorApi extends AllDirectives {
   private final Executor blocking;
   private final NodeRoutes nodes;
   private final FileRoutes files;
+  private final RotatingSecretRoutes rotating;
   private final AuditLog audit;
   private final AuditRoutes auditRoutes;
   private final Clock clock;
@@ -146,11 +148,12 @@ public final class OperatorApi extends AllDirectives {
   /**
    * @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one
    * @param nodes the node registration routes and the agent CA import
+   * @param rotating the rotating shared secrets' entities
    * @param audit where every request and unseal attempt is recorded, and what /v1/audit reads
    */
   public OperatorApi(Seal seal, ControllerApprovals approvals, String controller, boolean devMode, Executor blocking,
-      NodeRoutes.Services nodes, FileRoutes.Services files, ClusterRoutes.Services cluster, AuditLog audit,
-      Clock clock, Options options) {
+      NodeRoutes.Services nodes, FileRoutes.Services files, RotatingSecretRoutes.Services rotating,
+      ClusterRoutes.Services cluster, AuditLog audit, Clock clock, Options options) {
     this.seal = seal;
     this.approvals = approvals;
     this.controller = controller;
@@ -158,6 +161,7 @@ public final class OperatorApi extends AllDirectives {
     this.blocking = blocking;
     this.nodes = new NodeRoutes(this, nodes);
     this.files = new FileRoutes(this, files);
+    this.rotating = new RotatingSecretRoutes(this, rotating);
     this.audit = audit;
     this.auditRoutes = new AuditRoutes(this, audit);
     this.clock = clock;
@@ -199,7 +203,7 @@ public final class OperatorApi extends AllDirectives {
   }
 
   private Route v1(Identity who) {
-    return concat(cluster.routes(), nodes.routes(who), files.routes(who), auditRoutes.routes(who), pathPrefix("sys", () -> concat(
+    return concat(cluster.routes(), nodes.routes(who), files.routes(who), rotating.routes(who), auditRoutes.routes(who), pathPrefix("sys", () -> concat(
         path("seal-status", () -> get(() -> respond(this::sealStatus))),
         path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
             body -> respond(() -> init(who, body)))))),

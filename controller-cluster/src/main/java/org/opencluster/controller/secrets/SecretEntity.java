@@ -77,6 +77,8 @@ public final class SecretEntity
   public static final String NOT_FOUND = "no such secret ";
   /** Refusals of a Rotate while one runs contain this (the API will answer 409). */
   public static final String ROTATING = "a rotation is running";
+  /** The refusal of a Create of a secret that exists contains this (the API answers 409). */
+  public static final String EXISTS = "already exists";
 
   /** Timers wake at least this often, so long schedules stay within the scheduler's range. */
   private static final Duration LONGEST_TIMER = Duration.ofDays(1);
@@ -508,7 +510,7 @@ public final class SecretEntity
         .onCommand(TimerFired.class, this::sagaTimerFired)
         .onCommand(StepCompleted.class, this::stepCompleted);
     builder.forAnyState()
-        .onCommand(Create.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("secret '" + printable() + "' already exists")))
+        .onCommand(Create.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("secret '" + printable() + "' " + EXISTS)))
         .onCommand(GetStatus.class, (state, c) -> Effect().reply(c.replyTo(), status(state)))
         .onCommand(Published.class, this::published)
         .onCommand(ConsumersListed.class, (state, c) -> {

@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -26,6 +28,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.projection.javadsl.ProjectionManagement;
+import org.opencluster.controller.files.FileDefinition;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.persistence.jdbc.StorageException;
 import org.opencluster.protocol.pki.Identity;
@@ -208,6 +211,48 @@ public final class NodeView {
     }
     List<Node> page = List.copyOf(nodes.subList(0, query.limit()));
     return new Page(page, Optional.of(cursor(page.get(page.size() - 1).id())));
+  }
+
+  /**
+   * Every node {@code query} matches, following the pages to the end ({@code query}'s limit is the
+   * page size, its {@code after} where to start). Keyset pages: a node that matched throughout is
+   * seen exactly once.
+   *
+   * @throws StorageException if the database does not answer
+   */
+  public List<Node> listAll(Query query) {
+    List<Node> all = new ArrayList<>();
+    Query next = query;
+    while (true) {
+      Page page = list(next);
+      all.addAll(page.nodes());
+      if (page.next().isEmpty() || page.nodes().isEmpty()) {
+        return all;
+      }
+      next = new Query(query.stage(), query.labels(), query.namePrefix(), query.limit(),
+          Optional.of(page.nodes().get(page.nodes().size() - 1).id()));
+    }
+  }
+
+  /**
+   * The ids of the live nodes {@code selector} matches, read on the blocking dispatcher: the
+   * consumers a secret's rotation expects to acknowledge. Live is the stage ACTIVE: the node
+   * enrolled (its agent joined) and is not quarantined, expired or retired. A REGISTERED node has
+   * not enrolled: it holds nothing to acknowledge, and reads the current version once it joins.
+   * The read model trails the journal by about a second.
+   */
+  public CompletionStage<Set<String>> liveNodes(FileDefinition.Selector selector) {
+    return CompletableFuture.supplyAsync(() -> {
+      Map<String, String> labels = selector.all() || !selector.nodes().isEmpty() ? Map.of() : selector.labels();
+      Set<String> ids = new TreeSet<>();
+      for (Node node : listAll(new Query(Optional.of(NodeEntity.Stage.ACTIVE), labels, Optional.empty(), MAX_LIMIT,
+          Optional.empty()))) {
+        if (selector.matches(node.id(), node.labels())) {
+          ids.add(node.id());
+        }
+      }
+      return ids;
+    }, blocking);
   }
 
   /**

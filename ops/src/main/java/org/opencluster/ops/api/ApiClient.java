@@ -87,6 +87,21 @@ public final class ApiClient {
     return send(HttpRequest.newBuilder(base.resolve(path)).GET());
   }
 
+  /**
+   * A GET whose 404 (problem type {@code not-found}) is an answer, not a failure: empty. Any other
+   * refusal fails as {@link #get} does.
+   */
+  public Optional<JsonNode> find(String path) throws OpsException {
+    HttpResponse<String> response = exchange(HttpRequest.newBuilder(base.resolve(path)).GET());
+    if (response.statusCode() == 404) {
+      JsonNode body = parse(response);
+      if (body.path("type").asText().endsWith("/not-found")) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(answer(response));
+  }
+
   public JsonNode post(String path, Object body) throws OpsException {
     try {
       return send(HttpRequest.newBuilder(base.resolve(path))
@@ -129,6 +144,10 @@ public final class ApiClient {
   }
 
   private JsonNode send(HttpRequest.Builder request) throws OpsException {
+    return answer(exchange(request));
+  }
+
+  private HttpResponse<String> exchange(HttpRequest.Builder request) throws OpsException {
     HttpResponse<String> response;
     try {
       response = http.send(request.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
@@ -143,12 +162,20 @@ public final class ApiClient {
       Thread.currentThread().interrupt();
       throw new OpsException("interrupted", e);
     }
-    JsonNode body;
+    return response;
+  }
+
+  private static JsonNode parse(HttpResponse<String> response) throws OpsException {
     try {
-      body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+      return response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
     } catch (JsonProcessingException e) {
       throw new OpsException("the controller answered " + response.statusCode() + " with something that is not JSON");
     }
+  }
+
+  /** The body of a success; a problem document becomes an {@link OpsException} saying what went wrong. */
+  private static JsonNode answer(HttpResponse<String> response) throws OpsException {
+    JsonNode body = parse(response);
     if (response.statusCode() >= 400) {
       String detail = Optional.ofNullable(body.get("detail")).map(JsonNode::asText).orElse("no detail");
       String title = Optional.ofNullable(body.get("title")).map(JsonNode::asText).orElse("HTTP " + response.statusCode());
