@@ -40,6 +40,8 @@ import org.opencluster.controller.api.RotatingSecretRoutes;
 import org.opencluster.controller.secrets.CatalogRotatorSource;
 import org.opencluster.controller.secrets.SecretEntity;
 import org.opencluster.controller.secrets.SecretEnvironment;
+import org.opencluster.controller.secrets.ShardedSecretConsumers;
+import org.opencluster.controller.rotation.Rotators;
 import org.opencluster.controller.secrets.SecretSettings;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -150,6 +152,15 @@ public final class Controller implements AutoCloseable {
    * @throws org.opencluster.persistence.jdbc.StorageException if the database does not open
    */
   public static Controller start(ControllerSettings settings, Config config, Clock clock) throws Exception {
+    return start(settings, config, clock, Rotators.standard());
+  }
+
+  /**
+   * Starts a controller, sealed, whose rotating secrets may name the rotator kinds of {@code
+   * rotators} (a build that adds MySQL or LDAP passes {@code Rotators.standard().with(...)}).
+   */
+  public static Controller start(ControllerSettings settings, Config config, Clock clock, Rotators rotators)
+      throws Exception {
     AuditSettings auditSettings = AuditSettings.create(config);
     ApiSettings apiSettings = ApiSettings.create(config);
     ProvisionerSettings provisionerSettings = ProvisionerSettings.create(config);
@@ -203,7 +214,8 @@ public final class Controller implements AutoCloseable {
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
           new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit, metrics,
-          heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking));
+          heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking))
+          .withSecrets(new ShardedSecretConsumers(started, EDGE_ASK_TIMEOUT));
       NodeView nodeView = new NodeView(storage.dataSource(), system);
       SecretSettings secretSettings = SecretSettings.create(config);
       AtomicBoolean unsealed = new AtomicBoolean();
@@ -217,7 +229,8 @@ public final class Controller implements AutoCloseable {
           NodeViewProjection.init(started, storage.dataSource());
           FileCatalog.init(started, clock);
           localCatalog.start(started, settings.files().catalogRefreshInterval(), EDGE_ASK_TIMEOUT);
-          SecretEntity.init(started, secretEnvironment(started, secretSettings, clock, cipher, localCatalog, nodeView));
+          SecretEntity.init(started, secretEnvironment(started, secretSettings, clock, cipher, localCatalog, nodeView,
+              rotators, metrics));
           keepLoaded(started, serviceCa, seal::isUnsealed, blocking);
           LOG.info("Unsealed: node entities are starting on {}", settings.name());
           blocking.execute(() -> {
@@ -302,7 +315,7 @@ public final class Controller implements AutoCloseable {
    * of {@code max-concurrent-rotator-calls} daemon threads, stopped with the actor system.
    */
   private static SecretEnvironment secretEnvironment(ActorSystem<?> system, SecretSettings settings, Clock clock,
-      ContentCipher cipher, LocalCatalog localCatalog, NodeView nodeView) {
+      ContentCipher cipher, LocalCatalog localCatalog, NodeView nodeView, Rotators rotators, ControllerMetrics metrics) {
     AtomicInteger threads = new AtomicInteger();
     ExecutorService rotatorCalls = Executors.newFixedThreadPool(settings.maxConcurrentRotatorCalls(), task -> {
       Thread thread = new Thread(task, "opencluster-rotator-" + threads.incrementAndGet());
@@ -320,7 +333,8 @@ public final class Controller implements AutoCloseable {
           return Done.getInstance();
         });
     return new SecretEnvironment(settings, clock, cipher,
-        CatalogRotatorSource.standard(localCatalog::current, cipher), nodeView::liveNodes, publisher, rotatorCalls);
+        CatalogRotatorSource.of(localCatalog::current, cipher, rotators), nodeView::liveNodes, publisher, rotatorCalls,
+        metrics);
   }
 
   /** Counts TLS handshake refusals by reason, logs each, and has the audit log write them per interval. */

@@ -36,7 +36,12 @@ public final class CatalogRotatorSource implements RotatorSource {
 
   /** With the standard rotators ({@code none}, {@code postgresql}). */
   public static RotatorSource standard(Supplier<Catalog> catalog, ContentCipher cipher) {
-    return new CatalogRotatorSource(catalog, cipher, Rotators.standard());
+    return of(catalog, cipher, Rotators.standard());
+  }
+
+  /** As {@link #standard}, with the rotator kinds of {@code rotators}. */
+  public static RotatorSource of(Supplier<Catalog> catalog, ContentCipher cipher, Rotators rotators) {
+    return new CatalogRotatorSource(catalog, cipher, rotators);
   }
 
   @Override

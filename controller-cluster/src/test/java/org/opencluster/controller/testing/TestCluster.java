@@ -165,8 +165,13 @@ public final class TestCluster implements AutoCloseable {
 
   /** Starts a controller, sealed, from {@link #controllerConfig}. */
   public Controller start(Config deployment) throws Exception {
+    return start(deployment, org.opencluster.controller.rotation.Rotators.standard());
+  }
+
+  /** As {@link #start(Config)}, with the rotator kinds of {@code rotators} (tests add instrumented ones). */
+  public Controller start(Config deployment, org.opencluster.controller.rotation.Rotators rotators) throws Exception {
     Config config = ControllerConfig.load(deployment);
-    Controller controller = Controller.start(ControllerSettings.create(config), config, clock);
+    Controller controller = Controller.start(ControllerSettings.create(config), config, clock, rotators);
     started.add(controller);
     return controller;
   }
