@@ -364,6 +364,17 @@ public final class DevCommand implements Callable<Integer> {
     Path tls = tmpfs.resolve("tls.pem");
     octl(environment, "file", "put", "demo/tls.pem", "--generate", "tls-certificate", "--node", "demo-1",
         "--path", tls.toString(), "--mode", "0400");
+    Path token = tmpfs.resolve("token.conf");
+    try {
+      octl(environment, "secret", "show", "demo/token");
+    } catch (OpsException absent) {
+      octl(environment, "secret", "create", "demo/token", "--rotator", "none", "--consumers", "role=demo");
+    }
+    Path tokenTemplate = files.demoTemplate().resolveSibling("token.conf.tmpl");
+    Files.writeString(tokenTemplate, "# a rotating secret: 'opencluster secret rotate demo/token --wait' changes it\n"
+        + "token={{ secret \"demo/token\" \"password\" }}\n", StandardCharsets.UTF_8);
+    octl(environment, "file", "put", "demo/token.conf", "--template", tokenTemplate.toString(),
+        "--path", token.toString(), "--mode", "0400", "--selector", "role=demo");
     Process agent = new ProcessBuilder(home.resolve("bin/opencluster").toString(), "agent", "--bundle",
         files.demoBundle().toString())
         .redirectErrorStream(true)
@@ -377,7 +388,7 @@ public final class DevCommand implements Callable<Integer> {
       context.err().println("warning: the demo agent did not materialize " + hello + "; see " + files.agentLog());
     }
     demoFiles = List.of(new DemoFile("cat", hello), new DemoFile("cat", tmpfs.resolve("db.password")),
-        new DemoFile("openssl x509 -noout -subject -ext subjectAltName -in", tls));
+        new DemoFile("openssl x509 -noout -subject -ext subjectAltName -in", tls), new DemoFile("cat", token));
     return agent;
   }
 
@@ -435,11 +446,14 @@ public final class DevCommand implements Callable<Integer> {
         .forEach(variable -> out.println("  export " + variable.getKey() + "=" + variable.getValue()));
     out.println("  bin/opencluster operator seal-status; bin/opencluster cluster status");
     out.println();
-    out.println("A demo agent (node demo-1, log " + files.agentLog() + ") serves three secure files from memory, on "
-        + "tmpfs (tls.pem: its key, its certificate for demo-1 from the service CA, and that CA's):");
+    out.println("A demo agent (node demo-1, log " + files.agentLog() + ") serves four secure files from memory, on "
+        + "tmpfs (tls.pem: its key, its certificate for demo-1 from the service CA, and that CA's; token.conf: a "
+        + "rotating secret):");
     demoFiles.forEach(file -> out.println("  " + file.command() + " " + file.path()
         + (Files.exists(file.path()) ? "" : "    (not there yet)")));
     out.println("  bin/opencluster file list; bin/opencluster node status demo-1 --json");
+    demoFiles.stream().filter(file -> file.path().getFileName().toString().equals("token.conf")).findFirst()
+        .ifPresent(token -> out.println("  bin/opencluster secret rotate demo/token --wait; cat " + token.path()));
     out.println();
     out.println("Register a node and run its agent (the agent CA is imported):");
     out.println("  bin/opencluster node register web-1 --label role=web --lifetime 24h --out ./web-1");
