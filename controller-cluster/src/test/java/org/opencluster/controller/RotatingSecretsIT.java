@@ -81,6 +81,8 @@ class RotatingSecretsIT {
     ApiTestClient.Reply shown = seen(auditor.get(api, "/v1/rotating-secrets/app/token"));
     assertThat(shown.status()).isEqualTo(200);
     assertThat(shown.body().path("next_rotation_at").isTextual()).as("it runs on a schedule").isTrue();
+    assertThat(shown.body().path("host").asText()).as("the controller holding the entity")
+        .isEqualTo(controller.system().address().toString());
     await().atMost(TIMEOUT).untilAsserted(() -> assertThat(listed("app/token").path("current_version").asLong())
         .as("published into the catalog").isEqualTo(1));
 

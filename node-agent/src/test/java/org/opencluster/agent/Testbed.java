@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.opencluster.controller.Controller;
+import org.opencluster.controller.rotation.Rotators;
 import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.controller.testing.TestCluster;
 import org.opencluster.persistence.jdbc.StorageSettings;
@@ -63,11 +64,17 @@ final class Testbed implements AutoCloseable {
 
   /** Starts a controller; the first one made initializes the store, the others unseal with the same key. */
   Controller controller(String name, int clusterPort, List<Integer> seeds, Config extra) throws Exception {
+    return controller(name, clusterPort, seeds, extra, Rotators.standard());
+  }
+
+  /** As above, with the rotator kinds of {@code rotators} (tests add instrumented ones). */
+  Controller controller(String name, int clusterPort, List<Integer> seeds, Config extra, Rotators rotators)
+      throws Exception {
     Config config = extra.withFallback(ConfigFactory.parseString("""
         opencluster.controller.node { heartbeat-interval = 1s, allowed-misses = 3, deadline-grace = 2s, lease-duration = 10s }
         opencluster.controller.seal.give-key-to = any-controller
         """)).withFallback(cluster.controllerConfig(name, clusterPort, seeds, storage));
-    Controller controller = cluster.start(config);
+    Controller controller = cluster.start(config, rotators);
     if (controller.seal().status().state() == org.opencluster.persistence.keys.Seal.State.UNINITIALIZED) {
       controller.seal().initializeWithKey(unsealKey);
     }

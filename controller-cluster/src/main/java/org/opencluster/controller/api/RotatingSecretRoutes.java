@@ -381,6 +381,7 @@ public final class RotatingSecretRoutes extends AllDirectives {
       published.put("pending", p.pending() == 0 ? null : p.pending());
       return published;
     }).orElse(null));
+    body.put("host", status.host());
     return body;
   }
 

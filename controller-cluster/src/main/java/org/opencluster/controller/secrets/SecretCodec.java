@@ -330,7 +330,7 @@ public final class SecretCodec {
 
   private static org.opencluster.controller.proto.v1.SecretStatus status(SecretStatus s) {
     var b = org.opencluster.controller.proto.v1.SecretStatus.newBuilder().setName(s.name())
-        .setNextRotationAtUnixMillis(millis(s.nextRotationAt())).addAllCompromised(s.compromised());
+        .setNextRotationAtUnixMillis(millis(s.nextRotationAt())).addAllCompromised(s.compromised()).setHost(s.host());
     s.published().ifPresent(p -> b.setPublishedCurrent(p.current()).setPublishedPending(p.pending()));
     s.definition().ifPresent(d -> b.setDefinition(definition(d)));
     s.versions().forEach(v -> b.addVersions(org.opencluster.controller.proto.v1.SecretStatus.VersionInfo.newBuilder()
@@ -362,7 +362,8 @@ public final class SecretCodec {
         p.hasLastFailure() ? Optional.of(failure(p.getLastFailure())) : Optional.empty(),
         instant(p.getNextRotationAtUnixMillis()), p.getCompromisedList(),
         p.getPublishedCurrent() == 0 ? Optional.empty()
-            : Optional.of(new SecretEntity.Publication(p.getPublishedCurrent(), p.getPublishedPending())));
+            : Optional.of(new SecretEntity.Publication(p.getPublishedCurrent(), p.getPublishedPending())),
+        p.getHost());
   }
 
   private static org.opencluster.controller.proto.v1.SecretDefinition definition(Definition d) {

@@ -170,10 +170,11 @@ public final class SecretEntity
    *
    * @param compromised nodes deemed compromised whose rotation has not started yet
    * @param published the versions the catalog shows, as far as this incarnation knows
+   * @param host the address of the cluster member this entity runs on (which controller holds the saga)
    */
   public record SecretStatus(String name, Optional<Definition> definition, List<VersionInfo> versions,
       Optional<Progress> rotation, Optional<Distribution> distribution, Optional<Failure> lastFailure,
-      Optional<Instant> nextRotationAt, List<String> compromised, Optional<Publication> published) {
+      Optional<Instant> nextRotationAt, List<String> compromised, Optional<Publication> published, String host) {
     public SecretStatus {
       versions = List.copyOf(versions);
       compromised = List.copyOf(compromised);
@@ -1008,7 +1009,8 @@ public final class SecretEntity
     if (state instanceof Idle idle) {
       return new SecretStatus(name, Optional.of(idle.definition()),
           List.of(new VersionInfo(idle.current().number(), Label.CURRENT, idle.current().createdAt())), Optional.empty(),
-          idle.distribution(), idle.lastFailure(), idle.nextRotationAt(), idle.compromises().waiting(), published);
+          idle.distribution(), idle.lastFailure(), idle.nextRotationAt(), idle.compromises().waiting(), published,
+          host());
     } else if (state instanceof Rotating rotating) {
       Saga saga = rotating.saga();
       List<VersionInfo> versions = new ArrayList<>();
@@ -1019,10 +1021,15 @@ public final class SecretEntity
           Optional.of(new Progress(saga.version(), saga.step(), saga.startedAt(), saga.trigger(), saga.attempts(),
               saga.retryAt(), saga.retireAt(), saga.urgent())),
           Optional.of(rotating.distribution()), rotating.lastFailure(), Optional.empty(),
-          rotating.compromises().waiting(), published);
+          rotating.compromises().waiting(), published, host());
     }
     return new SecretStatus(name, Optional.empty(), List.of(), Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.empty(), List.of(), Optional.empty());
+        Optional.empty(), List.of(), Optional.empty(), host());
+  }
+
+  /** This actor system's address: in a cluster, the member's ({@code Cluster.selfMember().address()}). */
+  private String host() {
+    return context.getSystem().address().toString();
   }
 
   private String notFound() {

@@ -125,6 +125,12 @@ class SecretEntityTest {
   // ---- the saga -----------------------------------------------------------------------------
 
   @Test
+  void theStatus_namesTheActorSystemTheEntityRunsOn() {
+    createSecret(Optional.empty());
+    assertThat(status().host()).isEqualTo(TEST_SYSTEM.system().address().toString()).startsWith("pekko://");
+  }
+
+  @Test
   void aRotation_goesThroughEveryStep_andMovesTheLabels() {
     createSecret(Optional.empty());
     assertThat(labels(status())).containsExactly(new VersionInfo(1, Label.CURRENT, START));

@@ -42,7 +42,8 @@ public final class TestCluster implements AutoCloseable {
   private final KeyPair agentCaKeys = EcKeys.generate();
   private final CertificateAuthority serviceCa;
   private final KeyPair serviceCaKeys = EcKeys.generate();
-  private final List<Controller> started = new ArrayList<>();
+  /** Thread-safe: tests may stop controllers in parallel. */
+  private final List<Controller> started = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public TestCluster(Path directory) throws Exception {
     this(directory, Clock.systemUTC());
