@@ -363,6 +363,7 @@ public final class RotatingSecretRoutes extends AllDirectives {
       distribution.put("acknowledged", (int) d.acknowledged().keySet().stream().filter(d.expected()::contains).count());
       distribution.put("behind", behind.subList(0, Math.min(BEHIND_SHOWN, behind.size())));
       distribution.put("behind_count", behind.size());
+      distribution.put("switched", status.switched());
       return distribution;
     }).orElse(null));
     body.put("last_failure", status.lastFailure().map(f -> {

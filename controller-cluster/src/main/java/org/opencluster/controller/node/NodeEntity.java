@@ -888,7 +888,7 @@ public final class NodeEntity
       case HEARTBEAT -> heartbeat(state, session.get(), frame.getSequence(), message.getHeartbeat(), command.replyTo(), now);
       case ACK -> {
         files.acknowledged(message.getAck()).forEach(held ->
-            environment.secrets().holds(held.secret(), held.version(), nodeId));
+            environment.secrets().holds(held.secret(), held.version(), nodeId, held.live()));
         yield Effect().reply(command.replyTo(), EdgeReply.none());
       }
       case ALERT -> alert(session.get(), message.getAlert(), command.replyTo(), now);
@@ -912,7 +912,7 @@ public final class NodeEntity
         ? files.wanted(factsOf(state).orElseThrow(), generatedOf(state), catalog) : List.of();
     FileSecretsGenerated generated = files.ready() ? files.generate(wanted, generatedOf(state), factsOf(state).orElseThrow(), now) : null;
     files.heldWithoutFiles(factsOf(state).orElseThrow(), wanted, catalog).forEach(held ->
-        environment.secrets().holds(held.secret(), held.version(), nodeId));
+        environment.secrets().holds(held.secret(), held.version(), nodeId, held.live()));
     if (generated != null) {
       events.add(generated);
     }

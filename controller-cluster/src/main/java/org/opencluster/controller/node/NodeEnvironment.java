@@ -103,8 +103,11 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
 
   /** The rotating secrets (SecretEntity), as a node entity reaches them. */
   public interface SecretConsumers {
-    /** Node {@code nodeId} holds version {@code version} of rotating secret {@code secret}; returns at once. */
-    void holds(String secret, long version, String nodeId);
+    /**
+     * Node {@code nodeId} holds version {@code version} of rotating secret {@code secret}: staged, or
+     * {@code live} in the files it serves; returns at once.
+     */
+    void holds(String secret, long version, String nodeId, boolean live);
 
     /**
      * Node {@code nodeId}, which could read rotating secret {@code secret}, is deemed compromised; done
@@ -115,7 +118,7 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
     /** For tests and tools that run entities without rotating secrets. */
     SecretConsumers NONE = new SecretConsumers() {
       @Override
-      public void holds(String secret, long version, String nodeId) {}
+      public void holds(String secret, long version, String nodeId, boolean live) {}
 
       @Override
       public java.util.concurrent.CompletionStage<org.apache.pekko.Done> compromised(String secret, String nodeId) {

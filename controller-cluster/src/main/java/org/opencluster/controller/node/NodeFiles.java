@@ -61,8 +61,8 @@ final class NodeFiles {
   /** A file the node should hold, and what its content depends on. */
   record Wanted(FileDefinition definition, String fingerprint) {}
 
-  /** The node holds version {@code version} of rotating secret {@code secret} (to tell its entity). */
-  record Held(String secret, long version) {}
+  /** The node holds version {@code version} of rotating secret {@code secret}, staged or {@code live} (to tell its entity). */
+  record Held(String secret, long version, boolean live) {}
 
   /** What the set last sent carries of each rotating secret: the files rendered with it, by version. */
   private record Carried(Map<Held, List<String>> current, Map<Held, List<String>> staged) {
@@ -221,11 +221,12 @@ final class NodeFiles {
               continue;
             }
             SharedSecret.Rotation rotation = shared.rotation().get();
-            carriedCurrent.computeIfAbsent(new Held(secret, rotation.currentVersion()), h -> new ArrayList<>())
+            carriedCurrent.computeIfAbsent(new Held(secret, rotation.currentVersion(), true), h -> new ArrayList<>())
                 .add(definition.name());
             if (rotation.pending().isPresent()) {
               long pendingVersion = rotation.pending().get().version();
-              carriedStaged.computeIfAbsent(new Held(secret, pendingVersion), h -> new ArrayList<>()).add(definition.name());
+              carriedStaged.computeIfAbsent(new Held(secret, pendingVersion, false), h -> new ArrayList<>())
+                  .add(definition.name());
               try {
                 staged.add(staged(agentKey, definition, facts, generated, catalog, secret, pendingVersion));
               } catch (Template.TemplateException | RuntimeException e) {
@@ -291,8 +292,8 @@ final class NodeFiles {
         continue;
       }
       SharedSecret.Rotation rotation = shared.rotation().get();
-      report(held, new Held(shared.name(), rotation.currentVersion()));
-      rotation.pending().ifPresent(p -> report(held, new Held(shared.name(), p.version())));
+      report(held, new Held(shared.name(), rotation.currentVersion(), true));
+      rotation.pending().ifPresent(p -> report(held, new Held(shared.name(), p.version(), false)));
     }
     return held;
   }
@@ -348,7 +349,7 @@ final class NodeFiles {
     java.util.Set<Held> notHeld = new java.util.HashSet<>();
     java.util.Set<String> heldFiles = new java.util.HashSet<>();
     for (StagedOutcome outcome : ack.getStagedList()) {
-      Held version = new Held(outcome.getSecret(), outcome.getSecretVersion());
+      Held version = new Held(outcome.getSecret(), outcome.getSecretVersion(), false);
       if (outcome.getHeld()) {
         heldFiles.add(version + "|" + outcome.getFile());
       } else {

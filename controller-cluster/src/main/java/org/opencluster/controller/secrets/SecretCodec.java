@@ -105,9 +105,10 @@ public final class SecretCodec {
           .setReplyTo(ref(c.replyTo())).build();
     } else if (o instanceof SecretEntity.CompromiseNoted e) {
       return org.opencluster.controller.proto.v1.SecretCompromiseNoted.newBuilder().setNodeId(e.nodeId())
-          .setAtUnixMillis(e.at().toEpochMilli()).build();
+          .setAtUnixMillis(e.at().toEpochMilli()).setRetireByUnixMillis(millis(e.retireBy())).build();
     } else if (o instanceof ConsumerAcked c) {
-      return org.opencluster.controller.proto.v1.SecretConsumerAcked.newBuilder().setNodeId(c.nodeId()).setVersion(c.version()).build();
+      return org.opencluster.controller.proto.v1.SecretConsumerAcked.newBuilder().setNodeId(c.nodeId()).setVersion(c.version())
+          .setLive(c.live()).build();
     } else if (o instanceof GetStatus c) {
       return org.opencluster.controller.proto.v1.SecretGetStatus.newBuilder().setReplyTo(ref(c.replyTo())).build();
     } else if (o instanceof TimerFired c) {
@@ -177,11 +178,12 @@ public final class SecretCodec {
         }
         case "secret-compromise-noted" -> {
           var p = org.opencluster.controller.proto.v1.SecretCompromiseNoted.parseFrom(bytes);
-          yield new SecretEntity.CompromiseNoted(p.getNodeId(), Instant.ofEpochMilli(p.getAtUnixMillis()));
+          yield new SecretEntity.CompromiseNoted(p.getNodeId(), Instant.ofEpochMilli(p.getAtUnixMillis()),
+              instant(p.getRetireByUnixMillis()));
         }
         case "secret-consumer-acked" -> {
           var p = org.opencluster.controller.proto.v1.SecretConsumerAcked.parseFrom(bytes);
-          yield new ConsumerAcked(p.getNodeId(), p.getVersion());
+          yield new ConsumerAcked(p.getNodeId(), p.getVersion(), p.getLive());
         }
         case "secret-get-status" -> new GetStatus(resolve(org.opencluster.controller.proto.v1.SecretGetStatus.parseFrom(bytes).getReplyTo()));
         case "secret-timer" -> new TimerFired(SecretEntity.Timer.valueOf(
@@ -330,7 +332,8 @@ public final class SecretCodec {
 
   private static org.opencluster.controller.proto.v1.SecretStatus status(SecretStatus s) {
     var b = org.opencluster.controller.proto.v1.SecretStatus.newBuilder().setName(s.name())
-        .setNextRotationAtUnixMillis(millis(s.nextRotationAt())).addAllCompromised(s.compromised()).setHost(s.host());
+        .setNextRotationAtUnixMillis(millis(s.nextRotationAt())).addAllCompromised(s.compromised()).setHost(s.host())
+        .setSwitched(s.switched());
     s.published().ifPresent(p -> b.setPublishedCurrent(p.current()).setPublishedPending(p.pending()));
     s.definition().ifPresent(d -> b.setDefinition(definition(d)));
     s.versions().forEach(v -> b.addVersions(org.opencluster.controller.proto.v1.SecretStatus.VersionInfo.newBuilder()
@@ -363,7 +366,7 @@ public final class SecretCodec {
         instant(p.getNextRotationAtUnixMillis()), p.getCompromisedList(),
         p.getPublishedCurrent() == 0 ? Optional.empty()
             : Optional.of(new SecretEntity.Publication(p.getPublishedCurrent(), p.getPublishedPending())),
-        p.getHost());
+        p.getHost(), p.getSwitched());
   }
 
   private static org.opencluster.controller.proto.v1.SecretDefinition definition(Definition d) {

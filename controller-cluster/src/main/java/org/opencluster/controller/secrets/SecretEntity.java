@@ -120,8 +120,16 @@ public final class SecretEntity
    */
   public record Compromised(String nodeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
-  /** Node {@code nodeId} holds version {@code version} of the secret. */
-  public record ConsumerAcked(String nodeId, long version) implements Command {}
+  /**
+   * Node {@code nodeId} holds version {@code version} of the secret: staged in its agent's memory,
+   * or, when {@code live}, in the files it serves (it switched to it).
+   */
+  public record ConsumerAcked(String nodeId, long version, boolean live) implements Command {
+    /** Staged (not yet live). */
+    public ConsumerAcked(String nodeId, long version) {
+      this(nodeId, version, false);
+    }
+  }
 
   public record GetStatus(ActorRef<SecretStatus> replyTo) implements Command {}
 
@@ -171,10 +179,13 @@ public final class SecretEntity
    * @param compromised nodes deemed compromised whose rotation has not started yet
    * @param published the versions the catalog shows, as far as this incarnation knows
    * @param host the address of the cluster member this entity runs on (which controller holds the saga)
+   * @param switched after a rotation finished, how many expected consumers serve the new version in
+   *     their files, as far as this incarnation heard
    */
   public record SecretStatus(String name, Optional<Definition> definition, List<VersionInfo> versions,
       Optional<Progress> rotation, Optional<Distribution> distribution, Optional<Failure> lastFailure,
-      Optional<Instant> nextRotationAt, List<String> compromised, Optional<Publication> published, String host) {
+      Optional<Instant> nextRotationAt, List<String> compromised, Optional<Publication> published, String host,
+      int switched) {
     public SecretStatus {
       versions = List.copyOf(versions);
       compromised = List.copyOf(compromised);
@@ -274,8 +285,13 @@ public final class SecretEntity
   /** The previous version could not be retired; it is dropped here, and the failure reported. */
   public record RetireFailed(String failure, Instant at, Optional<Instant> nextRotationAt) implements Event {}
 
-  /** Node {@code nodeId} could read this secret and is deemed compromised; an urgent rotation follows. */
-  public record CompromiseNoted(String nodeId, Instant at) implements Event {}
+  /**
+   * Node {@code nodeId} could read this secret and is deemed compromised; an urgent rotation follows.
+   *
+   * @param retireBy set when a finished rotation waits for its grace period: the previous version is
+   *     revoked by then at the latest (the compromised node may hold it)
+   */
+  public record CompromiseNoted(String nodeId, Instant at, Optional<Instant> retireBy) implements Event {}
 
   // ---- state --------------------------------------------------------------------------------
 
@@ -406,7 +422,13 @@ public final class SecretEntity
     }
 
     Rotating noted(CompromiseNoted event) {
-      return new Rotating(definition, current, previous, saga, distribution.without(event.nodeId()), lastFailure,
+      Saga next = saga;
+      if (event.retireBy().isPresent() && saga.retireAt().isPresent()
+          && event.retireBy().get().isBefore(saga.retireAt().get())) {
+        next = new Saga(saga.version(), saga.step(), saga.startedAt(), saga.trigger(), saga.distributeDeadline(),
+            saga.pending(), saga.attempts(), saga.retryAt(), event.retireBy(), saga.urgent());
+      }
+      return new Rotating(definition, current, previous, next, distribution.without(event.nodeId()), lastFailure,
           compromises.noted(event.nodeId()));
     }
 
@@ -463,6 +485,12 @@ public final class SecretEntity
   private Optional<StepCompleted> inFlight = Optional.empty();
   /** A rotation's consumers are being listed (not persisted: a crash forgets an unstarted rotation). */
   private boolean starting;
+  /**
+   * The consumers that serve the newest version in their files (reported live), for the version
+   * {@code switchedVersion}; not persisted: after a recovery the grace period alone decides.
+   */
+  private long switchedVersion;
+  private final Set<String> switched = new java.util.HashSet<>();
   /** What the catalog took from this incarnation, and what it is being sent. */
   private Optional<Publication> published = Optional.empty();
   private Optional<Publication> publishing = Optional.empty();
@@ -667,7 +695,9 @@ public final class SecretEntity
         command.nodeId());
     Instant now = clock.instant();
     List<Event> events = new ArrayList<>();
-    events.add(new CompromiseNoted(command.nodeId(), now));
+    Optional<Instant> retireBy = state instanceof Rotating rotating && rotating.saga().step() == Step.RETIRE
+        ? Optional.of(now.plus(settings.compromiseGracePeriod())) : Optional.empty();
+    events.add(new CompromiseNoted(command.nodeId(), now, retireBy));
     if (state instanceof Rotating rotating && rotating.saga().step() == Step.DISTRIBUTE
         && !rotating.distribution().complete() && rotating.distribution().without(command.nodeId()).complete()) {
       events.add(new DistributionEnded(now, Set.of())); // it was the last one the saga waited for
@@ -677,8 +707,10 @@ public final class SecretEntity
 
   private ReplyEffect<Event, State> ack(Rotating state, ConsumerAcked command) {
     Distribution distribution = state.distribution();
+    boolean switchedNow = command.live() && state.saga().step() == Step.RETIRE
+        && command.version() == state.saga().version() && switched(state.saga().version()).add(command.nodeId());
     if (!recordable(distribution, command)) {
-      return Effect().noReply();
+      return switchedNow ? Effect().none().thenRun(this::drive).thenNoReply() : Effect().noReply();
     }
     List<Event> events = new ArrayList<>();
     Instant now = clock.instant();
@@ -737,7 +769,10 @@ public final class SecretEntity
     inFlight = Optional.empty();
     Instant now = clock.instant();
     if (done.failure().isEmpty()) {
-      Duration grace = saga.urgent() ? settings.compromiseGracePeriod() : settings.gracePeriod();
+      // After a compromise (answered by this rotation, or noted while it ran) the previous version
+      // is revoked once every healthy consumer serves the new one, or after the short grace.
+      Duration grace = saga.urgent() || !state.compromises().waiting().isEmpty() ? settings.compromiseGracePeriod()
+          : settings.gracePeriod();
       return switch (done.step()) {
         case SET -> Effect().persist(new SetDone(now)).thenRun(this::drive).thenNoReply();
         case TEST -> Effect().persist(List.of(new TestDone(now), new RotationFinished(now, now.plus(grace))))
@@ -798,15 +833,36 @@ public final class SecretEntity
     Saga saga = rotating.saga();
     timers.cancel(Timer.SCHEDULE);
     boolean compromiseWaits = !rotating.compromises().waiting().isEmpty();
+    boolean revoke = saga.urgent() || compromiseWaits;
     if (saga.step() == Step.DISTRIBUTE) {
       armAt(Timer.DISTRIBUTE_TIMEOUT, saga.distributeDeadline());
-    } else if (saga.step() == Step.RETIRE && !compromiseWaits && now.isBefore(saga.retireAt().orElseThrow())) {
+    } else if (saga.step() == Step.RETIRE && now.isBefore(saga.retireAt().orElseThrow())
+        && !(revoke && allSwitched(rotating))) {
       armAt(Timer.GRACE_END, saga.retireAt().get());
     } else if (saga.retryAt().isPresent() && now.isBefore(saga.retryAt().get())) {
       armAt(Timer.RETRY, saga.retryAt().get());
     } else {
-      call(rotating, saga.step(), saga.urgent() || compromiseWaits);
+      call(rotating, saga.step(), revoke);
     }
+  }
+
+  /**
+   * Whether every healthy consumer serves the new version: then a version to revoke (after a
+   * compromise) need not wait for the rest of its grace period.
+   */
+  private boolean allSwitched(Rotating state) {
+    Set<String> healthy = new java.util.HashSet<>(state.distribution().expected());
+    healthy.removeAll(state.compromises().handled());
+    return switched(state.saga().version()).containsAll(healthy);
+  }
+
+  /** The consumers reported live on {@code version} (the set is emptied when the version moves on). */
+  private Set<String> switched(long version) {
+    if (switchedVersion != version) {
+      switchedVersion = version;
+      switched.clear();
+    }
+    return switched;
   }
 
   /** Runs the step's rotator call on the rotator executor; its end comes back as StepCompleted. */
@@ -1010,7 +1066,7 @@ public final class SecretEntity
       return new SecretStatus(name, Optional.of(idle.definition()),
           List.of(new VersionInfo(idle.current().number(), Label.CURRENT, idle.current().createdAt())), Optional.empty(),
           idle.distribution(), idle.lastFailure(), idle.nextRotationAt(), idle.compromises().waiting(), published,
-          host());
+          host(), 0);
     } else if (state instanceof Rotating rotating) {
       Saga saga = rotating.saga();
       List<VersionInfo> versions = new ArrayList<>();
@@ -1021,10 +1077,11 @@ public final class SecretEntity
           Optional.of(new Progress(saga.version(), saga.step(), saga.startedAt(), saga.trigger(), saga.attempts(),
               saga.retryAt(), saga.retireAt(), saga.urgent())),
           Optional.of(rotating.distribution()), rotating.lastFailure(), Optional.empty(),
-          rotating.compromises().waiting(), published, host());
+          rotating.compromises().waiting(), published, host(), saga.step() != Step.RETIRE ? 0
+              : (int) switched(saga.version()).stream().filter(rotating.distribution().expected()::contains).count());
     }
     return new SecretStatus(name, Optional.empty(), List.of(), Optional.empty(), Optional.empty(), Optional.empty(),
-        Optional.empty(), List.of(), Optional.empty(), host());
+        Optional.empty(), List.of(), Optional.empty(), host(), 0);
   }
 
   /** This actor system's address: in a cluster, the member's ({@code Cluster.selfMember().address()}). */

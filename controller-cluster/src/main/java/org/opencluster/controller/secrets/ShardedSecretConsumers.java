@@ -23,8 +23,8 @@ public final class ShardedSecretConsumers implements NodeEnvironment.SecretConsu
   }
 
   @Override
-  public void holds(String secret, long version, String nodeId) {
-    SecretEntity.ref(system, secret).tell(new SecretEntity.ConsumerAcked(nodeId, version));
+  public void holds(String secret, long version, String nodeId, boolean live) {
+    SecretEntity.ref(system, secret).tell(new SecretEntity.ConsumerAcked(nodeId, version, live));
   }
 
   @Override

@@ -101,7 +101,7 @@ class NodeRotatingSecretsTest {
         .as("a staged content never opens as the live file").isInstanceOf(SealedBoxException.class);
 
     acknowledge(node, agent, set, true);
-    assertThat(secrets.held).containsExactlyInAnyOrder("db/orders@1 n-1", "db/orders@2 n-1");
+    assertThat(secrets.held).containsExactlyInAnyOrder("db/orders@1 n-1 live", "db/orders@2 n-1 staged");
   }
 
   @Test
@@ -114,7 +114,7 @@ class NodeRotatingSecretsTest {
     InfoSet set = onlySet(agent.following(node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r)).reply()));
 
     acknowledge(node, agent, set, false);
-    assertThat(secrets.held).containsExactly("db/orders@1 n-1");
+    assertThat(secrets.held).containsExactly("db/orders@1 n-1 live");
   }
 
   @Test
@@ -146,7 +146,7 @@ class NodeRotatingSecretsTest {
 
     node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
     node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
-    assertThat(secrets.held).containsExactlyInAnyOrder("svc/token@4 n-1", "svc/token@5 n-1");
+    assertThat(secrets.held).containsExactlyInAnyOrder("svc/token@4 n-1 live", "svc/token@5 n-1 staged");
   }
 
   @Test
@@ -187,8 +187,8 @@ class NodeRotatingSecretsTest {
     final AtomicInteger failNext = new AtomicInteger();
 
     @Override
-    public void holds(String secret, long version, String nodeId) {
-      held.add(secret + "@" + version + " " + nodeId);
+    public void holds(String secret, long version, String nodeId, boolean live) {
+      held.add(secret + "@" + version + " " + nodeId + (live ? " live" : " staged"));
     }
 
     @Override

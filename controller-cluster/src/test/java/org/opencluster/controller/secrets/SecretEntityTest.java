@@ -386,16 +386,58 @@ class SecretEntityTest {
   }
 
   @Test
-  void aCompromiseDuringTheGracePeriod_revokesAtOnce_andRotatesAgain() {
+  void anUrgentRotation_revokesAsSoonAsEveryHealthyConsumerServesTheNewVersion() {
+    createSecret(Optional.empty());
+    liveConsumers = Set.of("n-1", "n-2", "n-3");
+    secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-3", r));
+    awaitEvent(RotationStarted.class);
+    ack("n-1", 2);
+    ack("n-2", 2);
+    awaitEvent(RotationFinished.class);
+
+    secret.runCommand(new ConsumerAcked("n-1", 2, true));
+    secret.runCommand(new ConsumerAcked("n-3", 2, true)); // the compromised node does not count
+    SecretStatus waiting = status();
+    assertThat(waiting.rotation().get().step()).as("n-2 still serves the previous version").isEqualTo(Step.RETIRE);
+    assertThat(waiting.switched()).isEqualTo(1);
+
+    secret.runCommand(new ConsumerAcked("n-2", 2, true));
+    awaitEvent(PreviousRetired.class); // no clock move: every healthy consumer switched
+    assertThat(rotator.seen).containsExactly("set:secret-value-2", "test:secret-value-2", "revoke:secret-value-1");
+  }
+
+  @Test
+  void aNormalRotation_waitsItsGracePeriod_evenWhenEveryConsumerSwitched() {
+    createSecret(Optional.empty());
+    rotate(Set.of("n-1"));
+    ack("n-1", 2);
+    awaitEvent(RotationFinished.class);
+    secret.runCommand(new ConsumerAcked("n-1", 2, true));
+    assertThat(status().rotation().get().step()).isEqualTo(Step.RETIRE);
+    assertThat(status().switched()).isEqualTo(1);
+    clock.advance(SETTINGS.gracePeriod());
+    fire(Timer.GRACE_END);
+    awaitEvent(PreviousRetired.class);
+    assertThat(rotator.seen).last().isEqualTo("retire:secret-value-1");
+  }
+
+  @Test
+  void aCompromiseDuringTheGracePeriod_revokesOnceTheHealthyConsumersSwitched_andRotatesAgain() {
     createSecret(Optional.empty());
     rotate(Set.of("n-1", "n-2"));
     ack("n-1", 2);
     ack("n-2", 2);
     awaitEvent(RotationFinished.class);
 
+    clock.advance(Duration.ofSeconds(5));
     var noted = secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
     assertThat(noted.reply().isSuccess()).isTrue();
-    awaitEvent(PreviousRetired.class); // no clock move: the grace period is cut short
+    assertThat(awaitEvent(SecretEntity.CompromiseNoted.class).retireBy())
+        .contains(clock.instant().plus(SETTINGS.compromiseGracePeriod()));
+    assertThat(status().rotation().get().retireAt()).as("the grace period is cut short")
+        .contains(clock.instant().plus(SETTINGS.compromiseGracePeriod()));
+    secret.runCommand(new ConsumerAcked("n-1", 2, true));
+    awaitEvent(PreviousRetired.class); // n-1, the one healthy consumer, switched: no need to wait
     RotationStarted urgent = awaitEvent(RotationStarted.class);
     assertThat(urgent.pending().number()).as("n-2 held version 2, so it is replaced too").isEqualTo(3);
     assertThat(urgent.urgent()).isTrue();
@@ -411,8 +453,11 @@ class SecretEntityTest {
     secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
     awaitEvent(SecretEntity.CompromiseNoted.class);
     assertThat(awaitEvent(DistributionEnded.class).behind()).isEmpty();
-    awaitEvent(RotationFinished.class);
-    awaitEvent(PreviousRetired.class); // revoked at once: a compromise waits
+    assertThat(awaitEvent(RotationFinished.class).retireAt()).as("a compromise waits: the short grace")
+        .isEqualTo(clock.instant().plus(SETTINGS.compromiseGracePeriod()));
+    clock.advance(SETTINGS.compromiseGracePeriod());
+    fire(Timer.GRACE_END);
+    awaitEvent(PreviousRetired.class);
     RotationStarted urgent = awaitEvent(RotationStarted.class);
     assertThat(urgent.urgent()).isTrue();
     assertThat(urgent.consumers()).doesNotContain("n-2");
