@@ -43,7 +43,9 @@ final class RotatingSecretView {
     JsonNode distribution = status.path("distribution");
     if (distribution.isObject()) {
       rows.add(List.of("distribution", "v" + distribution.path("version").asText() + ": "
-          + distribution.path("acknowledged").asInt() + "/" + distribution.path("expected").asInt() + " acknowledged"));
+          + distribution.path("acknowledged").asInt() + "/" + distribution.path("expected").asInt() + " acknowledged"
+          + ("retire".equals(status.path("rotation").path("step").asText())
+              ? ", " + distribution.path("switched").asInt() + " serving it in their files" : "")));
       rows.add(List.of("behind", behind(distribution)));
     }
     JsonNode failure = status.path("last_failure");
