@@ -189,12 +189,24 @@ final class PostgresAlternatingUsers implements Rotator {
   }
 
   /**
-   * {@code ALTER ROLE <previous role> PASSWORD NULL} whatever {@code retire} says, again only while
-   * the previous password still logs in.
+   * {@code ALTER ROLE <previous role> PASSWORD NULL} whatever {@code retire} says (again only while
+   * the previous password still logs in), then ends every open session of that role
+   * ({@code pg_terminate_backend}): a compromised host may hold a connection, not only the
+   * password. Every healthy consumer has switched to the other role by then. The admin needs
+   * membership in the role (the ADMIN option grant of the set-up gives it) or pg_signal_backend.
    */
   @Override
   public void revoke(Map<String, SecretBytes> previous) throws RotationException {
     removePassword(previous);
+    String role = checkedRole(previous);
+    try (Connection connection = connect(admin, "the admin login");
+        java.sql.PreparedStatement statement = connection.prepareStatement(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = ? AND pid <> pg_backend_pid()")) {
+      statement.setString(1, role);
+      statement.executeQuery().close();
+    } catch (SQLException e) {
+      throw failure("ending the open sessions of role " + role, e);
+    }
   }
 
   private void removePassword(Map<String, SecretBytes> previous) throws RotationException {

@@ -296,7 +296,8 @@ public final class SecretCodec {
     var b = org.opencluster.controller.proto.v1.SecretSaga.newBuilder().setVersion(s.version()).setStep(step(s.step()))
         .setStartedAtUnixMillis(s.startedAt().toEpochMilli()).setTrigger(s.trigger())
         .setDistributeDeadlineUnixMillis(s.distributeDeadline().toEpochMilli()).setAttempts(s.attempts())
-        .setRetryAtUnixMillis(millis(s.retryAt())).setRetireAtUnixMillis(millis(s.retireAt())).setUrgent(s.urgent());
+        .setRetryAtUnixMillis(millis(s.retryAt())).setRetireAtUnixMillis(millis(s.retireAt())).setUrgent(s.urgent())
+        .addAllCompromised(s.compromised());
     s.pending().ifPresent(v -> b.setPending(version(v)));
     return b.build();
   }
@@ -305,7 +306,7 @@ public final class SecretCodec {
     return new Saga(p.getVersion(), step(p.getStep()), Instant.ofEpochMilli(p.getStartedAtUnixMillis()), p.getTrigger(),
         Instant.ofEpochMilli(p.getDistributeDeadlineUnixMillis()),
         p.hasPending() ? Optional.of(version(p.getPending())) : Optional.empty(), p.getAttempts(),
-        instant(p.getRetryAtUnixMillis()), instant(p.getRetireAtUnixMillis()), p.getUrgent());
+        instant(p.getRetryAtUnixMillis()), instant(p.getRetireAtUnixMillis()), p.getUrgent(), p.getCompromisedList());
   }
 
   private static org.opencluster.controller.proto.v1.SecretCompromises compromises(SecretEntity.Compromises c) {

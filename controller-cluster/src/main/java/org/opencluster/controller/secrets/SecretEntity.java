@@ -80,6 +80,8 @@ public final class SecretEntity
   /** The refusal of a Create of a secret that exists contains this (the API answers 409). */
   public static final String EXISTS = "already exists";
 
+  /** The longest wait for the consumers of a rotation to be listed. */
+  private static final Duration LIST_TIMEOUT = Duration.ofSeconds(30);
   /** Timers wake at least this often, so long schedules stay within the scheduler's range. */
   private static final Duration LONGEST_TIMER = Duration.ofDays(1);
 
@@ -346,6 +348,13 @@ public final class SecretEntity
       nextWaiting.removeAll(answered);
       return new Compromises(handled, nextWaiting);
     }
+
+    /** The urgent rotation answering {@code unanswered} failed: they wait again. */
+    Compromises requeued(List<String> unanswered) {
+      List<String> nextWaiting = new ArrayList<>(waiting);
+      unanswered.stream().filter(node -> !nextWaiting.contains(node)).forEach(nextWaiting::add);
+      return new Compromises(handled, nextWaiting);
+    }
   }
 
   /**
@@ -356,21 +365,31 @@ public final class SecretEntity
    * @param urgent it answers a compromise: the previous version is revoked
    */
   public record Saga(long version, Step step, Instant startedAt, String trigger, Instant distributeDeadline,
-      Optional<Version> pending, int attempts, Optional<Instant> retryAt, Optional<Instant> retireAt, boolean urgent) {
+      Optional<Version> pending, int attempts, Optional<Instant> retryAt, Optional<Instant> retireAt, boolean urgent,
+      List<String> compromised) {
+
+    public Saga {
+      compromised = List.copyOf(compromised);
+    }
 
     Saga at(Step next) {
       return new Saga(version, next, startedAt, trigger, distributeDeadline, pending, 0, Optional.empty(), retireAt,
-          urgent);
+          urgent, compromised);
     }
 
     Saga retrying(StepRetrying event) {
       return new Saga(version, step, startedAt, trigger, distributeDeadline, pending, event.attempt(),
-          Optional.of(event.retryAt()), retireAt, urgent);
+          Optional.of(event.retryAt()), retireAt, urgent, compromised);
     }
 
     Saga finished(RotationFinished event) {
       return new Saga(version, Step.RETIRE, startedAt, trigger, distributeDeadline, Optional.empty(), 0, Optional.empty(),
-          Optional.of(event.retireAt()), urgent);
+          Optional.of(event.retireAt()), urgent, compromised);
+    }
+
+    Saga retiringBy(Instant at) {
+      return new Saga(version, step, startedAt, trigger, distributeDeadline, pending, attempts, retryAt,
+          Optional.of(at), urgent, compromised);
     }
   }
 
@@ -391,7 +410,7 @@ public final class SecretEntity
     Rotating start(RotationStarted event) {
       Saga saga = new Saga(event.pending().number(), Step.DISTRIBUTE, event.at(), event.trigger(),
           event.distributeDeadline(), Optional.of(event.pending()), 0, Optional.empty(), Optional.empty(),
-          event.urgent());
+          event.urgent(), event.compromised());
       return new Rotating(definition, current, Optional.empty(), saga,
           new Distribution(event.pending().number(), event.consumers(), Map.of()), lastFailure,
           compromises.started(event.compromised()));
@@ -425,8 +444,7 @@ public final class SecretEntity
       Saga next = saga;
       if (event.retireBy().isPresent() && saga.retireAt().isPresent()
           && event.retireBy().get().isBefore(saga.retireAt().get())) {
-        next = new Saga(saga.version(), saga.step(), saga.startedAt(), saga.trigger(), saga.distributeDeadline(),
-            saga.pending(), saga.attempts(), saga.retryAt(), event.retireBy(), saga.urgent());
+        next = saga.retiringBy(event.retireBy().get());
       }
       return new Rotating(definition, current, previous, next, distribution.without(event.nodeId()), lastFailure,
           compromises.noted(event.nodeId()));
@@ -437,20 +455,22 @@ public final class SecretEntity
           distribution, lastFailure, compromises);
     }
 
+    /** Rolled back; the compromises this rotation answered wait for the next one. */
     Idle failed(RotationFailed event) {
       return new Idle(definition, current, Optional.empty(),
           Optional.of(new Failure(saga.version(), event.step(), event.failure(), event.at())), event.nextRotationAt(),
-          compromises);
+          compromises.requeued(saga.compromised()));
     }
 
     Idle retired(PreviousRetired event) {
       return new Idle(definition, current, Optional.of(distribution), lastFailure, event.nextRotationAt(), compromises);
     }
 
+    /** The previous version may still work: the compromises this rotation answered wait for the next one. */
     Idle retireFailed(RetireFailed event) {
       return new Idle(definition, current, Optional.of(distribution),
           Optional.of(new Failure(saga.version() - 1, Step.RETIRE, event.failure(), event.at())), event.nextRotationAt(),
-          compromises);
+          compromises.requeued(saga.compromised()));
     }
   }
 
@@ -458,7 +478,8 @@ public final class SecretEntity
 
   /** Starts the secret entities' sharding on this controller. */
   public static void init(ActorSystem<?> system, SecretEnvironment environment) {
-    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, context -> create(context.getEntityId(), environment)));
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
+        context -> create(context.getEntityId(), environment, Optional.of(context.getShard()))));
   }
 
   public static EntityRef<Command> ref(ActorSystem<?> system, String name) {
@@ -466,7 +487,17 @@ public final class SecretEntity
   }
 
   public static Behavior<Command> create(String name, SecretEnvironment environment) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> new SecretEntity(name, environment, context, timers)));
+    return create(name, environment, Optional.empty());
+  }
+
+  /**
+   * @param shard where to ask for passivation when no such secret exists, so asking about a name
+   *     never leaves a remembered entity behind; empty outside sharding (tests)
+   */
+  public static Behavior<Command> create(String name, SecretEnvironment environment,
+      Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return Behaviors.setup(context -> Behaviors.withTimers(
+        timers -> new SecretEntity(name, environment, context, timers, shard)));
   }
 
   /** Associated data for one field of one version of secret {@code name}. */
@@ -476,6 +507,7 @@ public final class SecretEntity
   }
 
   private final String name;
+  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final SecretEnvironment environment;
   private final SecretSettings settings;
   private final Clock clock;
@@ -483,8 +515,13 @@ public final class SecretEntity
   private final TimerScheduler<Command> timers;
   /** The rotator call this incarnation has running (step, version); not persisted. */
   private Optional<StepCompleted> inFlight = Optional.empty();
+  private boolean inFlightRevokes;
+  /** A revoke is owed after the plain retire now running. */
+  private boolean revokeAfterRetire;
   /** A rotation's consumers are being listed (not persisted: a crash forgets an unstarted rotation). */
   private boolean starting;
+  /** A rotation that could not start (its consumers not listed, the rotator refused) is not tried before this. */
+  private Instant startNotBefore = Instant.EPOCH;
   /**
    * The consumers that serve the newest version in their files (reported live), for the version
    * {@code switchedVersion}; not persisted: after a recovery the grace period alone decides.
@@ -496,8 +533,9 @@ public final class SecretEntity
   private Optional<Publication> publishing = Optional.empty();
 
   private SecretEntity(String name, SecretEnvironment environment, ActorContext<Command> context,
-      TimerScheduler<Command> timers) {
+      TimerScheduler<Command> timers, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     super(PersistenceId.of(ENTITY_KEY.name(), name));
+    this.shard = shard;
     this.name = name;
     this.environment = environment;
     this.settings = environment.settings();
@@ -523,8 +561,10 @@ public final class SecretEntity
     CommandHandlerWithReplyBuilder<Command, Event, State> builder = newCommandHandlerWithReplyBuilder();
     builder.forStateType(Absent.class)
         .onCommand(Create.class, this::create)
-        .onCommand(Rotate.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error(notFound())))
-        .onCommand(Compromised.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error(notFound())));
+        .onCommand(Rotate.class, (state, c) -> answerAndForget(c.replyTo(), StatusReply.error(notFound())))
+        .onCommand(Compromised.class, (state, c) -> answerAndForget(c.replyTo(), StatusReply.error(notFound())))
+        .onCommand(GetStatus.class, (state, c) -> answerAndForget(c.replyTo(), status(state)))
+        .onAnyCommand(c -> Effect().none().thenRun(absent -> passivate()).thenNoReply());
     builder.forStateType(Idle.class)
         .onCommand(Rotate.class, this::rotate)
         .onCommand(ConsumersListed.class, this::listed)
@@ -555,15 +595,15 @@ public final class SecretEntity
   private ReplyEffect<Event, State> create(Absent state, Create command) {
     Optional<String> invalid = FileDefinition.invalidName(name);
     if (invalid.isPresent()) {
-      return Effect().reply(command.replyTo(), StatusReply.error(invalid.get()));
+      return answerAndForget(command.replyTo(), StatusReply.error(invalid.get()));
     }
     if (!command.consumers().all() && command.consumers().nodes().isEmpty() && command.consumers().labels().isEmpty()) {
-      return Effect().reply(command.replyTo(), StatusReply.error(
+      return answerAndForget(command.replyTo(), StatusReply.error(
           "consumers select nothing: name labels (role=web), nodes, or all nodes"));
     }
     if (command.every().isPresent()
         && command.every().get().compareTo(settings.distributeTimeout().plus(settings.gracePeriod())) <= 0) {
-      return Effect().reply(command.replyTo(), StatusReply.error("every must be longer than distribute-timeout plus "
+      return answerAndForget(command.replyTo(), StatusReply.error("every must be longer than distribute-timeout plus "
           + "grace-period (" + settings.distributeTimeout().plus(settings.gracePeriod())
           + "): a rotation runs until its previous version retires"));
     }
@@ -574,7 +614,7 @@ public final class SecretEntity
       Rotator rotator = lease.rotator();
       fields = rotator.fields();
       if (!command.fields().isEmpty() && !command.fields().keySet().equals(fields)) {
-        return Effect().reply(command.replyTo(), StatusReply.error("rotator '" + rotator.kind() + "' takes the fields "
+        return answerAndForget(command.replyTo(), StatusReply.error("rotator '" + rotator.kind() + "' takes the fields "
             + new TreeSet<>(fields) + ", not " + new TreeSet<>(command.fields().keySet())));
       }
       if (command.fields().isEmpty()) {
@@ -589,10 +629,10 @@ public final class SecretEntity
         first = seal(1, command.fields(), now);
       }
     } catch (IllegalArgumentException e) {
-      return Effect().reply(command.replyTo(), StatusReply.error(e.getMessage()));
+      return answerAndForget(command.replyTo(), StatusReply.error(e.getMessage()));
     }
     if (invalid.isPresent()) {
-      return Effect().reply(command.replyTo(), StatusReply.error(invalid.get()));
+      return answerAndForget(command.replyTo(), StatusReply.error(invalid.get()));
     }
     Definition definition = new Definition(name, command.rotator(), fields, command.every(), command.consumers(), now);
     context.getLog().info("Secret {}: created (rotator {}, consumers {})", name, command.rotator().kind(),
@@ -614,7 +654,8 @@ public final class SecretEntity
   /** Asks for the live consumers; the answer comes back as ConsumersListed. */
   private void listConsumers(Idle state, String trigger, ActorRef<StatusReply<SecretStatus>> replyTo) {
     starting = true;
-    context.pipeToSelf(environment.consumers().liveNodes(state.definition().consumers()),
+    context.pipeToSelf(environment.consumers().liveNodes(state.definition().consumers()).toCompletableFuture()
+            .orTimeout(LIST_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS),
         (nodes, error) -> error == null ? new ConsumersListed(trigger, Optional.of(Set.copyOf(nodes)), Optional.empty(), replyTo)
             : new ConsumersListed(trigger, Optional.empty(), Optional.of("could not list the consumers ("
                 + error.getClass().getSimpleName() + "); try again"), replyTo));
@@ -623,11 +664,10 @@ public final class SecretEntity
   private ReplyEffect<Event, State> listed(Idle state, ConsumersListed listed) {
     starting = false;
     if (listed.nodes().isEmpty()) {
-      if (listed.replyTo() == null) {
-        context.getLog().warn("Secret {}: {} rotation not started: {}", name, listed.trigger(), listed.failure().orElse(""));
-        armAt(Timer.SCHEDULE, clock.instant().plus(settings.retryBackoff()));
-      }
-      return replyOrNot(Effect().none(), listed.replyTo(), StatusReply.error(listed.failure().orElse("no consumers")));
+      context.getLog().warn("Secret {}: {} rotation not started: {}", name, listed.trigger(), listed.failure().orElse(""));
+      startNotBefore = clock.instant().plus(settings.retryBackoff());
+      return replyOrNot(Effect().none().thenRun(this::drive), listed.replyTo(),
+          StatusReply.error(listed.failure().orElse("no consumers")));
     }
     Set<String> consumers = new TreeSet<>(listed.nodes().get());
     consumers.removeAll(state.compromises().handled());
@@ -638,7 +678,9 @@ public final class SecretEntity
   private ReplyEffect<Event, State> start(Idle state, Set<String> consumers, String trigger,
       ActorRef<StatusReply<SecretStatus>> replyTo) {
     Instant now = clock.instant();
-    long number = state.current().number() + 1;
+    // A number is never used twice: a rolled-back version keeps its number (acks, the catalog and
+    // 'rotate --wait' tell versions apart by it).
+    long number = Math.max(state.current().number(), state.lastFailure().map(Failure::version).orElse(0L)) + 1;
     Version pending;
     Optional<String> invalid;
     Map<String, SecretBytes> current = open(state.current());
@@ -657,10 +699,8 @@ public final class SecretEntity
       wipe(current);
     }
     if (invalid.isPresent()) {
-      if (replyTo == null) {
-        armAt(Timer.SCHEDULE, now.plus(settings.maxRetryBackoff()));
-      }
-      return replyOrNot(Effect().none(), replyTo, StatusReply.error(invalid.get()));
+      startNotBefore = now.plus(settings.maxRetryBackoff());
+      return replyOrNot(Effect().none().thenRun(this::drive), replyTo, StatusReply.error(invalid.get()));
     }
     List<String> compromised = state.compromises().waiting();
     boolean urgent = !compromised.isEmpty();
@@ -739,7 +779,8 @@ public final class SecretEntity
 
   private ReplyEffect<Event, State> idleTimerFired(Idle state, TimerFired command) {
     if (command.timer() != Timer.SCHEDULE || starting || state.nextRotationAt().isEmpty()
-        || clock.instant().isBefore(state.nextRotationAt().get())) {
+        || clock.instant().isBefore(state.nextRotationAt().get()) || clock.instant().isBefore(startNotBefore)
+        || !state.compromises().waiting().isEmpty()) {
       return Effect().none().thenRun(this::drive).thenNoReply();
     }
     listConsumers(state, "schedule", null);
@@ -768,6 +809,10 @@ public final class SecretEntity
     }
     inFlight = Optional.empty();
     Instant now = clock.instant();
+    if (done.failure().isEmpty() && done.step() == Step.RETIRE && revokeAfterRetire) {
+      revokeAfterRetire = false;
+      return Effect().none().thenRun(this::drive).thenNoReply(); // the owed revoke, before the version is dropped
+    }
     if (done.failure().isEmpty()) {
       // After a compromise (answered by this rotation, or noted while it ran) the previous version
       // is revoked once every healthy consumer serves the new one, or after the short grace.
@@ -818,13 +863,21 @@ public final class SecretEntity
     Instant now = clock.instant();
     if (state instanceof Idle idle) {
       timers.cancelAll();
+      if (starting) {
+        return; // ConsumersListed drives again
+      }
       if (!idle.compromises().waiting().isEmpty()) {
-        if (!starting) {
+        // An urgent rotation that failed is tried again after the longest backoff, not in a loop.
+        Instant notBefore = idle.lastFailure().map(f -> f.at().plus(settings.maxRetryBackoff())).orElse(Instant.EPOCH);
+        notBefore = notBefore.isAfter(startNotBefore) ? notBefore : startNotBefore;
+        if (now.isBefore(notBefore)) {
+          armAt(Timer.SCHEDULE, notBefore);
+        } else {
           listConsumers(idle, "compromise", null);
         }
         return;
       }
-      idle.nextRotationAt().ifPresent(at -> armAt(Timer.SCHEDULE, at));
+      idle.nextRotationAt().ifPresent(at -> armAt(Timer.SCHEDULE, at.isBefore(startNotBefore) ? startNotBefore : at));
       return;
     }
     if (!(state instanceof Rotating rotating)) {
@@ -834,6 +887,11 @@ public final class SecretEntity
     timers.cancel(Timer.SCHEDULE);
     boolean compromiseWaits = !rotating.compromises().waiting().isEmpty();
     boolean revoke = saga.urgent() || compromiseWaits;
+    if ((saga.step() == Step.SET || saga.step() == Step.RETIRE) && !published.equals(publication(rotating))) {
+      // The target system changes only once the consumers can read what they need from the
+      // catalog: the pending version before set, the new current before the previous is retired.
+      return; // Published drives again
+    }
     if (saga.step() == Step.DISTRIBUTE) {
       armAt(Timer.DISTRIBUTE_TIMEOUT, saga.distributeDeadline());
     } else if (saga.step() == Step.RETIRE && now.isBefore(saga.retireAt().orElseThrow())
@@ -869,10 +927,16 @@ public final class SecretEntity
   private void call(Rotating state, Step step, boolean revoke) {
     long version = state.saga().version();
     StepCompleted running = new StepCompleted(step, version, Optional.empty(), false);
+    if (inFlight.equals(Optional.of(running)) && (!revoke || inFlightRevokes)) {
+      return;
+    }
     if (inFlight.equals(Optional.of(running))) {
+      // A compromise was noted while a plain retire runs: revoke once it ends.
+      revokeAfterRetire = true;
       return;
     }
     inFlight = Optional.of(running);
+    inFlightRevokes = revoke;
     RotatorSource rotators = environment.rotators();
     RotatorSpec spec = state.definition().rotator();
     Version values = step == Step.RETIRE ? state.previous().orElseThrow() : state.saga().pending().orElseThrow();
@@ -950,7 +1014,7 @@ public final class SecretEntity
       return Effect().noReply();
     }
     published = Optional.of(command.publication());
-    return Effect().none().thenRun(this::publish).thenNoReply();
+    return Effect().none().thenRun(this::drive).thenNoReply();
   }
 
   private static Optional<Publication> publication(State state) {
@@ -1087,6 +1151,15 @@ public final class SecretEntity
   /** This actor system's address: in a cluster, the member's ({@code Cluster.selfMember().address()}). */
   private String host() {
     return context.getSystem().address().toString();
+  }
+
+  /** Answers, then asks the shard to stop this incarnation and forget it (no such secret). */
+  private <R> ReplyEffect<Event, State> answerAndForget(ActorRef<R> replyTo, R reply) {
+    return Effect().none().thenRun(state -> passivate()).thenReply(replyTo, state -> reply);
+  }
+
+  private void passivate() {
+    shard.ifPresent(s -> s.tell(new ClusterSharding.Passivate<>(context.getSelf())));
   }
 
   private String notFound() {

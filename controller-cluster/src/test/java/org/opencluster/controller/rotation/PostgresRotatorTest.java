@@ -224,9 +224,14 @@ class PostgresRotatorTest {
 
     rotator.retire(previous);
     assertThat(login(previous)).isEmpty(); // keep: still logs in
-    rotator.revoke(previous);
-    assertThat(login(previous)).contains("28P01");
-    assertThat(login(current)).isEmpty();
+    try (java.sql.Connection held = java.sql.DriverManager.getConnection(database.jdbcUrl(), roleA,
+        "Comprom1sedPassw0rdComprom1sed00")) {
+      rotator.revoke(previous);
+      assertThat(login(previous)).contains("28P01");
+      assertThat(login(current)).isEmpty();
+      assertThatThrownBy(() -> held.createStatement().execute("SELECT 1"))
+          .as("a connection the previous version had open is ended too").isInstanceOf(java.sql.SQLException.class);
+    }
     rotator.revoke(previous); // repeated after a crash
     assertThat(login(current)).isEmpty();
   }

@@ -400,6 +400,8 @@ class SecretEntityTest {
     SecretStatus waiting = status();
     assertThat(waiting.rotation().get().step()).as("n-2 still serves the previous version").isEqualTo(Step.RETIRE);
     assertThat(waiting.switched()).isEqualTo(1);
+    assertThat(journal.persistedInStorage("secret|" + name)).noneMatch(PreviousRetired.class::isInstance);
+    assertThat(rotator.calls("revoke")).as("no revoke was started").isZero();
 
     secret.runCommand(new ConsumerAcked("n-2", 2, true));
     awaitEvent(PreviousRetired.class); // no clock move: every healthy consumer switched
@@ -461,6 +463,47 @@ class SecretEntityTest {
     RotationStarted urgent = awaitEvent(RotationStarted.class);
     assertThat(urgent.urgent()).isTrue();
     assertThat(urgent.consumers()).doesNotContain("n-2");
+  }
+
+  @Test
+  void aFailedUrgentRotation_leavesTheCompromiseWaiting_andIsTriedAgainAfterTheLongestBackoff() {
+    createSecret(Optional.empty());
+    liveConsumers = Set.of("n-1", "n-2");
+    rotator.failNext("set", 1, false, "permission denied to alter role app_b");
+    secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
+    assertThat(awaitEvent(RotationStarted.class).urgent()).isTrue();
+    ack("n-1", 2);
+    awaitEvent(RotationFailed.class);
+    SecretStatus failed = status();
+    assertThat(failed.compromised()).as("the compromise is not answered yet").containsExactly("n-2");
+    assertThat(metrics).containsExactly("failed:SET:urgent");
+
+    clock.advance(SETTINGS.maxRetryBackoff());
+    fire(Timer.SCHEDULE);
+    RotationStarted again = awaitEvent(RotationStarted.class);
+    assertThat(again.urgent()).isTrue();
+    assertThat(again.pending().number()).as("a rolled-back version's number is not used again").isEqualTo(3);
+    assertThat(again.consumers()).containsExactly("n-1");
+  }
+
+  @Test
+  void aFailedRevoke_leavesTheCompromiseWaiting_soAnotherUrgentRotationFollows() {
+    createSecret(Optional.empty());
+    liveConsumers = Set.of("n-1", "n-2");
+    rotator.failNext("revoke", SETTINGS.maxAttempts(), false, "must be a member of the role");
+    secret.<StatusReply<Done>>runCommand(r -> new SecretEntity.Compromised("n-2", r));
+    awaitEvent(RotationStarted.class);
+    ack("n-1", 2);
+    awaitEvent(RotationFinished.class);
+    secret.runCommand(new ConsumerAcked("n-1", 2, true));
+    awaitEvent(SecretEntity.RetireFailed.class);
+    assertThat(status().compromised()).containsExactly("n-2");
+
+    clock.advance(SETTINGS.maxRetryBackoff());
+    fire(Timer.SCHEDULE);
+    RotationStarted again = awaitEvent(RotationStarted.class);
+    assertThat(again.urgent()).isTrue();
+    assertThat(again.compromised()).containsExactly("n-2");
   }
 
   @Test
