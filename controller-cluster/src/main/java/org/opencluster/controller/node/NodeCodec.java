@@ -119,6 +119,8 @@ public final class NodeCodec {
       manifest = "node-provisioner-hook-done";
     } else if (o instanceof NodeEntity.ConsumedSecretsAnswered) {
       manifest = "node-consumed-secrets-answered";
+    } else if (o instanceof NodeEntity.RotatingSecretsConsumed) {
+      manifest = "node-rotating-secrets-consumed";
     } else if (o instanceof NodeEntity.ProvisionerHookEnded) {
       manifest = "node-provisioner-hook-ended";
     }
@@ -223,6 +225,8 @@ public final class NodeCodec {
           .setNextRotationAtUnixMillis(e.nextRotationAt().toEpochMilli()).build();
     } else if (o instanceof NodeEntity.ProvisionerHookDone e) {
       return org.opencluster.controller.proto.v1.ProvisionerHookDone.newBuilder().setAtUnixMillis(e.at().toEpochMilli()).build();
+    } else if (o instanceof NodeEntity.RotatingSecretsConsumed e) {
+      return org.opencluster.controller.proto.v1.RotatingSecretsConsumed.newBuilder().addAllSecrets(e.secrets()).build();
     } else if (o instanceof NodeEntity.ConsumedSecretsAnswered e) {
       return org.opencluster.controller.proto.v1.ConsumedSecretsAnswered.newBuilder().setAtUnixMillis(e.at().toEpochMilli())
           .addAllSecrets(e.secrets()).build();
@@ -318,6 +322,8 @@ public final class NodeCodec {
           yield new CredentialRotationDue(Instant.ofEpochMilli(p.getDueAtUnixMillis()),
               Instant.ofEpochMilli(p.getNextRotationAtUnixMillis()));
         }
+        case "node-rotating-secrets-consumed" -> new NodeEntity.RotatingSecretsConsumed(
+            org.opencluster.controller.proto.v1.RotatingSecretsConsumed.parseFrom(bytes).getSecretsList());
         case "node-consumed-secrets-answered" -> {
           var p = org.opencluster.controller.proto.v1.ConsumedSecretsAnswered.parseFrom(bytes);
           yield new NodeEntity.ConsumedSecretsAnswered(Instant.ofEpochMilli(p.getAtUnixMillis()), p.getSecretsList());
@@ -445,13 +451,14 @@ public final class NodeCodec {
         .putAllLabels(f.labels()).setRegisteredAtUnixMillis(f.registeredAt().toEpochMilli())
         .setLifetimeEndsAtUnixMillis(f.lifetimeEndsAt().toEpochMilli())
         .setNextRotationAtUnixMillis(f.nextRotationAt().toEpochMilli())
-        .setCertificate(f.certificate()).setBootstrap(bootstrap(f.bootstrap())).build();
+        .setCertificate(f.certificate()).setBootstrap(bootstrap(f.bootstrap()))
+        .addAllConsumedSecrets(new java.util.TreeSet<>(f.consumedSecrets())).build();
   }
 
   private static NodeFacts facts(org.opencluster.controller.proto.v1.NodeFacts p) {
     return new NodeFacts(p.getNodeId(), p.getName(), p.getLabelsMap(), Instant.ofEpochMilli(p.getRegisteredAtUnixMillis()),
         Instant.ofEpochMilli(p.getLifetimeEndsAtUnixMillis()), Instant.ofEpochMilli(p.getNextRotationAtUnixMillis()),
-        p.getCertificate(), bootstrap(p.getBootstrap()));
+        p.getCertificate(), bootstrap(p.getBootstrap()), new java.util.HashSet<>(p.getConsumedSecretsList()));
   }
 
   private static org.opencluster.controller.proto.v1.QuarantineReason reason(QuarantineReason reason) {

@@ -358,9 +358,23 @@ public final class NodeEntity
    * @param certificate the node certificate, DER; empty if none was registered
    */
   public record NodeFacts(String nodeId, String name, Map<String, String> labels, Instant registeredAt,
-      Instant lifetimeEndsAt, Instant nextRotationAt, ByteString certificate, Bootstrap bootstrap) {
+      Instant lifetimeEndsAt, Instant nextRotationAt, ByteString certificate, Bootstrap bootstrap,
+      java.util.Set<String> consumedSecrets) {
     public NodeFacts {
       labels = Map.copyOf(labels);
+      consumedSecrets = java.util.Set.copyOf(consumedSecrets);
+    }
+
+    /**
+     * A registration's facts (it has consumed no rotating secret yet).
+     *
+     * @param consumedSecrets (the canonical form) every rotating secret the node was ever a consumer
+     *     of while it heartbeat: what a compromise of it must rotate, whatever its labels are now
+     */
+    public NodeFacts(String nodeId, String name, Map<String, String> labels, Instant registeredAt,
+        Instant lifetimeEndsAt, Instant nextRotationAt, ByteString certificate, Bootstrap bootstrap) {
+      this(nodeId, name, labels, registeredAt, lifetimeEndsAt, nextRotationAt, certificate, bootstrap,
+          java.util.Set.of());
     }
 
     /** Without a certificate, reusable. */
@@ -370,7 +384,15 @@ public final class NodeEntity
     }
 
     NodeFacts withNextRotation(Instant next) {
-      return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next, certificate, bootstrap);
+      return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, next, certificate, bootstrap,
+          consumedSecrets);
+    }
+
+    NodeFacts consumed(java.util.Collection<String> secrets) {
+      java.util.Set<String> all = new java.util.TreeSet<>(consumedSecrets);
+      all.addAll(secrets);
+      return new NodeFacts(nodeId, name, labels, registeredAt, lifetimeEndsAt, nextRotationAt, certificate, bootstrap,
+          all);
     }
 
     /** When the registered certificate's validity ends; empty if none was registered (or it does not parse). */
@@ -386,7 +408,8 @@ public final class NodeEntity
     }
 
     NodeFacts withLabels(Map<String, String> newLabels) {
-      return new NodeFacts(nodeId, name, newLabels, registeredAt, lifetimeEndsAt, nextRotationAt, certificate, bootstrap);
+      return new NodeFacts(nodeId, name, newLabels, registeredAt, lifetimeEndsAt, nextRotationAt, certificate, bootstrap,
+          consumedSecrets);
     }
   }
 
@@ -419,7 +442,7 @@ public final class NodeEntity
   /** What happened to a node; stored encrypted. */
   public sealed interface Event permits NodeRegistered, NodeActivated, NodeQuarantined, NodeExpired, NodeRetired,
       CredentialRotationDue, SessionOpened, SessionClosed, FileSecretsGenerated, NodeLabelsChanged, ProvisionerHookDone,
-      ConsumedSecretsAnswered {}
+      ConsumedSecretsAnswered, RotatingSecretsConsumed {}
 
   public record NodeRegistered(NodeFacts facts) implements Event {}
 
@@ -433,6 +456,13 @@ public final class NodeEntity
 
   /** The provisioner hook reported the quarantined node's host recreated: it is not asked again. */
   public record ProvisionerHookDone(Instant at) implements Event {}
+
+  /** The node became a consumer of these rotating secrets (it may read them from now on). */
+  public record RotatingSecretsConsumed(List<String> secrets) implements Event {
+    public RotatingSecretsConsumed {
+      secrets = List.copyOf(secrets);
+    }
+  }
 
   /**
    * Every rotating secret the quarantined node consumed (its blast radius: {@code secrets}) noted
@@ -521,6 +551,10 @@ public final class NodeEntity
     Registered labelled(NodeLabelsChanged event) {
       return new Registered(facts.withLabels(event.labels()), session, generated);
     }
+
+    Registered consumed(RotatingSecretsConsumed event) {
+      return new Registered(facts.consumed(event.secrets()), session, generated);
+    }
   }
 
   /** @param generated the secrets made for the node's generated files, by file name */
@@ -553,6 +587,10 @@ public final class NodeEntity
 
     Active labelled(NodeLabelsChanged event) {
       return new Active(facts.withLabels(event.labels()), activatedAt, session, generated);
+    }
+
+    Active consumed(RotatingSecretsConsumed event) {
+      return new Active(facts.consumed(event.secrets()), activatedAt, session, generated);
     }
   }
 
@@ -714,8 +752,8 @@ public final class NodeEntity
         .onCommand(Register.class, (state, c) -> Effect().reply(c.replyTo(), alreadyRegistered()))
         .onCommand(Heartbeat.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error("node " + nodeId + " is quarantined")))
         .onCommand(Quarantine.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.ack()))
-        .onCommand(Retire.class, this::retire)
-        .onCommand(Release.class, (state, c) -> retire(state, new Retire("release", c.replyTo())))
+        .onCommand(Retire.class, this::retireQuarantined)
+        .onCommand(Release.class, (state, c) -> retireQuarantined(state, new Retire("release", c.replyTo())))
         .onCommand(ProvisionerHookEnded.class, this::provisionerHookEnded)
         .onCommand(ConsumedSecretsNoted.class, this::consumedSecretsNoted);
     builder.forStateType(Expired.class)
@@ -783,6 +821,19 @@ public final class NodeEntity
     return persist(new NodeQuarantined(reason, detail, clock.instant()))
         .thenRun(this::afterQuarantine)
         .thenReply(replyTo, quarantined -> StatusReply.ack());
+  }
+
+  /**
+   * A quarantined node is retired (or released) only once every rotating secret it consumed noted
+   * its compromise: retiring it earlier would stop its entity telling them.
+   */
+  private ReplyEffect<Event, State> retireQuarantined(Quarantined state, Retire command) {
+    if (!state.secretsAnswered() && environment.secrets() != NodeEnvironment.SecretConsumers.NONE
+        && !consumedSecretsOf(state).map(List::isEmpty).orElse(false)) {
+      return Effect().reply(command.replyTo(), StatusReply.error("node " + nodeId + "'s compromise response is still "
+          + "telling the rotating secrets it consumed (node status: consumed secrets); try again once that is done"));
+    }
+    return retire(state, command);
   }
 
   private ReplyEffect<Event, State> retire(State state, Retire command) {
@@ -911,6 +962,13 @@ public final class NodeEntity
     List<NodeFiles.Wanted> wanted = files.ready()
         ? files.wanted(factsOf(state).orElseThrow(), generatedOf(state), catalog) : List.of();
     FileSecretsGenerated generated = files.ready() ? files.generate(wanted, generatedOf(state), factsOf(state).orElseThrow(), now) : null;
+    if (files.ready()) {
+      List<String> consumes = NodeFiles.consumed(factsOf(state).orElseThrow(), catalog).stream()
+          .filter(secret -> !factsOf(state).orElseThrow().consumedSecrets().contains(secret)).toList();
+      if (!consumes.isEmpty()) {
+        events.add(new RotatingSecretsConsumed(consumes)); // before it can read them: its blast radius
+      }
+    }
     files.heldWithoutFiles(factsOf(state).orElseThrow(), wanted, catalog).forEach(held ->
         environment.secrets().holds(held.secret(), held.version(), nodeId, held.live()));
     if (generated != null) {
@@ -1022,6 +1080,7 @@ public final class NodeEntity
         .onEvent(SessionClosed.class, (state, e) -> state.withSession(Optional.empty()))
         .onEvent(FileSecretsGenerated.class, Registered::madeSecrets)
         .onEvent(NodeLabelsChanged.class, Registered::labelled)
+        .onEvent(RotatingSecretsConsumed.class, Registered::consumed)
         .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
         .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -1031,6 +1090,7 @@ public final class NodeEntity
         .onEvent(SessionClosed.class, (state, e) -> state.withSession(Optional.empty()))
         .onEvent(FileSecretsGenerated.class, Active::madeSecrets)
         .onEvent(NodeLabelsChanged.class, Active::labelled)
+        .onEvent(RotatingSecretsConsumed.class, Active::consumed)
         .onEvent(NodeQuarantined.class, (state, e) -> new Quarantined(state.facts(), e.reason(), e.detail(), e.at(), state.session()))
         .onEvent(NodeExpired.class, (state, e) -> new Expired(state.facts(), e.at(), state.session()))
         .onEvent(NodeRetired.class, (state, e) -> new Retired(state.facts(), e.at(), e.by()));
@@ -1167,11 +1227,15 @@ public final class NodeEntity
     if (consumedSecrets.filter(s -> s.result() == ProvisionerHookStatus.Result.RUNNING).isPresent()) {
       return;
     }
-    if (!files.ready()) {
+    if (environment.secrets() == NodeEnvironment.SecretConsumers.NONE) {
+      return; // no rotating secrets on this controller (tools, tests)
+    }
+    Optional<List<String>> consumed = consumedSecretsOf(quarantined);
+    if (consumed.isEmpty()) {
       retryConsumedSecrets("this controller has not read the file catalog yet");
       return;
     }
-    List<String> secrets = NodeFiles.consumed(quarantined.facts(), files.catalog());
+    List<String> secrets = consumed.get();
     consumedSecrets = Optional.of(new ProvisionerHookStatus(ProvisionerHookStatus.Result.RUNNING,
         "telling " + secrets.size() + " rotating secrets"));
     java.util.concurrent.CompletableFuture<?>[] told = secrets.stream()
@@ -1179,6 +1243,20 @@ public final class NodeEntity
         .toArray(java.util.concurrent.CompletableFuture[]::new);
     context.pipeToSelf(java.util.concurrent.CompletableFuture.allOf(told), (done, error) -> new ConsumedSecretsNoted(
         secrets, error == null ? Optional.empty() : Optional.of(String.valueOf(rootCause(error).getMessage())), false));
+  }
+
+  /**
+   * The rotating secrets a quarantined node could read: those it was ever a consumer of, and those
+   * whose consumers select it now; empty until this controller has read the catalog.
+   */
+  private Optional<List<String>> consumedSecretsOf(Quarantined quarantined) {
+    if (!files.ready()) {
+      return Optional.empty();
+    }
+    java.util.Set<String> union = new java.util.TreeSet<>(quarantined.facts().consumedSecrets());
+    union.addAll(NodeFiles.consumed(quarantined.facts(), files.catalog()));
+    union.retainAll(files.catalog().secrets().keySet()); // a secret no longer in the catalog has no entity to tell
+    return Optional.of(List.copyOf(union));
   }
 
   private void retryConsumedSecrets(String why) {

@@ -30,6 +30,11 @@ public final class ShardedSecretConsumers implements NodeEnvironment.SecretConsu
   @Override
   public CompletionStage<Done> compromised(String secret, String nodeId) {
     return SecretEntity.ref(system, secret).<StatusReply<Done>>ask(
-        replyTo -> new SecretEntity.Compromised(nodeId, replyTo), askTimeout).thenApply(StatusReply::getValue);
+        replyTo -> new SecretEntity.Compromised(nodeId, replyTo), askTimeout).thenApply(reply -> {
+          if (reply.isError() && reply.getError().getMessage().startsWith(SecretEntity.NOT_FOUND)) {
+            return Done.getInstance(); // no such secret: nothing to rotate (it never existed or was never created)
+          }
+          return reply.getValue();
+        });
   }
 }

@@ -178,6 +178,45 @@ class NodeRotatingSecretsTest {
     assertThat(secrets.compromised).as("not told again after a recovery").hasSize(told);
   }
 
+  @Test
+  void aQuarantinedConsumer_isReleasedOnlyOnceItsSecretsNotedTheCompromise() throws Exception {
+    catalogs.rotatingSecret("db/orders", 1, Map.of("password", "pw-1"), Map.of(), WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    enrolled(node, "n-1", Map.of("role", "web"));
+    secrets.failNext.set(Integer.MAX_VALUE); // the secret cannot be reached for now
+
+    node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.OPERATOR, "test", r));
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !secrets.compromised.isEmpty());
+    var early = node.<StatusReply<Done>>runCommand(r -> new NodeEntity.Release(r));
+    assertThat(early.reply().getError().getMessage()).contains("compromise response is still telling");
+    assertThat(early.hasNoEvents()).isTrue();
+
+    secrets.failNext.set(0);
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+        node.<NodeEntity.NodeStatus>runCommand(GetStatus::new).reply().consumedSecrets())
+        .hasValueSatisfying(s -> assertThat(s.result()).isEqualTo(ProvisionerHookStatus.Result.DONE)));
+    assertThat(node.<StatusReply<Done>>runCommand(r -> new NodeEntity.Release(r)).reply().isSuccess()).isTrue();
+  }
+
+  @Test
+  void aSecretTheNodeOnceConsumed_staysInItsBlastRadius_afterItsLabelsChanged() throws Exception {
+    catalogs.rotatingSecret("db/orders", 1, Map.of("password", "pw-1"), Map.of(), WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", Map.of("role", "web"));
+    var beat = node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(beat.events()).filteredOn(NodeEntity.RotatingSecretsConsumed.class::isInstance).singleElement()
+        .satisfies(e -> assertThat(((NodeEntity.RotatingSecretsConsumed) e).secrets()).containsExactly("db/orders"));
+    assertThat(node.<StatusReply<Done>>runCommand(r -> new NodeEntity.SetLabels(Map.of("role", "db"), r)).reply()
+        .isSuccess()).isTrue();
+    node.restart(); // what it consumed is journaled
+
+    node.<StatusReply<Done>>runCommand(r -> new Quarantine(QuarantineReason.OPERATOR, "test", r));
+    Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(secrets.compromised).containsExactly("db/orders n-1"));
+  }
+
   // ---- helpers ------------------------------------------------------------------------------
 
   /** The rotating secrets' entities, as the node entity reaches them: records what it says. */
