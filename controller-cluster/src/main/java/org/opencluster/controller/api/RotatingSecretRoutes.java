@@ -68,6 +68,8 @@ public final class RotatingSecretRoutes extends AllDirectives {
   private static final Logger LOG = LoggerFactory.getLogger(RotatingSecretRoutes.class);
   /** The roles that may put a static secret may create a rotating one. */
   private static final Set<Role> WRITERS = EnumSet.of(Role.ADMIN, Role.OPERATOR);
+  private static final int MAX_SELECTOR_LABELS = 32;
+  private static final int MAX_SELECTOR_NODES = 1000;
   /** As a node quarantine. */
   private static final Set<Role> ROTATORS = EnumSet.of(Role.ADMIN, Role.OPERATOR);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
@@ -143,6 +145,12 @@ public final class RotatingSecretRoutes extends AllDirectives {
           + "\"admin_secret\": NAME}, \"consumers\": {\"labels\": {...}, \"nodes\": [...], \"all\": false}, optional "
           + "\"every\": \"30d\" and \"fields\": {\"FIELD\": BASE64}}");
     }
+    if (request.rotator().adminSecret() != null && who.role().filter(Role.ADMIN::equals).isEmpty()) {
+      // The rotator logs in with the admin secret wherever its parameters point: naming one is
+      // handing that credential to a server, which only an admin may do.
+      return OperatorApi.problem(403, "forbidden", "Forbidden", "a rotating secret that names an admin_secret is "
+          + "created by an admin: the rotator sends that credential to the server its parameters name");
+    }
     RotatorSpec rotator;
     FileDefinition.Selector consumers;
     Optional<Duration> every;
@@ -196,6 +204,26 @@ public final class RotatingSecretRoutes extends AllDirectives {
     }
     if (request.nodes() != null && request.nodes().contains(null)) {
       throw new IllegalArgumentException("consumer nodes may not hold null");
+    }
+    if (request.labels() != null && request.labels().size() > MAX_SELECTOR_LABELS
+        || request.nodes() != null && request.nodes().size() > MAX_SELECTOR_NODES) {
+      throw new IllegalArgumentException("consumers name at most " + MAX_SELECTOR_LABELS + " labels and "
+          + MAX_SELECTOR_NODES + " nodes; label the nodes instead");
+    }
+    if (request.labels() != null) {
+      for (Map.Entry<String, String> label : request.labels().entrySet()) {
+        if (!label.getKey().matches("[A-Za-z0-9][A-Za-z0-9_.\\-/]{0,62}") || !label.getValue().matches("[A-Za-z0-9_.\\-]{0,63}")) {
+          throw new IllegalArgumentException("consumer label '" + FileDefinition.printable(label.getKey()) + "="
+              + FileDefinition.printable(label.getValue()) + "' is not a valid label (letters, digits, '_', '.', '-')");
+        }
+      }
+    }
+    if (request.nodes() != null) {
+      for (String node : request.nodes()) {
+        if (!org.opencluster.protocol.pki.Identity.isValidName(node)) {
+          throw new IllegalArgumentException("consumer node '" + FileDefinition.printable(node) + "' is not a node id");
+        }
+      }
     }
     return new FileDefinition.Selector(request.nodes() == null ? Set.of() : Set.copyOf(request.nodes()),
         request.labels() == null ? Map.of() : request.labels(), Boolean.TRUE.equals(request.all()));
