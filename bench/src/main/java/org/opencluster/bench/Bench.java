@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.opencluster.bench.fleet.FleetBench;
 import org.opencluster.bench.journal.JournalThroughput;
 import org.opencluster.bench.recovery.EntityRecovery;
+import org.opencluster.bench.rotation.RotationBench;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.results.Result;
@@ -53,6 +54,13 @@ public final class Bench {
                    p50, p99 (mutual TLS, audited). --nodes N registered (default 100000), --seconds S
                    per scenario (default 20), --clients C threads (default 16),
                    --database h2|postgresql (default postgresql)
+        rotation   rotating shared secrets with simulated agents (as fleet): one secret read by a template
+                   on every node rotated --rotations R times (default 3) across --agents N[,N...] (default
+                   1000,10000): time to all acknowledged, to finished, to every agent holding it live; then
+                   the compromise response: --secrets S (default 100) secrets consumed by every node of
+                   --compromise-agents N (default 1000), one agent goes silent: time from its deadline to
+                   quarantine, certificate refused, all urgent rotations finished. --systems K (default 8),
+                   --database h2|postgresql (default postgresql)
 
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
       """;
@@ -66,7 +74,9 @@ public final class Bench {
       "recovery", Map.of("--nodes", true, "--database", true, "--out", true),
       "fleet", Map.of("--agents", true, "--seconds", true, "--systems", true, "--database", true, "--out", true),
       "boot", Map.of("--starts", true, "--out", true),
-      "api", Map.of("--nodes", true, "--seconds", true, "--clients", true, "--database", true, "--out", true));
+      "api", Map.of("--nodes", true, "--seconds", true, "--clients", true, "--database", true, "--out", true),
+      "rotation", Map.of("--agents", true, "--rotations", true, "--compromise-agents", true, "--secrets", true,
+          "--systems", true, "--database", true, "--out", true));
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
@@ -84,6 +94,9 @@ public final class Bench {
           number(options, "--clients", 16), database(options));
       case "fleet" -> FleetBench.run(numbers(options, "--agents", List.of(1_000, 10_000)),
           number(options, "--seconds", 30), database(options), number(options, "--systems", 8));
+      case "rotation" -> RotationBench.run(numbers(options, "--agents", List.of(1_000, 10_000)),
+          number(options, "--rotations", 3), number(options, "--compromise-agents", 1_000),
+          number(options, "--secrets", 100), database(options), number(options, "--systems", 8));
       default -> EntityRecovery.run(number(options, "--nodes", 10_000), database(options));
     };
     Path out = options.containsKey("--out")

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,8 +42,9 @@ import org.opencluster.protocol.tls.TlsPolicy;
  * operator API (each key pair made here, only the CSR sent), opens a few agent actor systems over
  * TLS, each presenting one node certificate and carrying a share of the agents, enrols every
  * agent, lets the fleet settle, and measures for a while between the lines {@code MEASURING} and
- * {@code MEASURED}. It then keeps
- * the fleet beating until a line arrives on its standard input, writes its figures and exits.
+ * {@code MEASURED}. It then keeps the fleet beating and answers commands on its standard input
+ * (a delivery round, waiting for every agent to hold its files, silencing one agent, TLS
+ * handshake probes with one node's certificate) until another line arrives, and exits.
  *
  * <pre>
  * FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE
@@ -50,17 +52,37 @@ import org.opencluster.protocol.tls.TlsPolicy;
  */
 public final class FleetSimulator {
 
-  static final String MEASURING = "MEASURING";
-  static final String MEASURED = "MEASURED";
-  /** {@code DELIVER <unix millis>}: count the agents that receive a set from then on. */
-  static final String DELIVER = "DELIVER";
+  public static final String MEASURING = "MEASURING";
+  public static final String MEASURED = "MEASURED";
   /**
-   * {@code DELIVERED <agents> <millis from the DELIVER instant to the last> <files opened in all> <p50 ms> <p99 ms>}.
+   * {@code DELIVER <unix millis> [<limit s>]}: count the agents whose files' content changes from
+   * then on, until all did or the limit (default 120 s).
    */
-  static final String DELIVERED = "DELIVERED";
+  public static final String DELIVER = "DELIVER";
+  /**
+   * {@code DELIVERED <agents> <millis from the DELIVER instant to the last> <files opened in all> <p50 ms> <p99 ms>
+   * <staged files opened in all>}.
+   */
+  public static final String DELIVERED = "DELIVERED";
   /** The simulator counts from now on: the bench makes the change. */
-  static final String ARMED = "ARMED";
-  static final String AGENT_PREFIX = "sim-";
+  public static final String ARMED = "ARMED";
+  /** {@code HOLDING <limit s>}: answers {@code HOLDING <agents holding a file>} once all do, or at the limit. */
+  public static final String HOLDING = "HOLDING";
+  /** {@code SILENCE <node>}: that agent stops heartbeating; answers {@code SILENCED <node> <last beat, unix millis>}. */
+  public static final String SILENCE = "SILENCE";
+  public static final String SILENCED = "SILENCED";
+  /**
+   * {@code PROBE <node> <limit s> accepted|refused}: fresh TLS handshakes to the edge with that
+   * node's certificate until one is accepted (or refused); answers {@code PROBED <node> <refused>
+   * <unix millis of the last probe> <probes> <detail>}.
+   */
+  public static final String PROBE = "PROBE";
+  public static final String PROBED = "PROBED";
+  public static final String AGENT_PREFIX = "sim-";
+  /** The first words of the lines this process answers with (everything else it prints is a log line). */
+  public static final java.util.Set<String> ANSWERS = java.util.Set.of(MEASURING, MEASURED, ARMED, DELIVERED, HOLDING,
+      SILENCED, PROBED);
+  private static final long DELIVERY_LIMIT_SECONDS = 120;
   private static final int REGISTER_THREADS = 16;
   private static final Duration ENROL_LIMIT = Duration.ofMinutes(15);
 
@@ -183,24 +205,38 @@ public final class FleetSimulator {
       System.out.println(MEASURED);
       System.out.flush();
       BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      Map<String, ActorRef> agentsById = new LinkedHashMap<>();
+      Map<String, Registered> registered = new LinkedHashMap<>();
+      for (int i = 0; i < nodes.size(); i++) {
+        agentsById.put(nodes.get(i).id(), fleet.get(i));
+        registered.put(nodes.get(i).id(), nodes.get(i));
+      }
       String command;
-      while ((command = commands.readLine()) != null && command.startsWith(DELIVER)) {
-        long since = Long.parseLong(command.substring(DELIVER.length()).trim());
-        stats.deliveredThisRound.reset();
-        stats.lastDeliveryMillis.set(0);
-        stats.deliveryMillis = new LatencyHistogram();
-        stats.deliveryRound++;
-        stats.deliverySince = since;
-        System.out.println(ARMED);
-        System.out.flush();
-        long giveUp = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (stats.deliveredThisRound.sum() < agents && System.nanoTime() < giveUp) {
-          Thread.sleep(20);
+      while ((command = commands.readLine()) != null) {
+        String[] words = command.trim().split(" ");
+        if (words[0].equals(DELIVER)) {
+          deliver(stats, agents, Long.parseLong(words[1]),
+              Duration.ofSeconds(words.length > 2 ? Long.parseLong(words[2]) : DELIVERY_LIMIT_SECONDS));
+        } else if (words[0].equals(HOLDING)) {
+          long giveUp = System.nanoTime() + Duration.ofSeconds(Long.parseLong(words[1])).toNanos();
+          while (stats.holdingFiles.sum() < agents && System.nanoTime() < giveUp) {
+            Thread.sleep(20);
+          }
+          answer(HOLDING + " " + stats.holdingFiles.sum());
+        } else if (words[0].equals(SILENCE)) {
+          CompletableFuture<Long> lastBeat = new CompletableFuture<>();
+          agentsById.get(words[1]).tell(new SimulatedAgent.Silence(lastBeat), ActorRef.noSender());
+          answer(SILENCED + " " + words[1] + " " + lastBeat.get(30, TimeUnit.SECONDS));
+        } else if (words[0].equals(PROBE)) {
+          Registered node = registered.get(words[1]);
+          HandshakeProbe probe = new HandshakeProbe(node.writeBundle(work), node.edges().get(0));
+          HandshakeProbe.Outcome outcome = probe.until(words[3].equals("refused"),
+              Duration.ofSeconds(Long.parseLong(words[2])));
+          answer(PROBED + " " + words[1] + " " + outcome.refused() + " " + outcome.atMillis() + " " + outcome.attempts()
+              + " " + outcome.detail());
+        } else {
+          break;
         }
-        System.out.println(DELIVERED + " " + stats.deliveredThisRound.sum() + " " + (stats.lastDeliveryMillis.get() - since)
-            + " " + stats.filesOpened.sum() + " " + stats.deliveryMillis.quantile(0.50) + " "
-            + stats.deliveryMillis.quantile(0.99));
-        System.out.flush();
       }
       say("after the controller's measurement: quarantine frames seen %d, refusals %s", stats.quarantined.sum(),
           stats.refusedByReason());
@@ -213,11 +249,36 @@ public final class FleetSimulator {
     System.exit(0);
   }
 
+  /** A delivery round: counts the agents whose files' content changed since {@code since}, until all did or the limit. */
+  private static void deliver(FleetStats stats, int agents, long since, Duration limit) throws InterruptedException {
+    stats.deliveredThisRound.reset();
+    stats.lastDeliveryMillis.set(0);
+    stats.deliveryMillis = new LatencyHistogram();
+    stats.deliveryRound++;
+    stats.deliverySince = since;
+    answer(ARMED);
+    long giveUp = System.nanoTime() + limit.toNanos();
+    while (stats.deliveredThisRound.sum() < agents && System.nanoTime() < giveUp) {
+      Thread.sleep(20);
+    }
+    answer(DELIVERED + " " + stats.deliveredThisRound.sum() + " " + (stats.lastDeliveryMillis.get() - since)
+        + " " + stats.filesOpened.sum() + " " + stats.deliveryMillis.quantile(0.50) + " "
+        + stats.deliveryMillis.quantile(0.99) + " " + stats.stagedOpened.sum());
+  }
+
+  private static void answer(String line) {
+    System.out.println(line);
+    System.out.flush();
+  }
+
   /** A registered node: its key pair (made here) and what the controller answered. */
   private record Registered(String id, KeyPair keys, String certificatePem, String caPem, List<String> edges) {
 
     /** Writes this node's bundle (its key readable by this user only) for an agent system's TLS. */
     Path writeBundle(Path work) throws Exception {
+      if (Files.isDirectory(work.resolve(id))) {
+        return work.resolve(id);
+      }
       Path bundle = Files.createDirectory(work.resolve(id),
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       Files.writeString(bundle.resolve("node.pem"), certificatePem);
@@ -236,7 +297,7 @@ public final class FleetSimulator {
 
   private static Registered register(ApiTestClient api, int apiPort, String id) throws Exception {
     KeyPair keys = EcKeys.generate();
-    String body = JSON.writeValueAsString(Map.of("id", id, "name", id, "labels", Map.of("fleet", "simulated"),
+    String body = JSON.writeValueAsString(Map.of("id", id, "name", id, "labels", Map.of("fleet", "simulated", "role", "web"),
         "lifetimeSeconds", 86_400, "bootstrap", "reusable",
         "csr", Pem.encodeCertificateRequest(CertificateRequest.create(keys, Identity.node(id)))));
     ApiTestClient.Reply reply = api.post(apiPort, "/v1/nodes", body);

@@ -28,6 +28,10 @@ final class FleetStats {
 
   /** Secure files opened (sealed to the agent's boot and opened with its key), all the time. */
   final LongAdder filesOpened = new LongAdder();
+  /** Staged files (pending versions of rotating secrets) opened under their staged names and held. */
+  final LongAdder stagedOpened = new LongAdder();
+  /** Agents that hold at least one file (opened a set with one). */
+  final LongAdder holdingFiles = new LongAdder();
   /** A delivery round: agents count the first set they receive at or after {@code deliverySince}. */
   volatile long deliverySince = Long.MAX_VALUE;
   volatile int deliveryRound;

@@ -5,6 +5,7 @@ import java.security.InvalidKeyException;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.AbstractActorWithTimers;
 import org.apache.pekko.actor.ActorSelection;
@@ -16,6 +17,8 @@ import org.opencluster.protocol.agent.v1.FileOutcome;
 import org.opencluster.protocol.agent.v1.Frame;
 import org.opencluster.protocol.agent.v1.InfoSet;
 import org.opencluster.protocol.agent.v1.SecureFile;
+import org.opencluster.protocol.agent.v1.StagedFile;
+import org.opencluster.protocol.agent.v1.StagedOutcome;
 import org.opencluster.protocol.crypto.SealedBoxException;
 import org.opencluster.protocol.crypto.SecretBytes;
 import org.opencluster.protocol.agent.v1.Heartbeat;
@@ -26,6 +29,7 @@ import org.opencluster.protocol.session.AgentHandshake;
 import org.opencluster.protocol.session.AgentSession;
 import org.opencluster.protocol.session.FrameRefusedException;
 import org.opencluster.protocol.session.HandshakeException;
+import org.opencluster.protocol.session.SecureFileBox;
 
 /**
  * One simulated node agent: its own node key, its own session and heartbeat schedule, speaking the
@@ -42,6 +46,12 @@ final class SimulatedAgent extends AbstractActorWithTimers {
   private record Retry(int attempt) {}
 
   private record Beat() {}
+
+  /**
+   * Stop heartbeating, as a host that went silent: the session stays open and nothing more is
+   * sent. {@code lastBeat} is completed with when the last heartbeat was sent (unix millis).
+   */
+  record Silence(CompletableFuture<Long> lastBeat) {}
 
   private static final Duration ENROL_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
@@ -66,6 +76,9 @@ final class SimulatedAgent extends AbstractActorWithTimers {
   private long infoSetVersion;
   private int countedRound;
   private int contentHash;
+  private boolean holdsFiles;
+  private boolean silenced;
+  private long lastBeatMillis;
 
   private SimulatedAgent(String nodeId, PrivateKey nodeKey, CertificateValidator controllers, String gatewayPath,
       FleetStats stats) {
@@ -95,6 +108,7 @@ final class SimulatedAgent extends AbstractActorWithTimers {
         .match(Frame.class, this::frame)
         .match(Refused.class, this::refused)
         .match(Beat.class, b -> beat())
+        .match(Silence.class, this::silence)
         .build();
   }
 
@@ -153,11 +167,18 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     getTimers().startTimerAtFixedRate("beat", new Beat(), phase, interval);
   }
 
+  private void silence(Silence silence) {
+    silenced = true;
+    getTimers().cancel("beat");
+    silence.lastBeat().complete(lastBeatMillis);
+  }
+
   private void beat() {
-    if (session == null) {
+    if (session == null || silenced) {
       return;
     }
-    Heartbeat heartbeat = Heartbeat.newBuilder().setSentAtUnixMillis(clock.millis()).setInfoSetVersion(infoSetVersion).build();
+    lastBeatMillis = clock.millis();
+    Heartbeat heartbeat = Heartbeat.newBuilder().setSentAtUnixMillis(lastBeatMillis).setInfoSetVersion(infoSetVersion).build();
     Frame frame = session.channel().seal(AgentMessage.newBuilder().setHeartbeat(heartbeat).build().toByteArray());
     int slot = (int) (frame.getSequence() % TRACKED);
     sentSequence[slot] = frame.getSequence();
@@ -169,7 +190,7 @@ final class SimulatedAgent extends AbstractActorWithTimers {
   }
 
   private void frame(Frame frame) {
-    if (session == null) {
+    if (session == null || silenced) {
       return;
     }
     ControllerMessage message;
@@ -201,7 +222,11 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     }
   }
 
-  /** Opens every file with this boot's key (the real cost on an agent, less the disk) and acknowledges. */
+  /**
+   * Opens every file with this boot's key (the real cost on an agent, less the disk), and every
+   * staged file (the pending version of a rotating secret) under its staged name, and acknowledges
+   * both: a staged file opened is held, as the real agent holds it in locked memory.
+   */
   private void infoSet(InfoSet set) {
     Ack.Builder ack = Ack.newBuilder().setInfoSetVersion(set.getVersion());
     int hash = 0;
@@ -218,6 +243,13 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       }
       ack.addFiles(FileOutcome.newBuilder().setName(file.getName()).setVersion(file.getVersion()).setResult(result));
     }
+    for (StagedFile staged : set.getStagedList()) {
+      ack.addStaged(stage(staged));
+    }
+    if (!holdsFiles && set.getFilesCount() > 0) {
+      holdsFiles = true;
+      stats.holdingFiles.increment();
+    }
     infoSetVersion = set.getVersion();
     long now = clock.millis();
     boolean changed = hash != contentHash;
@@ -229,6 +261,20 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       stats.deliveryMillis.record(now - stats.deliverySince);
     }
     gateway.tell(session.channel().seal(AgentMessage.newBuilder().setAck(ack).build().toByteArray()), getSelf());
+  }
+
+  private StagedOutcome stage(StagedFile staged) {
+    SecureFile file = staged.getFile();
+    StagedOutcome.Builder outcome = StagedOutcome.newBuilder().setSecret(staged.getSecret())
+        .setSecretVersion(staged.getSecretVersion()).setFile(file.getName());
+    String name = SecureFileBox.stagedName(staged.getSecret(), staged.getSecretVersion(), file.getName());
+    try (SecretBytes content = session.openSecureFile(name, file.getVersion(), file.getSealedContent().toByteArray())) {
+      stats.stagedOpened.increment();
+      return outcome.setHeld(true).build();
+    } catch (SealedBoxException e) {
+      stats.badFrames.increment();
+      return outcome.setHeld(false).setDetail("does not open under its staged name").build();
+    }
   }
 
   private void refused(Refused refused) {

@@ -53,6 +53,11 @@ public final class ReloadingTlsContext {
     return tls;
   }
 
+  /** Whom it accepts as peers. */
+  public TlsPolicy policy() {
+    return policy;
+  }
+
   /** The context for a new connection. */
   public synchronized SSLContext current() {
     reloadIfChanged();

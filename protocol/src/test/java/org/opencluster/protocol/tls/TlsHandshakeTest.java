@@ -92,6 +92,31 @@ class TlsHandshakeTest {
   }
 
   @Test
+  void aNodeDeniedAfterAHandshake_isRefusedByArteryTls_whenItResumesItsSession() throws Exception {
+    KeyMaterial node = material(agentCa, Identity.node("n-1"));
+    X509Certificate nodeCertificate = node.chain().get(0);
+    java.util.Set<X509Certificate> denied = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Path dir = write(root, Identity.controller("ctl-1"), "edge");
+    ReloadingTlsContext edgeTls = ReloadingTlsContext.load(dir.resolve("cert.pem"), dir.resolve("key.pem"),
+        dir.resolve("ca.pem"), TlsPolicy.edge(denied::contains, refusals::add, clock), Duration.ofMinutes(10), e -> { });
+    ArteryTls edge = new ArteryTls(edgeTls);
+    SSLContext agent = TlsContexts.create(node, TlsPolicy.clientOfControllers(refusals::add, clock));
+    try (SSLServerSocket listener = listen(edgeTls.current())) {
+      java.util.function.Function<javax.net.ssl.SSLSession, scala.Option<Throwable>> artery =
+          session -> edge.verifyClientSession("127.0.0.1", session);
+      long first = handshake(listener, agent, artery).getCreationTime();
+      long second = handshake(listener, agent, artery).getCreationTime();
+      assertThat(second).as("the second handshake resumed the first session").isEqualTo(first);
+
+      denied.add(nodeCertificate);
+
+      assertThatThrownBy(() -> handshake(listener, agent, artery)).isInstanceOf(Exception.class);
+      assertThat(refusals).extracting(CertificateValidationException::reason)
+          .contains(CertificateValidationException.Reason.REVOKED);
+    }
+  }
+
+  @Test
   void theClient_refusesAServerThatIsNotAController() throws Exception {
     SSLContext fakeServer = controllers(material(root, Identity.operator("mallory", Role.ADMIN)), c -> false);
     SSLContext client = controllers(material(root, Identity.controller("ctl-2")), c -> false);
@@ -185,35 +210,60 @@ class TlsHandshakeTest {
 
   /** Runs one handshake on 127.0.0.1; returns the server certificate the client saw. */
   private static X509Certificate handshake(SSLContext serverContext, SSLContext clientContext) throws Exception {
-    try (SSLServerSocket listener = (SSLServerSocket) serverContext.getServerSocketFactory()
-        .createServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      listener.setNeedClientAuth(true);
-      listener.setEnabledProtocols(new String[] {TlsContexts.PROTOCOL});
-      listener.setSoTimeout(10_000);
-      CompletableFuture<Void> accepted = CompletableFuture.runAsync(() -> {
-        try (SSLSocket socket = (SSLSocket) listener.accept()) {
-          socket.startHandshake();
-          socket.getOutputStream().write(1);
-          socket.getOutputStream().flush();
-          socket.getInputStream().read();
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      try (SSLSocket socket = (SSLSocket) clientContext.getSocketFactory()
-          .createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
-        socket.setSoTimeout(10_000);
-        socket.setEnabledProtocols(new String[] {TlsContexts.PROTOCOL});
+    try (SSLServerSocket listener = listen(serverContext)) {
+      return handshake(listener, clientContext);
+    }
+  }
+
+  private static SSLServerSocket listen(SSLContext serverContext) throws IOException {
+    SSLServerSocket listener = (SSLServerSocket) serverContext.getServerSocketFactory()
+        .createServerSocket(0, 1, InetAddress.getLoopbackAddress());
+    listener.setNeedClientAuth(true);
+    listener.setEnabledProtocols(new String[] {TlsContexts.PROTOCOL});
+    listener.setSoTimeout(10_000);
+    return listener;
+  }
+
+  private static X509Certificate handshake(SSLServerSocket listener, SSLContext clientContext) throws Exception {
+    return (X509Certificate) handshake(listener, clientContext, session -> scala.Option.empty()).getPeerCertificates()[0];
+  }
+
+  /**
+   * One handshake with {@code listener}, which may have served others; the server closes the
+   * connection if {@code serverCheck} finds fault with the session (as Artery does). Returns the
+   * client's session.
+   */
+  private static javax.net.ssl.SSLSession handshake(SSLServerSocket listener, SSLContext clientContext,
+      java.util.function.Function<javax.net.ssl.SSLSession, scala.Option<Throwable>> serverCheck) throws Exception {
+    CompletableFuture<Void> accepted = CompletableFuture.runAsync(() -> {
+      try (SSLSocket socket = (SSLSocket) listener.accept()) {
         socket.startHandshake();
-        int first = socket.getInputStream().read();
-        if (first != 1) {
-          throw new IOException("connection closed by the server");
+        if (serverCheck.apply(socket.getSession()).isDefined()) {
+          return;
         }
-        socket.getOutputStream().write(2);
+        socket.getOutputStream().write(1);
         socket.getOutputStream().flush();
-        X509Certificate peer = (X509Certificate) socket.getSession().getPeerCertificates()[0];
-        accepted.get(10, TimeUnit.SECONDS);
-        return peer;
+        socket.getInputStream().read();
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    try (SSLSocket socket = (SSLSocket) clientContext.getSocketFactory()
+        .createSocket(InetAddress.getLoopbackAddress(), listener.getLocalPort())) {
+      socket.setSoTimeout(10_000);
+      socket.setEnabledProtocols(new String[] {TlsContexts.PROTOCOL});
+      socket.startHandshake();
+      int first = socket.getInputStream().read();
+      if (first != 1) {
+        throw new IOException("connection closed by the server");
+      }
+      socket.getOutputStream().write(2);
+      socket.getOutputStream().flush();
+      accepted.get(10, TimeUnit.SECONDS);
+      return socket.getSession();
+    } finally {
+      if (!accepted.isDone()) {
+        accepted.exceptionally(e -> null).get(10, TimeUnit.SECONDS);
       }
     }
   }
