@@ -42,6 +42,7 @@ class RotatingSecretsIT {
   private TestCluster cluster;
   private Controller controller;
   private ApiTestClient operator;
+  private ApiTestClient admin;
   private ApiTestClient auditor;
   private int api;
   /** Every answer the tests saw, checked for values at the end of each test. */
@@ -58,6 +59,7 @@ class RotatingSecretsIT {
     await().atMost(TIMEOUT).until(() -> controller.readiness().shardingStarted());
     operator = new ApiTestClient(cluster.issueOperator("ophelia", Role.OPERATOR));
     auditor = new ApiTestClient(cluster.issueOperator("audrey", Role.AUDITOR));
+    admin = new ApiTestClient(cluster.issueOperator("alice", Role.ADMIN));
     api = controller.apiPort();
   }
 
@@ -119,7 +121,10 @@ class RotatingSecretsIT {
         + "\"consumers\":{\"labels\":{\"role\":\"db-client\"}},"
         + "\"fields\":{\"username\":\"" + b64("app_a") + "\",\"password\":\"" + b64(MARKER) + "\"}}";
 
-    ApiTestClient.Reply created = seen(operator.put(api, "/v1/rotating-secrets/db/app", body));
+    ApiTestClient.Reply byOperator = seen(operator.put(api, "/v1/rotating-secrets/db/app", body));
+    assertThat(byOperator.status()).as("naming an admin secret takes the admin role").isEqualTo(403);
+    assertThat(seen(auditor.get(api, "/v1/rotating-secrets/db/app")).status()).as("nothing was created").isEqualTo(404);
+    ApiTestClient.Reply created = seen(admin.put(api, "/v1/rotating-secrets/db/app", body));
     assertThat(created.status()).as(created.body().toString()).isEqualTo(201);
     assertThat(created.body().path("rotator").path("admin_secret").asText()).isEqualTo("db/admin");
     assertThat(seen(operator.post(api, "/v1/rotating-secrets/db/app/rotate", "")).status()).isEqualTo(202);

@@ -51,7 +51,7 @@ class SecretRotationIT {
     assertThat(OctlRun.withPassphrase().run("ca", "init", "--dir", ca)).isZero();
     assertThat(OctlRun.withPassphrase().run("ca", "issue", "controller", "ctl-1", "--dir", ca, "--out",
         tmp.resolve("ctl-1").toString(), "--san-ip", "127.0.0.1")).isZero();
-    assertThat(OctlRun.withPassphrase().run("ca", "issue", "operator", "alice", "--role", "operator", "--dir", ca,
+    assertThat(OctlRun.withPassphrase().run("ca", "issue", "operator", "alice", "--role", "admin", "--dir", ca,
         "--out", tmp.resolve("alice").toString())).isZero();
     api = freePort();
     int health = freePort();
