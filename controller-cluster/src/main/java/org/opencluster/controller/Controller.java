@@ -281,7 +281,8 @@ public final class Controller implements AutoCloseable {
                   localCatalog, serving),
               new ClusterRoutes.Services(system, settings.name(), seal, readiness::shardingStarted), audit, clock,
               new OperatorApi.Options(apiSettings,
-                  () -> CoordinatedShutdown.get(started).getShutdownReason().isPresent(), metrics::scrape)).routes())
+                  () -> CoordinatedShutdown.get(started).getShutdownReason().isPresent(), metrics::scrape,
+                  operatorPolicy.revoked())).routes())
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       // From the first phase of Coordinated Shutdown, every request is answered 503 (retryable); here
       // the listener closes and requests already running finish (up to the deadline), not dropped.

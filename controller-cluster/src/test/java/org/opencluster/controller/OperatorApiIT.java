@@ -76,6 +76,19 @@ class OperatorApiIT {
   }
 
   @Test
+  void anOperatorCertificateDeniedAfterItsHandshake_isRefusedOnItsOpenConnection() throws Exception {
+    java.nio.file.Path files = cluster.issueOperator("olga", Role.OPERATOR);
+    ApiTestClient olga = new ApiTestClient(files);
+    assertThat(olga.get(controller.apiPort(), "/v1/sys/seal-status").status()).isEqualTo(200);
+    java.security.cert.X509Certificate certificate = org.opencluster.protocol.pki.Pem.decodeCertificates(
+        java.nio.file.Files.readString(files.resolve("cert.pem"))).get(0);
+
+    controller.denyList().revoke(certificate);
+    // The same client: its keep-alive connection (or a resumed TLS session) skipped a new handshake.
+    assertThat(olga.get(controller.apiPort(), "/v1/sys/seal-status").status()).isIn(401, 403);
+  }
+
+  @Test
   void theOperatorRole_isNotAdmin() throws Exception {
     ApiTestClient operator = new ApiTestClient(cluster.issueOperator("oscar", Role.OPERATOR));
     assertThat(operator.get(controller.apiPort(), "/v1/sys/seal-status").status()).isEqualTo(200);

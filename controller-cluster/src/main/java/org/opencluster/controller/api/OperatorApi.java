@@ -143,7 +143,18 @@ public final class OperatorApi extends AllDirectives {
    *     then answered 503, retryable, while the server drains
    * @param metrics the Prometheus text of this controller's metrics, for {@code GET /metrics}
    */
-  public record Options(ApiSettings limits, BooleanSupplier shuttingDown, Supplier<String> metrics) {}
+  /**
+   * @param revoked the deny list: an operator certificate on it is refused at every request, not
+   *     only at the handshake (a resumed TLS 1.3 session skips the handshake's check)
+   */
+  public record Options(ApiSettings limits, BooleanSupplier shuttingDown, Supplier<String> metrics,
+      java.util.function.Predicate<X509Certificate> revoked) {
+
+    /** Without a deny list (tests that build the API themselves). */
+    public Options(ApiSettings limits, BooleanSupplier shuttingDown, Supplier<String> metrics) {
+      this(limits, shuttingDown, metrics, certificate -> false);
+    }
+  }
 
   /**
    * @param devMode reported in seal-status, so nobody mistakes a dev controller for a real one
@@ -497,11 +508,20 @@ public final class OperatorApi extends AllDirectives {
   }
 
   /** The operator identity the TLS session proved, if any. */
-  private static Optional<Identity> callerOf(HttpRequest request) {
+  private Optional<Identity> callerOf(HttpRequest request) {
     return request.getAttribute(AttributeKeys.sslSession).flatMap(info -> {
       try {
         Certificate[] chain = info.getSession().getPeerCertificates();
-        Identity identity = Certificates.identityOf((X509Certificate) chain[0]);
+        X509Certificate leaf = (X509Certificate) chain[0];
+        // The handshake checked the chain; a resumed session did not check it again, so what can
+        // change since (the deny list, the end of validity) is checked at every request.
+        leaf.checkValidity(java.util.Date.from(clock.instant()));
+        if (options.revoked().test(leaf)) {
+          LOG.warn("Refused a request from {}: its certificate is on the deny list", CertificateValidator.sanitize(
+              leaf.getSubjectX500Principal().getName()));
+          return Optional.empty();
+        }
+        Identity identity = Certificates.identityOf(leaf);
         return identity.kind() == Identity.Kind.OPERATOR ? Optional.of(identity) : Optional.empty();
       } catch (SSLPeerUnverifiedException | CertificateException e) {
         return Optional.empty();

@@ -62,6 +62,7 @@ public final class SecretCodec {
       Map.entry(Create.class, "secret-create"), Map.entry(Rotate.class, "secret-rotate"),
       Map.entry(SecretEntity.Compromised.class, "secret-compromised"),
       Map.entry(SecretEntity.CompromiseNoted.class, "secret-compromise-noted"),
+      Map.entry(SecretEntity.ConsumersAcknowledged.class, "secret-consumers-acknowledged"),
       Map.entry(ConsumerAcked.class, "secret-consumer-acked"), Map.entry(GetStatus.class, "secret-get-status"),
       Map.entry(TimerFired.class, "secret-timer"), Map.entry(StepCompleted.class, "secret-step-completed"),
       Map.entry(SecretStatus.class, "secret-status"),
@@ -103,6 +104,9 @@ public final class SecretCodec {
     } else if (o instanceof SecretEntity.Compromised c) {
       return org.opencluster.controller.proto.v1.SecretCompromised.newBuilder().setNodeId(c.nodeId())
           .setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof SecretEntity.ConsumersAcknowledged e) {
+      return org.opencluster.controller.proto.v1.SecretConsumersAcknowledged.newBuilder().setVersion(e.version())
+          .addAllNodeIds(e.nodeIds()).setAtUnixMillis(e.at().toEpochMilli()).build();
     } else if (o instanceof SecretEntity.CompromiseNoted e) {
       return org.opencluster.controller.proto.v1.SecretCompromiseNoted.newBuilder().setNodeId(e.nodeId())
           .setAtUnixMillis(e.at().toEpochMilli()).setRetireByUnixMillis(millis(e.retireBy())).build();
@@ -175,6 +179,11 @@ public final class SecretCodec {
         case "secret-compromised" -> {
           var p = org.opencluster.controller.proto.v1.SecretCompromised.parseFrom(bytes);
           yield new SecretEntity.Compromised(p.getNodeId(), resolve(p.getReplyTo()));
+        }
+        case "secret-consumers-acknowledged" -> {
+          var p = org.opencluster.controller.proto.v1.SecretConsumersAcknowledged.parseFrom(bytes);
+          yield new SecretEntity.ConsumersAcknowledged(p.getVersion(), p.getNodeIdsList(),
+              Instant.ofEpochMilli(p.getAtUnixMillis()));
         }
         case "secret-compromise-noted" -> {
           var p = org.opencluster.controller.proto.v1.SecretCompromiseNoted.parseFrom(bytes);

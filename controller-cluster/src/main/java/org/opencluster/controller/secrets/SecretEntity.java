@@ -80,6 +80,10 @@ public final class SecretEntity
   /** The refusal of a Create of a secret that exists contains this (the API answers 409). */
   public static final String EXISTS = "already exists";
 
+  /** Acknowledgements wait at most this long to be journaled together. */
+  private static final Duration ACK_BATCH_DELAY = Duration.ofMillis(100);
+  /** ... and at most this many. */
+  private static final int ACK_BATCH_MAX = 1000;
   /** The longest wait for the consumers of a rotation to be listed. */
   private static final Duration LIST_TIMEOUT = Duration.ofSeconds(30);
   /** Timers wake at least this often, so long schedules stay within the scheduler's range. */
@@ -153,7 +157,8 @@ public final class SecretEntity
     DISTRIBUTE_TIMEOUT,
     RETRY,
     GRACE_END,
-    PUBLISH
+    PUBLISH,
+    FLUSH_ACKS
   }
 
   /** The saga's steps that wait: create and finish happen at once, in one event each. */
@@ -229,6 +234,12 @@ public final class SecretEntity
       return new Distribution(version, expected, next);
     }
 
+    Distribution ackedAll(List<String> nodeIds, Instant at) {
+      Map<String, Instant> next = new TreeMap<>(acknowledged);
+      nodeIds.forEach(node -> next.put(node, at));
+      return new Distribution(version, expected, next);
+    }
+
     Distribution without(String nodeId) {
       Set<String> next = new TreeSet<>(expected);
       next.remove(nodeId);
@@ -241,8 +252,9 @@ public final class SecretEntity
 
   // ---- events -------------------------------------------------------------------------------
 
-  public sealed interface Event permits SecretCreated, RotationStarted, ConsumerAcknowledged, DistributionEnded, SetDone,
-      TestDone, StepRetrying, RotationFailed, RotationFinished, PreviousRetired, RetireFailed, CompromiseNoted {}
+  public sealed interface Event permits SecretCreated, RotationStarted, ConsumerAcknowledged, ConsumersAcknowledged,
+      DistributionEnded, SetDone, TestDone, StepRetrying, RotationFailed, RotationFinished, PreviousRetired, RetireFailed,
+      CompromiseNoted {}
 
   public record SecretCreated(Definition definition, Version first, Optional<Instant> nextRotationAt) implements Event {}
 
@@ -260,6 +272,13 @@ public final class SecretEntity
   }
 
   public record ConsumerAcknowledged(String nodeId, long version, Instant at) implements Event {}
+
+  /** Consumers {@code nodeIds} hold version {@code version} (a batch of acknowledgements). */
+  public record ConsumersAcknowledged(long version, List<String> nodeIds, Instant at) implements Event {
+    public ConsumersAcknowledged {
+      nodeIds = List.copyOf(nodeIds);
+    }
+  }
 
   /** The saga goes on to set; {@code behind} had not acknowledged. */
   public record DistributionEnded(Instant at, Set<String> behind) implements Event {
@@ -421,6 +440,11 @@ public final class SecretEntity
           nextRotationAt, compromises);
     }
 
+    Idle acked(ConsumersAcknowledged event) {
+      return new Idle(definition, current, distribution.map(d -> d.ackedAll(event.nodeIds(), event.at())), lastFailure,
+          nextRotationAt, compromises);
+    }
+
     Idle noted(CompromiseNoted event) {
       return new Idle(definition, current, distribution, lastFailure, nextRotationAt,
           compromises.noted(event.nodeId()));
@@ -437,6 +461,11 @@ public final class SecretEntity
 
     Rotating acked(ConsumerAcknowledged event) {
       return new Rotating(definition, current, previous, saga, distribution.acked(event.nodeId(), event.at()),
+          lastFailure, compromises);
+    }
+
+    Rotating acked(ConsumersAcknowledged event) {
+      return new Rotating(definition, current, previous, saga, distribution.ackedAll(event.nodeIds(), event.at()),
           lastFailure, compromises);
     }
 
@@ -518,6 +547,9 @@ public final class SecretEntity
   private boolean inFlightRevokes;
   /** A revoke is owed after the plain retire now running. */
   private boolean revokeAfterRetire;
+  /** Acknowledgements of version {@code queuedVersion} not journaled yet (lost in a crash: sent again with the next set). */
+  private final Set<String> queuedAcks = new java.util.HashSet<>();
+  private long queuedVersion;
   /** A rotation's consumers are being listed (not persisted: a crash forgets an unstarted rotation). */
   private boolean starting;
   /** A rotation that could not start (its consumers not listed, the rotator refused) is not tried before this. */
@@ -745,28 +777,73 @@ public final class SecretEntity
     return Effect().persist(events).thenRun(this::drive).thenReply(command.replyTo(), s -> StatusReply.ack());
   }
 
+  /**
+   * A consumer holds a version. Acknowledgements are journaled in batches (one event per {@link
+   * #ACK_BATCH_DELAY}, or at once when {@link #ACK_BATCH_MAX} are queued): a fleet's worth arrive
+   * together, and one write each would queue them behind the journal.
+   */
   private ReplyEffect<Event, State> ack(Rotating state, ConsumerAcked command) {
-    Distribution distribution = state.distribution();
     boolean switchedNow = command.live() && state.saga().step() == Step.RETIRE
         && command.version() == state.saga().version() && switched(state.saga().version()).add(command.nodeId());
-    if (!recordable(distribution, command)) {
+    if (!recordable(state.distribution(), command) || queuedAcks.contains(command.nodeId())) {
       return switchedNow ? Effect().none().thenRun(this::drive).thenNoReply() : Effect().noReply();
     }
-    List<Event> events = new ArrayList<>();
-    Instant now = clock.instant();
-    events.add(new ConsumerAcknowledged(command.nodeId(), command.version(), now));
-    if (state.saga().step() == Step.DISTRIBUTE && distribution.acked(command.nodeId(), now).complete()) {
-      events.add(new DistributionEnded(now, Set.of()));
-    }
-    return Effect().persist(events).thenRun(this::drive).thenNoReply();
+    return queue(command);
   }
 
   /** After the rotation: a consumer that was behind catches up. */
   private ReplyEffect<Event, State> lateAck(Idle state, ConsumerAcked command) {
-    if (state.distribution().isEmpty() || !recordable(state.distribution().get(), command)) {
+    if (state.distribution().isEmpty() || !recordable(state.distribution().get(), command)
+        || queuedAcks.contains(command.nodeId())) {
       return Effect().noReply();
     }
-    return Effect().persist(new ConsumerAcknowledged(command.nodeId(), command.version(), clock.instant())).thenNoReply();
+    return queue(command);
+  }
+
+  private ReplyEffect<Event, State> queue(ConsumerAcked command) {
+    if (queuedAcks.isEmpty() || queuedVersion != command.version()) {
+      queuedAcks.clear();
+      queuedVersion = command.version();
+    }
+    queuedAcks.add(command.nodeId());
+    if (queuedAcks.size() >= ACK_BATCH_MAX) {
+      return Effect().none().thenRun(this::flushAcks).thenNoReply();
+    }
+    if (!timers.isTimerActive(Timer.FLUSH_ACKS)) {
+      timers.startSingleTimer(Timer.FLUSH_ACKS, new TimerFired(Timer.FLUSH_ACKS), ACK_BATCH_DELAY);
+    }
+    return Effect().noReply();
+  }
+
+  /** Journals the queued acknowledgements that still count, in one event (and ends the distribution if complete). */
+  private void flushAcks(State state) {
+    context.getSelf().tell(new TimerFired(Timer.FLUSH_ACKS));
+  }
+
+  private ReplyEffect<Event, State> flushed(State state) {
+    timers.cancel(Timer.FLUSH_ACKS);
+    Optional<Distribution> distribution = state instanceof Rotating r ? Optional.of(r.distribution())
+        : state instanceof Idle i ? i.distribution() : Optional.empty();
+    List<String> nodes = distribution.map(d -> queuedAcks.stream()
+        .filter(node -> recordable(d, new ConsumerAcked(node, queuedVersion))).sorted().toList()).orElse(List.of());
+    long version = queuedVersion;
+    queuedAcks.clear();
+    if (nodes.isEmpty()) {
+      return Effect().none().thenRun(this::drive).thenNoReply();
+    }
+    Instant now = clock.instant();
+    List<Event> events = new ArrayList<>();
+    events.add(new ConsumersAcknowledged(version, nodes, now));
+    if (state instanceof Rotating rotating && rotating.saga().step() == Step.DISTRIBUTE) {
+      Distribution after = rotating.distribution();
+      for (String node : nodes) {
+        after = after.acked(node, now);
+      }
+      if (after.complete()) {
+        events.add(new DistributionEnded(now, Set.of()));
+      }
+    }
+    return Effect().persist(events).thenRun(this::drive).thenNoReply();
   }
 
   /** Only an expected consumer's first ack of the version being distributed counts. */
@@ -778,6 +855,9 @@ public final class SecretEntity
   // ---- timers -------------------------------------------------------------------------------
 
   private ReplyEffect<Event, State> idleTimerFired(Idle state, TimerFired command) {
+    if (command.timer() == Timer.FLUSH_ACKS) {
+      return flushed(state);
+    }
     if (command.timer() != Timer.SCHEDULE || starting || state.nextRotationAt().isEmpty()
         || clock.instant().isBefore(state.nextRotationAt().get()) || clock.instant().isBefore(startNotBefore)
         || !state.compromises().waiting().isEmpty()) {
@@ -788,6 +868,9 @@ public final class SecretEntity
   }
 
   private ReplyEffect<Event, State> sagaTimerFired(Rotating state, TimerFired command) {
+    if (command.timer() == Timer.FLUSH_ACKS) {
+      return flushed(state);
+    }
     Saga saga = state.saga();
     Instant now = clock.instant();
     if (command.timer() == Timer.DISTRIBUTE_TIMEOUT && saga.step() == Step.DISTRIBUTE
@@ -863,6 +946,9 @@ public final class SecretEntity
     Instant now = clock.instant();
     if (state instanceof Idle idle) {
       timers.cancelAll();
+      if (!queuedAcks.isEmpty()) {
+        timers.startSingleTimer(Timer.FLUSH_ACKS, new TimerFired(Timer.FLUSH_ACKS), ACK_BATCH_DELAY);
+      }
       if (starting) {
         return; // ConsumersListed drives again
       }
@@ -1056,10 +1142,12 @@ public final class SecretEntity
     builder.forStateType(Absent.class).onEvent(SecretCreated.class, Absent::create);
     builder.forStateType(Idle.class)
         .onEvent(RotationStarted.class, Idle::start)
-        .onEvent(ConsumerAcknowledged.class, Idle::acked)
+        .onEvent(ConsumerAcknowledged.class, (state, e) -> state.acked(e))
+        .onEvent(ConsumersAcknowledged.class, (state, e) -> state.acked(e))
         .onEvent(CompromiseNoted.class, Idle::noted);
     builder.forStateType(Rotating.class)
-        .onEvent(ConsumerAcknowledged.class, Rotating::acked)
+        .onEvent(ConsumerAcknowledged.class, (state, e) -> state.acked(e))
+        .onEvent(ConsumersAcknowledged.class, (state, e) -> state.acked(e))
         .onEvent(CompromiseNoted.class, Rotating::noted)
         .onEvent(DistributionEnded.class, (state, e) -> state.withSaga(state.saga().at(Step.SET)))
         .onEvent(SetDone.class, (state, e) -> state.withSaga(state.saga().at(Step.TEST)))

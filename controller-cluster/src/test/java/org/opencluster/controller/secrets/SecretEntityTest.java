@@ -142,6 +142,8 @@ class SecretEntityTest {
     assertThat(started.distribution().get().behind()).containsExactly("n-1", "n-2");
 
     ack("n-1", 2);
+    assertThat(awaitEvent(SecretEntity.ConsumersAcknowledged.class).nodeIds()).as("journaled in a batch")
+        .containsExactly("n-1");
     assertThat(status().distribution().get().acknowledged()).containsOnlyKeys("n-1");
     ack("n-2", 2);
     awaitEvent(DistributionEnded.class);
@@ -317,6 +319,7 @@ class SecretEntityTest {
     createSecret(Optional.empty());
     rotate(Set.of("n-1", "n-2"));
     ack("n-1", 2);
+    awaitEvent(SecretEntity.ConsumersAcknowledged.class);
     clock.advance(SETTINGS.distributeTimeout().minusSeconds(1));
     assertThat(secret.runCommand(new TimerFired(Timer.DISTRIBUTE_TIMEOUT)).hasNoEvents()).as("before the deadline").isTrue();
     clock.advance(Duration.ofSeconds(1));
@@ -332,7 +335,7 @@ class SecretEntityTest {
     fire(Timer.GRACE_END);
     awaitEvent(PreviousRetired.class);
     ack("n-2", 2);
-    assertThat(awaitEvent(ConsumerAcknowledged.class).nodeId()).isEqualTo("n-2");
+    assertThat(awaitEvent(SecretEntity.ConsumersAcknowledged.class).nodeIds()).containsExactly("n-2");
     assertThat(status().distribution().get().behind()).isEmpty();
   }
 
@@ -345,6 +348,26 @@ class SecretEntityTest {
     clock.advance(SETTINGS.distributeTimeout().dividedBy(2));
     fire(Timer.DISTRIBUTE_TIMEOUT);
     assertThat(awaitEvent(DistributionEnded.class).behind()).containsExactly("n-1");
+  }
+
+  @Test
+  void manyAcknowledgements_areJournaledTogether() {
+    createSecret(Optional.empty());
+    Set<String> consumers = new java.util.TreeSet<>();
+    for (int i = 0; i < 50; i++) {
+      consumers.add("n-" + i);
+    }
+    rotate(consumers);
+    consumers.forEach(node -> ack(node, 2));
+    List<String> journaled = new java.util.ArrayList<>();
+    int batches = 0;
+    while (journaled.size() < consumers.size()) {
+      journaled.addAll(awaitEvent(SecretEntity.ConsumersAcknowledged.class).nodeIds());
+      batches++;
+    }
+    assertThat(journaled).containsExactlyInAnyOrderElementsOf(consumers);
+    assertThat(batches).as("fewer writes than acknowledgements").isLessThan(consumers.size());
+    awaitEvent(DistributionEnded.class);
   }
 
   @Test
