@@ -130,6 +130,10 @@ public final class RotatingSecretRoutes extends AllDirectives {
 
   private HttpResponse create(Identity who, String name, String body) {
     Optional<String> invalidName = FileDefinition.invalidName(name);
+    if (invalidName.isEmpty() && name.endsWith(ROTATE)) {
+      invalidName = Optional.of("a rotating secret's name cannot end in '" + ROTATE + "' (POST NAME" + ROTATE
+          + " rotates NAME)");
+    }
     if (invalidName.isPresent()) {
       return OperatorApi.problem(400, "invalid-name", "Invalid name", invalidName.get());
     }

@@ -1072,8 +1072,8 @@ public final class SecretEntity
    */
   private void publish(State state) {
     Optional<Publication> wanted = publication(state);
-    if (wanted.isEmpty() || wanted.equals(published) || wanted.equals(publishing)) {
-      return;
+    if (wanted.isEmpty() || wanted.equals(published) || publishing.isPresent()) {
+      return; // one publication at a time, so they reach the catalog in order; its answer publishes again
     }
     SharedSecret secret;
     if (state instanceof Idle idle) {
