@@ -136,17 +136,29 @@ class RotationIT {
 
   // ---- the tests ------------------------------------------------------------------------------
 
-  @Test
-  void twentyRotations_noConsumerLoginFails_andTheDatabaseAcceptsOnlyCurrentAndPrevious() throws Exception {
-    start("distribute-timeout = 30s, grace-period = 1s, compromise-grace-period = 1s", "");
+  /** Nodes web-1 and web-2, each with a running agent process holding the first version of db/orders. */
+  private record TwoConsumers(Credentials first, Path web1, Path web2, Process agent2) {}
+
+  /** The secret (retire keep), its two consumers' files and agents, both active and holding version 1. */
+  private TwoConsumers twoConsumers() throws Exception {
     Credentials first = createSecret("keep");
     Path web1 = node("web-1");
     Path web2 = node("web-2");
     startAgent("web-1", "boot-web-1");
-    startAgent("web-2", "boot-web-2");
+    Process agent2 = startAgent("web-2", "boot-web-2");
     awaitCredentials(web1, first);
     awaitCredentials(web2, first);
     awaitActive("web-1", "web-2");
+    return new TwoConsumers(first, web1, web2, agent2);
+  }
+
+  @Test
+  void twentyRotations_noConsumerLoginFails_andTheDatabaseAcceptsOnlyCurrentAndPrevious() throws Exception {
+    start("distribute-timeout = 30s, grace-period = 1s, compromise-grace-period = 1s", "");
+    TwoConsumers nodes = twoConsumers();
+    Credentials first = nodes.first();
+    Path web1 = nodes.web1();
+    Path web2 = nodes.web2();
     Consumer consumer1 = startConsumer("web-1", web1);
     Consumer consumer2 = startConsumer("web-2", web2);
 
@@ -184,14 +196,11 @@ class RotationIT {
   void aConsumerOfflineDuringARotation_catchesUpWhenItReturns() throws Exception {
     // 60 missed heartbeats: the stopped agent's node stays active (and an expected consumer) throughout.
     start("distribute-timeout = 3s, grace-period = 1s, compromise-grace-period = 1s", "opencluster.controller.node.allowed-misses = 60");
-    Credentials first = createSecret("keep");
-    Path web1 = node("web-1");
-    Path web2 = node("web-2");
-    startAgent("web-1", "boot-web-1");
-    Process agent2 = startAgent("web-2", "boot-web-2");
-    awaitCredentials(web1, first);
-    awaitCredentials(web2, first);
-    awaitActive("web-1", "web-2");
+    TwoConsumers nodes = twoConsumers();
+    Credentials first = nodes.first();
+    Path web1 = nodes.web1();
+    Path web2 = nodes.web2();
+    Process agent2 = nodes.agent2();
 
     agent2.destroy(); // SIGTERM
     assertThat(agent2.waitFor(30, TimeUnit.SECONDS)).as("SIGTERM stops the agent").isTrue();
@@ -224,15 +233,12 @@ class RotationIT {
     // says: at 1 s web-1 could still hold the revoked version for a moment after the revocation.
     start("distribute-timeout = 10s, grace-period = 3s, compromise-grace-period = 3s",
         "opencluster.controller.provisioner.command = [\"" + hook.program() + "\"]");
-    Credentials first = createSecret("keep");
-    Path web1 = node("web-1");
-    Path web2 = node("web-2");
+    TwoConsumers nodes = twoConsumers();
+    Credentials first = nodes.first();
+    Path web1 = nodes.web1();
+    Path web2 = nodes.web2();
     Path bundle2 = tmp.resolve("bundle-web-2");
-    startAgent("web-1", "boot-web-1");
-    Process agent2 = startAgent("web-2", "boot-web-2");
-    awaitCredentials(web1, first);
-    awaitCredentials(web2, first);
-    awaitActive("web-1", "web-2");
+    Process agent2 = nodes.agent2();
     Consumer consumer1 = startConsumer("web-1", web1);
     // One rotation first, so web-2 has known two versions: both must stop working.
     rotateAndAwait(2);
@@ -281,14 +287,10 @@ class RotationIT {
   @Test
   void aFailingSet_leavesTheCurrentVersionInForce_andReportsTheFailure() throws Exception {
     start("distribute-timeout = 10s, grace-period = 1s, compromise-grace-period = 1s, max-attempts = 1", "");
-    Credentials first = createSecret("keep");
-    Path web1 = node("web-1");
-    Path web2 = node("web-2");
-    startAgent("web-1", "boot-web-1");
-    startAgent("web-2", "boot-web-2");
-    awaitCredentials(web1, first);
-    awaitCredentials(web2, first);
-    awaitActive("web-1", "web-2");
+    TwoConsumers nodes = twoConsumers();
+    Credentials first = nodes.first();
+    Path web1 = nodes.web1();
+    Path web2 = nodes.web2();
     Consumer consumer1 = startConsumer("web-1", web1);
     Consumer consumer2 = startConsumer("web-2", web2);
 
