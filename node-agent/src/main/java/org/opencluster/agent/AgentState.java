@@ -14,6 +14,7 @@ public final class AgentState {
   private final AtomicLong acknowledgements = new AtomicLong();
   private final AtomicLong failovers = new AtomicLong();
   private final AtomicLong enrolments = new AtomicLong();
+  private final AtomicLong rekeys = new AtomicLong();
   private volatile int filesServed;
   private volatile int stagedHeld;
   private volatile long infoSetVersion;
@@ -23,6 +24,13 @@ public final class AgentState {
     this.leaseExpiresAt = leaseExpiresAt;
     this.holdingSecrets = true;
     enrolments.incrementAndGet();
+  }
+
+  /** A new session replaced the live one in place (a re-key): the files were kept. */
+  void rekeyed(String controller, Instant leaseExpiresAt) {
+    this.controller = controller;
+    this.leaseExpiresAt = leaseExpiresAt;
+    rekeys.incrementAndGet();
   }
 
   void heartbeatSent() {
@@ -95,6 +103,11 @@ public final class AgentState {
   /** Sessions opened: 1 for an agent that never had to enrol again. */
   public long enrolments() {
     return enrolments.get();
+  }
+
+  /** Sessions replaced in place at the controllers' request (not counted in {@link #enrolments}). */
+  public long rekeys() {
+    return rekeys.get();
   }
 
   @Override

@@ -61,6 +61,11 @@ import org.opencluster.protocol.session.HandshakeException;
  * acknowledged. Files outlive a failed-over or re-enrolled session (the lease still holds), and
  * are wiped with everything else when the agent stops.
  *
+ * <p>When the node's credential rotation is due, a controller asks for a re-key ({@code Rekey}): the
+ * agent enrols again with a Hello proven with the live session's key, sends nothing on that session
+ * meanwhile, and on the Welcome switches to the new session keeping every file and staged file; the
+ * controller then resends the set sealed to the new key, which applies as unchanged.
+ *
  * <p>A set's staged files (the pending versions of rotating secrets) are opened the same way, under
  * their staged names, and held by {@link StagedFiles} in place of the previous set's: never written,
  * no reload command run. The acknowledgement says which are held; they are wiped with the files.
@@ -185,17 +190,27 @@ final class Link extends AbstractActorWithTimers {
   }
 
   private void enrolTimedOut(EnrolTimedOut timeout) {
-    if (timeout.attempt() == attempt && session == null && handshake != null) {
+    if (timeout.attempt() == attempt && rekeying()) {
+      // The edge did not answer the re-key. Fall back to what a lost session does: drop it and enrol
+      // with a plain Hello on the next edge. Safe: that Hello carries no proof, so the controller
+      // judges it by the rules for any enrolment (a reusable node of this boot gets a new session;
+      // a single-use node is quarantined, as when it loses its session today: it fails closed); no
+      // proof is reused; the files stay (enrolling drops the session's keys, not the files), served
+      // no longer than the lease. A Welcome for the re-key arriving before then still completes it.
+      log.warning("No answer to the re-key from {} within {}; enrolling on the next edge", edge(), settings.enrolTimeout());
+      failOver(new Enrol());
+    } else if (timeout.attempt() == attempt && session == null && handshake != null) {
       log.warning("No answer from {} within {}; trying the next edge", edge(), settings.enrolTimeout());
       failOver(new Enrol());
     }
   }
 
   private void welcomed(SignedWelcome welcome) {
-    if (handshake == null || session != null) {
+    if (handshake == null) {
       log.warning("Ignored a Welcome this agent did not ask for");
       return;
     }
+    AgentSession previous = session;
     try {
       session = handshake.complete(welcome, controllers, clock, MAX_PAYLOAD_BYTES);
     } catch (HandshakeException e) {
@@ -207,10 +222,22 @@ final class Link extends AbstractActorWithTimers {
     handshake = null;
     getTimers().cancel("enrol");
     failures = 0;
+    unacknowledged = 0;
     leaseExpiresAt = session.terms().leaseExpiresAt();
-    state.established(session.controller().toString(), leaseExpiresAt);
-    log.info("Enrolled with {} at {}: heartbeat every {}, lease until {}", session.controller(), edge(),
-        session.terms().heartbeatInterval(), leaseExpiresAt);
+    if (previous != null) {
+      // A re-key: the files and staged files stay; parts of a set sealed to the old key cannot be
+      // opened any more, and the controller sends the whole set again on this session.
+      getTimers().cancel("failover");
+      previous.close();
+      parts.clear();
+      partsVersion = 0;
+      state.rekeyed(session.controller().toString(), leaseExpiresAt);
+      log.info("Re-keyed the session with {} at {}: lease until {}", session.controller(), edge(), leaseExpiresAt);
+    } else {
+      state.established(session.controller().toString(), leaseExpiresAt);
+      log.info("Enrolled with {} at {}: heartbeat every {}, lease until {}", session.controller(), edge(),
+          session.terms().heartbeatInterval(), leaseExpiresAt);
+    }
     beat();
     getTimers().startTimerWithFixedDelay("beat", new Beat(), session.terms().heartbeatInterval());
   }
@@ -218,7 +245,7 @@ final class Link extends AbstractActorWithTimers {
   // ---- heartbeats ---------------------------------------------------------------------------
 
   private void beat() {
-    if (session == null || stopped) {
+    if (session == null || stopped || rekeying()) {
       return;
     }
     if (unacknowledged >= settings.missedAcks()) {
@@ -266,8 +293,42 @@ final class Link extends AbstractActorWithTimers {
       case HEARTBEAT_ACK -> acknowledged(message.getHeartbeatAck());
       case QUARANTINED -> quarantined(message.getQuarantined());
       case INFO_SET -> infoSet(message.getInfoSet());
+      case REKEY -> rekey();
       default -> log.warning("Ignored an empty controller message");
     }
+  }
+
+  /**
+   * The controllers ask for a new session in place of this one (the node's credential rotation is
+   * due). Until the Welcome, nothing more goes out on this session: no heartbeat, no
+   * acknowledgement (the controller resends the set on the new session).
+   */
+  private void rekey() {
+    if (stopped || session == null || handshake != null) {
+      return;
+    }
+    try {
+      handshake = AgentHandshake.rekey(session, nodeKey, AGENT_VERSION, bootId, clock);
+    } catch (InvalidKeyException e) {
+      finish(Agent.Outcome.FAILED, "the node key cannot sign: " + e.getMessage());
+      return;
+    }
+    getTimers().cancel("beat");
+    attempt++;
+    log.info("Re-keying the session with {} at the controllers' request (attempt {})", edge(), attempt);
+    gateway().tell(handshake.hello(), getSelf());
+    getTimers().startSingleTimer("enrol", new EnrolTimedOut(attempt), settings.enrolTimeout());
+  }
+
+  /** A re-key Hello is out: the session is still the live one until its Welcome. */
+  private boolean rekeying() {
+    return session != null && handshake != null;
+  }
+
+  /** The re-key was refused: nothing changed at the controller, so the session goes on. */
+  private void abandonRekey() {
+    handshake = null;
+    getTimers().cancel("enrol");
   }
 
   // ---- secure files -------------------------------------------------------------------------
@@ -380,7 +441,7 @@ final class Link extends AbstractActorWithTimers {
       }
     }
     state.filesServed(files.served(), appliedVersion);
-    if (session == null) {
+    if (session == null || rekeying()) {
       return;
     }
     Ack.Builder ack = Ack.newBuilder().setInfoSetVersion(applied.version());
@@ -428,11 +489,17 @@ final class Link extends AbstractActorWithTimers {
       case UNAVAILABLE -> {
         log.warning("{} is not serving: {}", edge(), refused.getDetail());
         getTimers().cancel("beat");
+        if (rekeying()) {
+          abandonRekey();
+        }
         failOver(session == null ? new Enrol() : new Resume());
       }
       default -> {
         log.warning("{} refused a message ({}): {}", edge(), refused.getReason(), refused.getDetail());
-        if (session == null) {
+        if (rekeying()) {
+          abandonRekey();
+          resume();
+        } else if (session == null) {
           handshake = null;
           failOver(new Enrol());
         }

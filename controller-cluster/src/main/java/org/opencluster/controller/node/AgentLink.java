@@ -22,6 +22,7 @@ import org.opencluster.protocol.agent.v1.Frame;
 import org.opencluster.protocol.agent.v1.HeartbeatAck;
 import org.opencluster.protocol.agent.v1.Quarantined;
 import org.opencluster.protocol.agent.v1.Refused;
+import org.opencluster.protocol.agent.v1.Rekey;
 import org.opencluster.protocol.agent.v1.SignedHello;
 import org.opencluster.protocol.crypto.EcKeys;
 import org.opencluster.protocol.edge.EdgeSerializer;
@@ -49,8 +50,11 @@ final class AgentLink {
   private static final int CHANNEL_PAYLOAD_LIMIT = EdgeSerializer.MAX_MESSAGE_BYTES - 1024;
   private static final int REMEMBERED_NONCES = 16;
 
-  /** A Hello that passed every check, or why it did not. */
-  record Checked(VerifiedHello hello, Optional<EdgeReply> refusal) {}
+  /**
+   * A Hello that passed every check, or why it did not. {@code rekey}: it proved it comes from the
+   * agent of the live session, which it replaces in place (no second enrolment, no clone).
+   */
+  record Checked(VerifiedHello hello, Optional<EdgeReply> refusal, boolean rekey) {}
 
   /** An accepted enrolment: the session to store, its channel, and the Welcome for the agent. */
   record Welcomed(Session session, SessionChannel channel, EdgeReply reply) {}
@@ -66,6 +70,8 @@ final class AgentLink {
   private SessionChannel replacedChannel;
   private ByteString replacedSessionId;
   private Instant replacedAt;
+  private boolean replacedByRekey;
+  private Instant rekeyAskedAt;
   private Instant recoveredAt;
 
   AgentLink(String nodeId, NodeEnvironment environment, Logger log) {
@@ -90,7 +96,7 @@ final class AgentLink {
       hello = ControllerHandshake.verifyHello(signed, certificate(facts), now, settings.helloMaxSkew());
     } catch (HandshakeException e) {
       log.warn("Node {}: refused an enrolment ({}): {}", nodeId, e.reason(), e.getMessage());
-      return new Checked(null, Optional.of(new EdgeReply(EdgeReply.Kind.REFUSED, e.toRefused().toByteString())));
+      return new Checked(null, Optional.of(new EdgeReply(EdgeReply.Kind.REFUSED, e.toRefused().toByteString())), false);
     } catch (CertificateException e) {
       return refused(Refused.Reason.NOT_AUTHENTICATED, "node " + nodeId + "'s registered certificate is unreadable");
     }
@@ -106,7 +112,22 @@ final class AgentLink {
       return refused(Refused.Reason.NOT_AUTHENTICATED,
           "this Hello is not newer than the one that opened the node's session (a replay, or the agent's clock went back)");
     }
-    return new Checked(hello, Optional.empty());
+    if (!hello.claimsRekey()) {
+      return new Checked(hello, Optional.empty(), false);
+    }
+    if (previous.isEmpty()) {
+      log.warn("Node {}: refused a re-key: the node has no session", nodeId);
+      return refused(Refused.Reason.NOT_AUTHENTICATED, "a re-key of node " + nodeId + ", which has no session");
+    }
+    try {
+      ControllerHandshake.verifyRekey(hello, channel(previous.get(), now));
+    } catch (HandshakeException e) {
+      // Refused, and nothing else: a bad proof is no evidence of a clone (anyone with the node's key
+      // could send one), and never a re-key.
+      log.warn("Node {}: refused a re-key: {}", nodeId, e.getMessage());
+      return new Checked(null, Optional.of(new EdgeReply(EdgeReply.Kind.REFUSED, e.toRefused().toByteString())), false);
+    }
+    return new Checked(hello, Optional.empty(), true);
   }
 
   /** Why this enrolment means a cloned host, if it does. */
@@ -144,8 +165,12 @@ final class AgentLink {
         new EdgeReply(EdgeReply.Kind.WELCOME, accepted.welcome().toByteString()));
   }
 
-  /** The Welcome's session is stored: it is the one frames are checked against from now on. */
-  void opened(Welcomed welcomed, Optional<Session> previous, Instant now) {
+  /**
+   * The Welcome's session is stored: it is the one frames are checked against from now on. {@code
+   * rekey}: it replaced the previous one in place, so that session's frames still in flight are
+   * no sign of a clone.
+   */
+  void opened(Welcomed welcomed, Optional<Session> previous, Instant now, boolean rekey) {
     if (previous.isPresent() && !previous.get().sessionId().equals(welcomed.session().sessionId())) {
       // Kept for a deadline: a frame MAC'd with the replaced session's key means its agent still speaks.
       SessionChannel old = channel(previous.get(), now);
@@ -155,7 +180,9 @@ final class AgentLink {
       replacedChannel = old;
       replacedSessionId = previous.get().sessionId();
       replacedAt = now;
+      replacedByRekey = rekey;
     }
+    rekeyAskedAt = null;
     forgetCurrent();
     channel = welcomed.channel();
     channelSessionId = welcomed.session().sessionId();
@@ -181,6 +208,31 @@ final class AgentLink {
     } catch (FrameRefusedException e) {
       return false;
     }
+  }
+
+  /**
+   * Whether the session just replaced was replaced by a proven re-key: its agent switched to the
+   * new session after sending the re-key Hello, so its frames are ones sent before, in flight.
+   */
+  boolean replacedByRekey() {
+    return replacedByRekey;
+  }
+
+  /**
+   * A Rekey frame for the agent of {@code session} when the node's credential rotation came due
+   * after the session opened (the last rotation was due at {@code nextRotationAt} less the
+   * interval); none if it is not due, or if one was sent less than a heartbeat interval ago.
+   */
+  Optional<Frame> rekeyRequest(Session session, NodeFacts facts, Instant now) {
+    Instant lastDue = facts.nextRotationAt().minus(settings.credentialRotationInterval());
+    if (!session.openedAt().isBefore(lastDue)
+        || (rekeyAskedAt != null && now.isBefore(rekeyAskedAt.plus(settings.heartbeatInterval())))) {
+      return Optional.empty();
+    }
+    rekeyAskedAt = now;
+    log.info("Node {}: its credential rotation was due at {}, after its session opened at {}: asked the agent to re-key",
+        nodeId, lastDue, session.openedAt());
+    return Optional.of(sealFrame(session, ControllerMessage.newBuilder().setRekey(Rekey.getDefaultInstance()).build()));
   }
 
   /**
@@ -269,7 +321,7 @@ final class AgentLink {
   }
 
   private static Checked refused(Refused.Reason reason, String detail) {
-    return new Checked(null, Optional.of(EdgeReply.refused(reason, detail, false)));
+    return new Checked(null, Optional.of(EdgeReply.refused(reason, detail, false)), false);
   }
 
   static X509Certificate certificate(NodeFacts facts) throws CertificateException {

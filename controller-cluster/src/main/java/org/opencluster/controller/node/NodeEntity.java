@@ -66,7 +66,10 @@ import org.opencluster.protocol.session.FrameRefusedException;
  * keeps the session (id, boot id, the agent's one-off key and the frame key) in its encrypted
  * journal, so the session survives a fail-over and the agent carries on through another
  * controller without enrolling again. Every later frame is MAC'd and sequenced. Two live sessions
- * for one node, or a second enrolment of a single-use node, is a cloned host: quarantine.
+ * for one node, or a second enrolment of a single-use node, is a cloned host: quarantine. When the
+ * node's credential rotation comes due after its session opened, the heartbeat reply asks the
+ * agent to re-key: a Hello proven with the live session's key replaces the session in place
+ * (files kept, resent on the new session), and is neither a second enrolment nor a clone.
  */
 public final class NodeEntity
     extends EventSourcedBehaviorWithEnforcedReplies<NodeEntity.Command, NodeEntity.Event, NodeEntity.State> {
@@ -865,7 +868,8 @@ public final class NodeEntity
     if (checked.refusal().isPresent()) {
       return Effect().reply(command.replyTo(), checked.refusal().get());
     }
-    Optional<String> clone = link.cloneIn(facts, previous, checked.hello(), now);
+    // A proven re-key is the live session's own agent asking for a new session: no second enrolment.
+    Optional<String> clone = checked.rekey() ? Optional.empty() : link.cloneIn(facts, previous, checked.hello(), now);
     if (clone.isPresent()) {
       context.getLog().warn("Node {}: {}; quarantined as a cloned host", nodeId, clone.get());
       return persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, clone.get(), now))
@@ -883,12 +887,13 @@ public final class NodeEntity
     }
     return persist(new SessionOpened(welcomed.session()))
         .thenRun(opened -> {
-          link.opened(welcomed, previous, now);
+          link.opened(welcomed, previous, now, checked.rekey());
           files.sessionOpened();
           if (opened instanceof Active) {
             renewLease(now);
           }
-          context.getLog().info("Node {} enrolled (boot {})", nodeId, welcomed.session().bootId());
+          context.getLog().info(checked.rekey() ? "Node {} re-keyed its session (boot {})" : "Node {} enrolled (boot {})",
+              nodeId, welcomed.session().bootId());
         })
         .thenReply(command.replyTo(), opened -> welcomed.reply());
   }
@@ -909,6 +914,11 @@ public final class NodeEntity
     }
     if (!session.get().sessionId().equals(frame.getSessionId())) {
       if ((state instanceof Registered || state instanceof Active) && link.replacedSessionSpeaks(frame, now)) {
+        if (link.replacedByRekey()) {
+          // Sent before its agent re-keyed, and in flight since: the agent no longer speaks that session.
+          context.getLog().debug("Node {}: ignored a frame of the session its agent re-keyed", nodeId);
+          return Effect().reply(command.replyTo(), EdgeReply.none());
+        }
         String detail = "a frame from a replaced session while the new one is live: two agents speak for this node";
         context.getLog().warn("Node {}: {}; quarantined as a cloned host", nodeId, detail);
         return persist(new NodeQuarantined(QuarantineReason.CLONE_DETECTED, detail, now))
@@ -986,12 +996,14 @@ public final class NodeEntity
       org.opencluster.protocol.agent.v1.Heartbeat heartbeat, FileCatalog.Catalog catalog, List<NodeFiles.Wanted> wanted,
       Instant now) {
     EdgeReply ack = link.heartbeatAck(session, sequence, heartbeatAt(now));
-    if (!files.due(wanted, heartbeat.getInfoSetVersion(), now)) {
-      return ack;
+    List<Frame> following = new java.util.ArrayList<>();
+    if (files.due(wanted, heartbeat.getInfoSetVersion(), now)) {
+      files.build(session, factsOf(state).orElseThrow(), wanted, generatedOf(state), catalog,
+          heartbeat.getInfoSetVersion(), now).forEach(set -> following.add(link.sealFrame(session, set)));
     }
-    List<Frame> sets = files.build(session, factsOf(state).orElseThrow(), wanted, generatedOf(state), catalog,
-        heartbeat.getInfoSetVersion(), now).stream().map(set -> link.sealFrame(session, set)).toList();
-    return ack.followedBy(sets);
+    // Last, after any set: an agent that does not know Rekey ignores it and still has its files.
+    link.rekeyRequest(session, factsOf(state).orElseThrow(), now).ifPresent(following::add);
+    return following.isEmpty() ? ack : ack.followedBy(following);
   }
 
   private ReplyEffect<Event, State> alert(Session session, Alert alert, ActorRef<EdgeReply> replyTo, Instant now) {

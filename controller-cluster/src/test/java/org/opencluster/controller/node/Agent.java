@@ -49,6 +49,16 @@ final class Agent {
     return handshake.hello().toByteString();
   }
 
+  /** A re-key Hello, proven with the current session; that session stays the agent's until {@link #complete}. */
+  ByteString rekeyHello() {
+    try {
+      handshake = AgentHandshake.rekey(session, nodeKeys.getPrivate(), "test", bootId, clock);
+    } catch (java.security.InvalidKeyException e) {
+      throw new IllegalStateException(e);
+    }
+    return handshake.hello().toByteString();
+  }
+
   void complete(EdgeReply reply) throws Exception {
     assertThat(reply.kind()).isEqualTo(EdgeReply.Kind.WELCOME);
     session = handshake.complete(SignedWelcome.parseFrom(reply.message()),

@@ -5,6 +5,7 @@ import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.interfaces.ECPublicKey;
+import javax.crypto.Mac;
 
 /**
  * The keys of one agent session, derived on both sides from the two ephemeral P-256 keys (one
@@ -21,10 +22,16 @@ import java.security.interfaces.ECPublicKey;
  * node key, the controller in Welcome with its controller key, over the Hello's hash), so only
  * the two parties of this handshake can derive it, and any change to either message, or a
  * substituted key, yields a different key and frames that do not verify.
+ *
+ * <p>A re-key proof (the agent asking for a new session in place of this one) is an HMAC-SHA256
+ * under a key of its own, {@code HKDF-Expand(frame key, "opencluster/rekey/v1", 32)}, over the
+ * length-prefixed session id and the new Hello's bytes: no frame MAC is ever a valid proof, and
+ * the other way round.
  */
 public final class SessionKeys implements AutoCloseable {
 
   private static final byte[] INFO = Labels.encode("opencluster/session/v1");
+  private static final byte[] REKEY_INFO = Labels.encode("opencluster/rekey/v1");
 
   private final SecretBytes frameKey;
   private final FrameMac frameMac;
@@ -78,6 +85,20 @@ public final class SessionKeys implements AutoCloseable {
     try (SecretBytes shared = Ecdh.agree(own.getPrivate(), peer)) {
       return new SessionKeys(Hkdf.derive(shared, sha256(transcript), INFO, FrameMac.KEY_LENGTH));
     }
+  }
+
+  /** The proof that the holder of this session sent {@code helloBytes} to replace session {@code sessionId}. */
+  public byte[] rekeyProof(byte[] sessionId, byte[] helloBytes) {
+    try (SecretBytes key = Hkdf.expand(frameKey, REKEY_INFO, FrameMac.KEY_LENGTH)) {
+      Mac mac = key.read(Hkdf::hmac);
+      mac.update(Labels.lengthPrefixed(sessionId, helloBytes));
+      return mac.doFinal();
+    }
+  }
+
+  /** Whether {@code proof} is {@link #rekeyProof} of these inputs; compares in constant time. */
+  public boolean verifiesRekeyProof(byte[] sessionId, byte[] helloBytes, byte[] proof) {
+    return proof != null && proof.length > 0 && MessageDigest.isEqual(rekeyProof(sessionId, helloBytes), proof);
   }
 
   /** The MAC for this session's frames. */

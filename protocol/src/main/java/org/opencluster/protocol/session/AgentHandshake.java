@@ -57,24 +57,43 @@ public final class AgentHandshake {
   /** Makes the ephemeral key and the signed Hello. */
   public static AgentHandshake begin(String nodeId, PrivateKey nodeKey, String agentVersion, String bootId, Clock clock)
       throws InvalidKeyException {
+    return begin(nodeId, nodeKey, agentVersion, bootId, clock, null);
+  }
+
+  /**
+   * As {@link #begin}, for a new session in place of {@code current} (the controller asked for a
+   * re-key): the Hello names the current session, and carries a proof, made with the current
+   * session's key over the Hello's exact bytes, that this agent holds it.
+   */
+  public static AgentHandshake rekey(AgentSession current, PrivateKey nodeKey, String agentVersion, String bootId,
+      Clock clock) throws InvalidKeyException {
+    return begin(current.channel().nodeId(), nodeKey, agentVersion, bootId, clock, current.channel());
+  }
+
+  private static AgentHandshake begin(String nodeId, PrivateKey nodeKey, String agentVersion, String bootId, Clock clock,
+      SessionChannel replacing) throws InvalidKeyException {
     KeyPair ephemeral = EcKeys.generate();
     byte[] nonce = new byte[Handshake.NONCE_LENGTH];
     RANDOM.nextBytes(nonce);
-    byte[] helloBytes = Hello.newBuilder()
+    Hello.Builder hello = Hello.newBuilder()
         .setNodeId(nodeId)
         .setEphemeralPublicKey(ByteString.copyFrom(EcKeys.encodePoint((ECPublicKey) ephemeral.getPublic())))
         .setNonce(ByteString.copyFrom(nonce))
         .setSentAtUnixMillis(clock.millis())
         .setProtocolVersion(Handshake.PROTOCOL_VERSION)
         .setAgentVersion(agentVersion)
-        .setBootId(bootId)
-        .build()
-        .toByteArray();
-    SignedHello signed = SignedHello.newBuilder()
+        .setBootId(bootId);
+    if (replacing != null) {
+      hello.setRekeySessionId(ByteString.copyFrom(replacing.sessionId()));
+    }
+    byte[] helloBytes = hello.build().toByteArray();
+    SignedHello.Builder signed = SignedHello.newBuilder()
         .setHello(ByteString.copyFrom(helloBytes))
-        .setSignature(ByteString.copyFrom(EcdsaSigner.create(nodeKey).sign(Handshake.HELLO_CONTEXT, helloBytes)))
-        .build();
-    return new AgentHandshake(nodeId, ephemeral, helloBytes, signed);
+        .setSignature(ByteString.copyFrom(EcdsaSigner.create(nodeKey).sign(Handshake.HELLO_CONTEXT, helloBytes)));
+    if (replacing != null) {
+      signed.setRekeyProof(ByteString.copyFrom(replacing.rekeyProof(helloBytes)));
+    }
+    return new AgentHandshake(nodeId, ephemeral, helloBytes, signed.build());
   }
 
   public SignedHello hello() {

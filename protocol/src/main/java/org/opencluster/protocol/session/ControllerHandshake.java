@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.security.InvalidKeyException;
 import java.security.KeyPair;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.SignatureException;
@@ -89,7 +90,31 @@ public final class ControllerHandshake {
       throw new HandshakeException(Refused.Reason.MALFORMED, "hello refused: ephemeral key is not a valid P-256 point");
     }
     return new VerifiedHello(hello.getNodeId(), helloBytes, ephemeral, hello.getNonce().toByteArray(), sentAt,
-        Math.min(hello.getProtocolVersion(), Handshake.PROTOCOL_VERSION), hello.getAgentVersion(), hello.getBootId());
+        Math.min(hello.getProtocolVersion(), Handshake.PROTOCOL_VERSION), hello.getAgentVersion(), hello.getBootId(),
+        hello.getRekeySessionId().toByteArray(), signed.getRekeyProof().toByteArray());
+  }
+
+  /**
+   * Checks a Hello's claim to re-key {@code current}: it names that session, and its proof was made
+   * with that session's key over the Hello's exact bytes. Call it after {@link #verifyHello}.
+   *
+   * @param current the controller's channel of the node's live session
+   * @throws HandshakeException (NOT_AUTHENTICATED) if the Hello claims no re-key, names another
+   *     session or node, or its proof is missing or does not verify
+   */
+  public static void verifyRekey(VerifiedHello hello, SessionChannel current) throws HandshakeException {
+    if (!hello.claimsRekey()) {
+      throw new HandshakeException(Refused.Reason.NOT_AUTHENTICATED, "hello refused: it is no re-key");
+    }
+    if (!current.nodeId().equals(hello.nodeId())
+        || !MessageDigest.isEqual(current.sessionId(), hello.rekeySessionId())) {
+      throw new HandshakeException(Refused.Reason.NOT_AUTHENTICATED,
+          "hello refused: it re-keys a session that is not the node's live session");
+    }
+    if (!current.verifiesRekeyProof(hello.helloBytes(), hello.rekeyProof())) {
+      throw new HandshakeException(Refused.Reason.NOT_AUTHENTICATED,
+          "hello refused: its re-key proof does not verify under the live session");
+    }
   }
 
   /** What the controller sends and keeps. */

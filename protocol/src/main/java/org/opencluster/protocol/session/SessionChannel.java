@@ -35,6 +35,7 @@ public final class SessionChannel implements AutoCloseable {
   private final SessionKeys keys;
   private final FrameMac.Direction outgoing;
   private final FrameMac.Direction incoming;
+  private final boolean agentSide;
   private final int maxPayloadBytes;
   private final Clock clock;
   private long lastOutgoing;
@@ -46,6 +47,7 @@ public final class SessionChannel implements AutoCloseable {
     this.keys = keys;
     this.outgoing = agentSide ? FrameMac.Direction.AGENT_TO_CONTROLLER : FrameMac.Direction.CONTROLLER_TO_AGENT;
     this.incoming = agentSide ? FrameMac.Direction.CONTROLLER_TO_AGENT : FrameMac.Direction.AGENT_TO_CONTROLLER;
+    this.agentSide = agentSide;
     this.maxPayloadBytes = maxPayloadBytes;
     this.clock = clock;
   }
@@ -89,6 +91,19 @@ public final class SessionChannel implements AutoCloseable {
     if (Long.compareUnsigned(sequence, highestIncoming) > 0) {
       highestIncoming = sequence;
     }
+  }
+
+  /** The agent's side: proves it holds this session, for a re-key Hello ({@link AgentHandshake#rekey}). */
+  byte[] rekeyProof(byte[] helloBytes) {
+    if (!agentSide) {
+      throw new IllegalStateException("only the agent proves a re-key");
+    }
+    return keys.rekeyProof(sessionId, helloBytes);
+  }
+
+  /** The controller's side: whether {@code proof} shows the agent of this session sent {@code helloBytes}. */
+  boolean verifiesRekeyProof(byte[] helloBytes, byte[] proof) {
+    return !agentSide && keys.verifiesRekeyProof(sessionId, helloBytes, proof);
   }
 
   /** A frame carrying {@code payload} (a serialized AgentMessage or ControllerMessage). */

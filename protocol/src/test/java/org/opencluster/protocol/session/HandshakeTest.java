@@ -210,6 +210,95 @@ class HandshakeTest {
     assertWelcomeRefused(controllerKeys, List.of(), Refused.Reason.NOT_AUTHENTICATED, "certificate chain");
   }
 
+  // ---- re-key ---------------------------------------------------------------------------------
+
+  @Test
+  void aRekeyHelloProvenByTheLiveSession_verifies() throws Exception {
+    try (Established live = establish()) {
+      AgentHandshake rekey = AgentHandshake.rekey(live.agent(), nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+      VerifiedHello hello = ControllerHandshake.verifyHello(rekey.hello(), nodeCertificate, NOW, SKEW);
+      assertThat(hello.claimsRekey()).isTrue();
+      assertThat(hello.rekeySessionId()).isEqualTo(live.controller().sessionId());
+      ControllerHandshake.verifyRekey(hello, live.controller());
+    }
+  }
+
+  @Test
+  void aRekeyProofMadeByAnotherSession_isRefused() throws Exception {
+    try (Established live = establish(); Established other = establish()) {
+      AgentHandshake rekey = AgentHandshake.rekey(other.agent(), nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+      VerifiedHello hello = ControllerHandshake.verifyHello(rekey.hello(), nodeCertificate, NOW, SKEW);
+      assertRekeyRefused(hello, live.controller(), "not the node's live session");
+      // Naming the live session does not help: the proof is still made with the other session's key.
+      Hello claimed = Hello.parseFrom(rekey.hello().getHello()).toBuilder()
+          .setRekeySessionId(ByteString.copyFrom(live.controller().sessionId())).build();
+      SignedHello forged = sign(claimed).toBuilder().setRekeyProof(rekey.hello().getRekeyProof()).build();
+      assertRekeyRefused(ControllerHandshake.verifyHello(forged, nodeCertificate, NOW, SKEW), live.controller(),
+          "does not verify");
+    }
+  }
+
+  @Test
+  void aRekeyProofOverAnotherHello_isRefused() throws Exception {
+    try (Established live = establish()) {
+      AgentHandshake first = AgentHandshake.rekey(live.agent(), nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+      AgentHandshake second = AgentHandshake.rekey(live.agent(), nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+      SignedHello swapped = second.hello().toBuilder().setRekeyProof(first.hello().getRekeyProof()).build();
+      assertRekeyRefused(ControllerHandshake.verifyHello(swapped, nodeCertificate, NOW, SKEW), live.controller(),
+          "does not verify");
+    }
+  }
+
+  @Test
+  void aRekeyClaimWithoutAProof_isRefused_andAPlainHelloIsNoRekey() throws Exception {
+    try (Established live = establish()) {
+      AgentHandshake rekey = AgentHandshake.rekey(live.agent(), nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+      SignedHello unproven = rekey.hello().toBuilder().clearRekeyProof().build();
+      VerifiedHello claimed = ControllerHandshake.verifyHello(unproven, nodeCertificate, NOW, SKEW);
+      assertThat(claimed.claimsRekey()).as("naming a session is a claim").isTrue();
+      assertRekeyRefused(claimed, live.controller(), "does not verify");
+
+      AgentHandshake plain = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+      VerifiedHello hello = ControllerHandshake.verifyHello(plain.hello(), nodeCertificate, NOW, SKEW);
+      assertThat(hello.claimsRekey()).isFalse();
+      assertRekeyRefused(hello, live.controller(), "no re-key");
+    }
+  }
+
+  @Test
+  void aFrameMacIsNoRekeyProof() throws Exception {
+    try (Established live = establish()) {
+      AgentHandshake rekey = AgentHandshake.rekey(live.agent(), nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+      byte[] frameMac = live.agent().channel().seal(rekey.hello().getHello().toByteArray()).getMac().toByteArray();
+      SignedHello forged = rekey.hello().toBuilder().setRekeyProof(ByteString.copyFrom(frameMac)).build();
+      assertRekeyRefused(ControllerHandshake.verifyHello(forged, nodeCertificate, NOW, SKEW), live.controller(),
+          "does not verify");
+    }
+  }
+
+  private record Established(AgentSession agent, SessionChannel controller) implements AutoCloseable {
+    @Override
+    public void close() {
+      agent.close();
+      controller.close();
+    }
+  }
+
+  private Established establish() throws Exception {
+    AgentHandshake agent = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "boot-1", CLOCK);
+    ControllerHandshake.Accepted accepted = ControllerHandshake.welcome(
+        ControllerHandshake.verifyHello(agent.hello(), nodeCertificate, NOW, SKEW), controllerKeys.getPrivate(),
+        List.of(controllerCertificate), TERMS, CLOCK, MAX_PAYLOAD);
+    return new Established(agent.complete(accepted.welcome(), controllers, CLOCK, MAX_PAYLOAD), accepted.channel());
+  }
+
+  private static void assertRekeyRefused(VerifiedHello hello, SessionChannel live, String message) {
+    assertThatThrownBy(() -> ControllerHandshake.verifyRekey(hello, live))
+        .isInstanceOfSatisfying(HandshakeException.class,
+            e -> assertThat(e.reason()).isEqualTo(Refused.Reason.NOT_AUTHENTICATED))
+        .hasMessageContaining(message);
+  }
+
   private void assertWelcomeRefused(KeyPair signer, List<X509Certificate> chain, Refused.Reason reason, String message)
       throws Exception {
     AgentHandshake agent = AgentHandshake.begin("n-1", nodeKeys.getPrivate(), "1.0", "b", CLOCK);
