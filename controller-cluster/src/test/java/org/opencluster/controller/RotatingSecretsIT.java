@@ -157,9 +157,14 @@ class RotatingSecretsIT {
         400, "consumers select nothing");
     assertRefused(operator.put(api, "/v1/rotating-secrets/r/kind", "{\"rotator\":{\"kind\":\"none\"},\"consumers\":"
         + "{\"all\":true},\"fields\":{\"user\":\"" + b64("x") + "\"}}"), 400, "takes the fields [password]");
-    assertRefused(operator.put(api, "/v1/rotating-secrets/r/kind", "{\"rotator\":{\"kind\":\"postgresql\",\"parameters\":"
+    assertRefused(admin.put(api, "/v1/rotating-secrets/r/kind", "{\"rotator\":{\"kind\":\"postgresql\",\"parameters\":"
         + "{\"jdbc-url\":\"jdbc:postgresql://127.0.0.1:1/x\",\"role-a\":\"a\",\"role-b\":\"b\"},\"admin_secret\":"
         + "\"db/missing\"},\"consumers\":{\"all\":true}}"), 400, "the admin secret 'db/missing' does not exist: put it first");
+    assertRefused(operator.put(api, "/v1/rotating-secrets/r/rotate", none("nobody-1", null)), 400, "cannot end in '/rotate'");
+    assertRefused(operator.put(api, "/v1/rotating-secrets/r/kind", "{\"rotator\":{\"kind\":\"none\"},\"consumers\":"
+        + "{\"labels\":{\"role\":\"web server\"}}}"), 400, "is not a valid label");
+    assertRefused(operator.put(api, "/v1/rotating-secrets/r/kind", "{\"rotator\":{\"kind\":\"none\"},\"consumers\":"
+        + "{\"nodes\":[\"../etc\"]}}"), 400, "is not a node id");
     ApiTestClient.Reply unknown = operator.put(api, "/v1/rotating-secrets/r/kind", "{\"rotator\":{\"kind\":\"none\"},"
         + "\"consumers\":{\"all\":true},\"colour\":\"red\"}");
     assertRefused(unknown, 400, "colour");
