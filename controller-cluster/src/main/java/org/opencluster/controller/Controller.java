@@ -41,6 +41,7 @@ import org.opencluster.controller.secrets.CatalogRotatorSource;
 import org.opencluster.controller.secrets.SecretEntity;
 import org.opencluster.controller.secrets.SecretEnvironment;
 import org.opencluster.controller.secrets.ShardedSecretConsumers;
+import org.opencluster.controller.node.SetBudget;
 import org.opencluster.controller.rotation.Rotators;
 import org.opencluster.controller.secrets.SecretSettings;
 import java.util.concurrent.ExecutorService;
@@ -213,7 +214,8 @@ public final class Controller implements AutoCloseable {
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
-          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter()), audit, metrics,
+          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter(),
+              new SetBudget(settings.files().maxSetsPerSecond())), audit, metrics,
           heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking))
           .withSecrets(new ShardedSecretConsumers(started, EDGE_ASK_TIMEOUT));
       NodeView nodeView = new NodeView(storage.dataSource(), system);

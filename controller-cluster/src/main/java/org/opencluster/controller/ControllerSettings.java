@@ -22,7 +22,7 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
     FileSettings files) {
 
   /** {@code opencluster.controller.files}. */
-  public record FileSettings(Duration catalogRefreshInterval, Duration resendAfter) {}
+  public record FileSettings(Duration catalogRefreshInterval, Duration resendAfter, int maxSetsPerSecond) {}
 
   /** {@code opencluster.controller.seal}. */
   public record SealSettings(Duration dataKeyRotationInterval, Duration keyRingRefreshInterval,
@@ -89,7 +89,8 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         new Endpoint(c.getString("health.host"), c.getInt("health.port")),
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
-        new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after")));
+        new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after"),
+            c.getInt("files.max-sets-per-second")));
   }
 
   private static KeyCustodian.Policy policy(String value) {

@@ -15,9 +15,16 @@ import org.opencluster.protocol.pki.CertificateAuthority;
  *
  * @param serviceCa the service CA as last loaded; never blocks (entities call it)
  * @param resendAfter an InfoSet the agent has not acknowledged is sent again after this
+ * @param budget how many sets this controller builds per second, across its node entities
  */
 public record FileSource(LocalCatalog catalog, ContentCipher cipher, Supplier<Optional<CertificateAuthority>> serviceCa,
-    Duration resendAfter) {
+    Duration resendAfter, SetBudget budget) {
+
+  /** Without a limit on sets per second. */
+  public FileSource(LocalCatalog catalog, ContentCipher cipher, Supplier<Optional<CertificateAuthority>> serviceCa,
+      Duration resendAfter) {
+    this(catalog, cipher, serviceCa, resendAfter, SetBudget.UNLIMITED);
+  }
 
   /** No files at all: for entities run without a catalog (tests, tools). */
   public static final FileSource NONE = new FileSource(new LocalCatalog(), new ContentCipher() {

@@ -979,6 +979,7 @@ public final class NodeEntity
         events.add(new RotatingSecretsConsumed(consumes)); // before it can read them: its blast radius
       }
     }
+    files.stagedAgain(catalog, now).forEach(held -> environment.secrets().holds(held.secret(), held.version(), nodeId, false));
     files.heldWithoutFiles(factsOf(state).orElseThrow(), wanted, catalog).forEach(held ->
         environment.secrets().holds(held.secret(), held.version(), nodeId, held.live()));
     if (generated != null) {
@@ -997,7 +998,8 @@ public final class NodeEntity
       Instant now) {
     EdgeReply ack = link.heartbeatAck(session, sequence, heartbeatAt(now));
     List<Frame> following = new java.util.ArrayList<>();
-    if (files.due(wanted, heartbeat.getInfoSetVersion(), now)) {
+    // A set goes out only within this controller's set budget; over it, a later heartbeat brings it.
+    if (files.due(wanted, heartbeat.getInfoSetVersion(), now) && environment.files().budget().tryTake()) {
       files.build(session, factsOf(state).orElseThrow(), wanted, generatedOf(state), catalog,
           heartbeat.getInfoSetVersion(), now).forEach(set -> following.add(link.sealFrame(session, set)));
     }

@@ -83,6 +83,11 @@ final class NodeFiles {
   private Map<String, String> ackedFingerprints = Map.of();
   private final Map<String, FileStatus> statuses = new TreeMap<>();
   private Carried sentCarried = Carried.NONE;
+  /** During a distribution, what the node holds is reported again this often: a report lost in a busy moment is not lost. */
+  static final Duration REPORT_AGAIN = Duration.ofSeconds(15);
+  /** The pending versions the agent acknowledged holding in the last set it applied. */
+  private List<Held> lastStagedHeld = List.of();
+  private Instant reportedAgainAt = Instant.EPOCH;
   /** The versions this incarnation told the secrets' entities about (they ignore repeats; this saves messages). */
   private final java.util.Set<Held> reported = new java.util.HashSet<>();
 
@@ -298,6 +303,24 @@ final class NodeFiles {
     return held;
   }
 
+  /**
+   * While a rotation distributes a pending version the agent holds, that holding is reported again
+   * every {@link #REPORT_AGAIN} (and the consumers without files report again too): the secret
+   * ignores repeats, and a report lost while a controller was busy or moving the secret is made up.
+   */
+  List<Held> stagedAgain(Catalog catalog, Instant now) {
+    if (now.isBefore(reportedAgainAt.plus(REPORT_AGAIN))) {
+      return List.of();
+    }
+    reportedAgainAt = now;
+    reported.removeIf(held -> !held.live()); // heldWithoutFiles reports the pending versions again
+    return lastStagedHeld.stream().filter(held -> {
+      SharedSecret shared = catalog.secrets().get(held.secret());
+      return shared != null && shared.rotation().flatMap(SharedSecret.Rotation::pending)
+          .map(SharedSecret.Pending::version).orElse(-1L) == held.version();
+    }).toList();
+  }
+
   /** The rotating secrets whose consumers {@code facts}' node is: what it could read (its blast radius). */
   static List<String> consumed(NodeFacts facts, Catalog catalog) {
     return catalog.secrets().values().stream()
@@ -358,17 +381,21 @@ final class NodeFiles {
             outcome.getSecretVersion(), outcome.getSecret(), outcome.getFile(), printable(outcome.getDetail()));
       }
     }
+    List<Held> stagedHeld = new ArrayList<>();
     sentCarried.staged().forEach((version, files) -> {
       if (!notHeld.contains(version) && files.stream().allMatch(file -> heldFiles.contains(version + "|" + file))) {
+        stagedHeld.add(version);
         report(held, version);
       }
     });
+    lastStagedHeld = List.copyOf(stagedHeld);
     return held;
   }
 
   /** A new session (a new boot of the agent): it holds nothing yet. */
   void sessionOpened() {
     sentCarried = Carried.NONE;
+    lastStagedHeld = List.of();
     reported.clear();
     ackedFingerprints = Map.of();
     sentFingerprints = Map.of();

@@ -105,6 +105,22 @@ class NodeRotatingSecretsTest {
   }
 
   @Test
+  void whileTheRotationDistributes_whatTheNodeHoldsIsReportedAgain() throws Exception {
+    catalogs.rotatingSecret("db/orders", 1, Map.of("password", "pw-1"), Map.of("password", "pw-2"), WEB)
+        .template("app/db.conf", "/run/app/db.conf", "password={{ secret \"db/orders\" \"password\" }}\n", WEB);
+    local.update(catalogs.catalog());
+    var node = entity("n-1");
+    Agent agent = enrolled(node, "n-1", Map.of("role", "web"));
+    InfoSet set = onlySet(agent.following(node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r)).reply()));
+    acknowledged(node, agent, set);
+    assertThat(secrets.held).containsOnlyOnce("db/orders@2 n-1 staged");
+
+    clock.advance(NodeFiles.REPORT_AGAIN);
+    node.<EdgeReply>runCommand(r -> new AgentFrame(agent.heartbeat(), r));
+    assertThat(secrets.held.stream().filter("db/orders@2 n-1 staged"::equals)).as("reported again").hasSize(2);
+  }
+
+  @Test
   void aStagedFileTheAgentCouldNotHold_isNotReportedHeld() throws Exception {
     catalogs.rotatingSecret("db/orders", 1, Map.of("password", "pw-1"), Map.of("password", "pw-2"), WEB)
         .template("app/db.conf", "/run/app/db.conf", "password={{ secret \"db/orders\" \"password\" }}\n", WEB);
@@ -268,6 +284,10 @@ class NodeRotatingSecretsTest {
         .setDetail(stagedHeld ? "" : "its content does not open with this boot's key")));
     node.<EdgeReply>runCommand(r -> new AgentFrame(agent.frame(AgentMessage.newBuilder().setAck(ack).build()), r));
     agent.applied(set.getVersion());
+  }
+
+  private void acknowledged(EventSourcedBehaviorTestKit<Command, Event, State> node, Agent agent, InfoSet set) {
+    acknowledge(node, agent, set, true);
   }
 
   private static InfoSet onlySet(List<ControllerMessage> messages) {
