@@ -61,6 +61,7 @@ public final class SecretCodec {
   private static final Map<Class<?>, String> MANIFESTS = Map.ofEntries(
       Map.entry(Create.class, "secret-create"), Map.entry(Rotate.class, "secret-rotate"),
       Map.entry(SecretEntity.Compromised.class, "secret-compromised"),
+      Map.entry(SecretEntity.ConsumersAcked.class, "secret-consumers-acked"),
       Map.entry(SecretEntity.CompromiseNoted.class, "secret-compromise-noted"),
       Map.entry(SecretEntity.ConsumersAcknowledged.class, "secret-consumers-acknowledged"),
       Map.entry(ConsumerAcked.class, "secret-consumer-acked"), Map.entry(GetStatus.class, "secret-get-status"),
@@ -101,6 +102,9 @@ public final class SecretCodec {
       return b.build();
     } else if (o instanceof Rotate c) {
       return org.opencluster.controller.proto.v1.SecretRotate.newBuilder().setReplyTo(ref(c.replyTo())).build();
+    } else if (o instanceof SecretEntity.ConsumersAcked c) {
+      return org.opencluster.controller.proto.v1.SecretConsumersAcked.newBuilder().addAllNodeIds(c.nodeIds())
+          .setVersion(c.version()).setLive(c.live()).build();
     } else if (o instanceof SecretEntity.Compromised c) {
       return org.opencluster.controller.proto.v1.SecretCompromised.newBuilder().setNodeId(c.nodeId())
           .setReplyTo(ref(c.replyTo())).build();
@@ -176,6 +180,10 @@ public final class SecretCodec {
               CatalogCodec.selector(p.getConsumers()), resolve(p.getReplyTo()));
         }
         case "secret-rotate" -> new Rotate(resolve(org.opencluster.controller.proto.v1.SecretRotate.parseFrom(bytes).getReplyTo()));
+        case "secret-consumers-acked" -> {
+          var p = org.opencluster.controller.proto.v1.SecretConsumersAcked.parseFrom(bytes);
+          yield new SecretEntity.ConsumersAcked(p.getNodeIdsList(), p.getVersion(), p.getLive());
+        }
         case "secret-compromised" -> {
           var p = org.opencluster.controller.proto.v1.SecretCompromised.parseFrom(bytes);
           yield new SecretEntity.Compromised(p.getNodeId(), resolve(p.getReplyTo()));

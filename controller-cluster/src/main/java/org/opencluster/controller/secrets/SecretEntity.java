@@ -91,8 +91,15 @@ public final class SecretEntity
 
   // ---- commands -----------------------------------------------------------------------------
 
-  public sealed interface Command permits Create, Rotate, Compromised, ConsumerAcked, GetStatus, TimerFired,
-      StepCompleted, ConsumersListed, Published {}
+  public sealed interface Command permits Create, Rotate, Compromised, ConsumerAcked, ConsumersAcked, GetStatus,
+      TimerFired, StepCompleted, ConsumersListed, Published {}
+
+  /** Many nodes hold version {@code version}, staged or {@code live}: a controller's acknowledgements, gathered. */
+  public record ConsumersAcked(List<String> nodeIds, long version, boolean live) implements Command {
+    public ConsumersAcked {
+      nodeIds = List.copyOf(nodeIds);
+    }
+  }
 
   /**
    * Creates the secret; refused if it exists, the rotator is unknown or refuses its parameters, or
@@ -602,12 +609,14 @@ public final class SecretEntity
         .onCommand(ConsumersListed.class, this::listed)
         .onCommand(Compromised.class, (state, c) -> compromised(state, state.compromises(), c))
         .onCommand(ConsumerAcked.class, this::lateAck)
+        .onCommand(ConsumersAcked.class, (state, batch) -> acks(state, batch))
         .onCommand(TimerFired.class, this::idleTimerFired);
     builder.forStateType(Rotating.class)
         .onCommand(Rotate.class, (state, c) -> Effect().reply(c.replyTo(), StatusReply.error(ROTATING + " for secret '"
             + printable() + "' (version " + state.saga().version() + ", step " + state.saga().step() + ")")))
         .onCommand(Compromised.class, (state, c) -> compromised(state, state.compromises(), c))
         .onCommand(ConsumerAcked.class, this::ack)
+        .onCommand(ConsumersAcked.class, (state, batch) -> acks(state, batch))
         .onCommand(TimerFired.class, this::sagaTimerFired)
         .onCommand(StepCompleted.class, this::stepCompleted);
     builder.forAnyState()
@@ -789,6 +798,35 @@ public final class SecretEntity
       return switchedNow ? Effect().none().thenRun(this::drive).thenNoReply() : Effect().noReply();
     }
     return queue(command);
+  }
+
+  /** A gathered batch: each node as if its ConsumerAcked came alone, journaled in the same batches. */
+  private ReplyEffect<Event, State> acks(State state, ConsumersAcked batch) {
+    boolean switchedAny = false;
+    boolean queued = false;
+    Optional<Distribution> distribution = state instanceof Rotating r ? Optional.of(r.distribution())
+        : state instanceof Idle i ? i.distribution() : Optional.empty();
+    for (String node : batch.nodeIds()) {
+      ConsumerAcked one = new ConsumerAcked(node, batch.version(), batch.live());
+      if (state instanceof Rotating rotating && batch.live() && rotating.saga().step() == Step.RETIRE
+          && batch.version() == rotating.saga().version() && switched(rotating.saga().version()).add(node)) {
+        switchedAny = true;
+      }
+      if (distribution.isPresent() && recordable(distribution.get(), one) && !queuedAcks.contains(node)) {
+        if (queuedAcks.isEmpty() || queuedVersion != batch.version()) {
+          queuedAcks.clear();
+          queuedVersion = batch.version();
+        }
+        queued |= queuedAcks.add(node);
+      }
+    }
+    if (queued && queuedAcks.size() >= ACK_BATCH_MAX) {
+      return Effect().none().thenRun(this::flushAcks).thenNoReply();
+    }
+    if (queued && !timers.isTimerActive(Timer.FLUSH_ACKS)) {
+      timers.startSingleTimer(Timer.FLUSH_ACKS, new TimerFired(Timer.FLUSH_ACKS), ACK_BATCH_DELAY);
+    }
+    return switchedAny ? Effect().none().thenRun(this::drive).thenNoReply() : Effect().noReply();
   }
 
   /** After the rotation: a consumer that was behind catches up. */

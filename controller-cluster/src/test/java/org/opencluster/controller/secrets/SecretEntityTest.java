@@ -371,6 +371,19 @@ class SecretEntityTest {
   }
 
   @Test
+  void aGatheredBatchOfAcknowledgements_countsEachExpectedNodeOnce() {
+    createSecret(Optional.empty());
+    rotate(Set.of("n-1", "n-2", "n-3"));
+    secret.runCommand(new SecretEntity.ConsumersAcked(List.of("n-1", "n-2", "n-9", "n-1"), 2, false));
+    assertThat(awaitEvent(SecretEntity.ConsumersAcknowledged.class).nodeIds()).as("n-9 is not expected")
+        .containsExactly("n-1", "n-2");
+    secret.runCommand(new SecretEntity.ConsumersAcked(List.of("n-3"), 1, false));
+    secret.runCommand(new SecretEntity.ConsumersAcked(List.of("n-3"), 2, false));
+    assertThat(awaitEvent(SecretEntity.ConsumersAcknowledged.class).nodeIds()).containsExactly("n-3");
+    awaitEvent(DistributionEnded.class);
+  }
+
+  @Test
   void anAckForAnotherVersion_orFromANodeNotExpected_isNotRecorded() {
     createSecret(Optional.empty());
     rotate(Set.of("n-1"));
