@@ -292,7 +292,7 @@ public final class Controller implements AutoCloseable {
           () -> api.terminate(API_DRAIN_DEADLINE).thenApply(terminated -> Done.getInstance()));
 
       LOG.info("Controller {} (version {}) started, sealed: cluster {}, edge {}:{}, operator API https://{}:{}, "
-          + "health https://{}:{}/ready", settings.name(), BuildInfo.version(), settings.cluster(), settings.edge().host(),
+          + "health https://{}:{}/ready", settings.name(), settings.appVersion(), settings.cluster(), settings.edge().host(),
           edge.port(), settings.api().host(), api.localAddress().getPort(), settings.health().host(), healthPort);
       return new Controller(settings, storage, seal, audit, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
           edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort);

@@ -19,7 +19,7 @@ import org.opencluster.protocol.pki.Identity;
 public record ControllerSettings(String name, boolean devMode, Path dataDirectory, Path certificateFile, Path keyFile,
     Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
     Endpoint edge, List<Endpoint> edgeAddresses, SealSettings seal, NodeSettings nodes, StorageSettings storage,
-    FileSettings files) {
+    FileSettings files, String appVersion) {
 
   /** {@code opencluster.controller.files}. */
   public record FileSettings(Duration catalogRefreshInterval, Duration resendAfter, int maxSetsPerSecond) {}
@@ -90,7 +90,20 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
         new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after"),
-            c.getInt("files.max-sets-per-second")));
+            c.getInt("files.max-sets-per-second")),
+        appVersion(c.getString("app-version")));
+  }
+
+  /** The configured app-version, or the build's; it must read as a version (digits, dots, a qualifier). */
+  private static String appVersion(String configured) {
+    if (configured.isEmpty()) {
+      return BuildInfo.version();
+    }
+    if (!configured.matches("[0-9]+(\\.[0-9]+){0,3}([-.][A-Za-z0-9]+)*")) {
+      throw new IllegalArgumentException("opencluster.controller.app-version must be a version such as 1.2.3 or "
+          + "1.2.3-RC1 (empty: the build's); got '" + configured + "'");
+    }
+    return configured;
   }
 
   private static KeyCustodian.Policy policy(String value) {
@@ -132,7 +145,7 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
             "pekko.remote.artery.canonical.hostname", cluster.host(),
             "pekko.remote.artery.canonical.port", cluster.port(),
             "pekko.cluster.seed-nodes", seedAddresses,
-            "pekko.cluster.app-version", BuildInfo.version(),
+            "pekko.cluster.app-version", appVersion,
             "pekko.management.http.hostname", health.host(),
             "pekko.management.http.port", health.port(),
             "pekko.projection.jdbc.dialect", storage.vendor() == StorageSettings.Vendor.H2 ? "h2-dialect" : "postgres-dialect"))
