@@ -33,6 +33,8 @@ import org.opencluster.controller.api.ApiSettings;
 import org.opencluster.controller.api.ClusterRoutes;
 import org.opencluster.controller.api.FileRoutes;
 import org.opencluster.controller.audit.AuditLog;
+import org.opencluster.controller.cluster.AgentBalancer;
+import org.opencluster.controller.cluster.ControllerDirectory;
 import org.opencluster.controller.audit.AuditSettings;
 import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.controller.api.NodeRoutes;
@@ -102,6 +104,7 @@ public final class Controller implements AutoCloseable {
   private static final Duration ASK_PEERS_EVERY = Duration.ofSeconds(2);
   private static final Duration ROTATION_CHECK_EVERY = Duration.ofHours(1);
   private static final Duration EDGE_ASK_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration DESCRIBE_TIMEOUT = Duration.ofSeconds(3);
   /** How long requests already running may take once the operator API stops taking new ones. */
   private static final Duration API_DRAIN_DEADLINE = Duration.ofSeconds(4);
 
@@ -259,9 +262,10 @@ public final class Controller implements AutoCloseable {
       ClusterSharding sharding = ClusterSharding.get(system);
       BooleanSupplier serving = () -> seal.isUnsealed() && readiness.shardingStarted();
       edge = Edge.start(settings.edge().host(), settings.edge().port(), edgeTls, sharding, serving, EDGE_ASK_TIMEOUT,
-          settings.nodes().maxFramePayloadBytes(), audit);
+          settings.nodes().maxFramePayloadBytes(), audit, settings.edgeRouting().maxTrackedAgents());
       Edge startedEdge = edge;
       metrics.edge(edge.counters());
+      startDirectory(system, settings, seal, edge, blocking);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
           () -> CompletableFuture.runAsync(startedEdge::close, blocking).thenApply(stopped -> Done.getInstance()));
       NodeRegistrar registrar = new NodeRegistrar(agentCa, sharding, clusterTls.keyMaterial().trustAnchors(),
@@ -309,6 +313,54 @@ public final class Controller implements AutoCloseable {
       storage.close();
       throw e;
     }
+  }
+
+  /**
+   * How this controller's agents are moved: its directory actor describes it to its peers; every
+   * {@code balance-interval} it compares its agents with theirs and redirects its excess; and when
+   * it leaves (the first phase of Coordinated Shutdown) its edge redirects every agent to the
+   * other controllers, least loaded first, before it stops.
+   */
+  private static void startDirectory(ActorSystem<?> system, ControllerSettings settings, Seal seal, Edge edge,
+      ExecutionContextExecutor blocking) {
+    Duration window = agentsWindow(settings);
+    String address = org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address().toString();
+    String advertised = settings.advertisedEdge(edge.port());
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    system.systemActorOf(ControllerDirectory.create(() -> new ControllerDirectory.Description(settings.name(), address,
+        settings.appVersion(), seal.status().state().name().toLowerCase(Locale.ROOT), edge.sessions().active(window),
+        advertised, shutdown.getShutdownReason().isPresent())), "controller-directory", Props.empty());
+    Duration every = settings.edgeRouting().balanceInterval();
+    if (!every.isZero()) {
+      system.scheduler().scheduleWithFixedDelay(every, every, () -> {
+        edge.sessions().prune(window.multipliedBy(4));
+        if (!seal.isUnsealed() || shutdown.getShutdownReason().isPresent()) {
+          return;
+        }
+        ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT).thenAccept(described -> {
+          java.util.Map<String, Integer> moves = AgentBalancer.moves(settings.name(), described,
+              settings.edgeRouting().maxMovesPerRound());
+          if (!moves.isEmpty()) {
+            LOG.info("Balancing agents over the controllers: redirected {} of this edge's agents to {}",
+                edge.sessions().move(moves, window), moves);
+          }
+        }).exceptionally(failure -> {
+          LOG.warn("Balancing agents: the other controllers did not describe themselves: {}", failure.getMessage());
+          return null;
+        });
+      }, blocking);
+    }
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "redirect-agents", () ->
+        ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT)
+            .exceptionally(failure -> java.util.List.of())
+            .thenCompose(described -> edge.drain(AgentBalancer.drainTargets(settings.name(), described), window,
+                settings.edgeRouting().drainTimeout(), system.scheduler(), blocking))
+            .thenApply(told -> Done.getInstance()));
+  }
+
+  /** An agent counts as this edge's while it heartbeat through it within three heartbeat intervals. */
+  static Duration agentsWindow(ControllerSettings settings) {
+    return settings.nodes().heartbeatInterval().multipliedBy(3);
   }
 
   /**

@@ -10,6 +10,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import java.util.Base64;
 import java.util.EnumSet;
 import java.util.Set;
@@ -24,7 +29,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code opencluster controller --config FILE}: runs one controller until it is told to stop
  * (SIGTERM runs Coordinated Shutdown: shards hand off, it leaves the cluster, the process exits).
- * Exit codes: 0 stopped normally, 1 could not start, 2 usage.
+ * Exit codes: 0 stopped normally (SIGTERM, or asked to leave), 1 could not start, 2 usage, 3
+ * refused at join (its configuration or schemas do not fit the cluster's: the log says why), 255
+ * downed by the cluster (the Split Brain Resolver or an operator) or could not join.
  */
 @Command(
     name = "opencluster controller",
@@ -33,6 +40,11 @@ import picocli.CommandLine.Option;
     description = "Run an OpenCluster controller. It starts sealed; unseal it with 'opencluster operator unseal' "
         + "(or it unseals from a peer controller that is already unsealed).")
 public final class ControllerMain implements Callable<Integer> {
+
+  static final int EXIT_INCOMPATIBLE = 3;
+  static final int EXIT_DOWNED = 255;
+  /** After Coordinated Shutdown's last phase, how long the actor system may take to terminate. */
+  private static final Duration EXIT_WATCHDOG = Duration.ofSeconds(30);
 
   @Option(names = "--config", required = true, paramLabel = "FILE",
       description = "The controller's configuration (HOCON); see docs/controller.example.conf.")
@@ -127,7 +139,46 @@ public final class ControllerMain implements Callable<Integer> {
     System.out.println("controller " + settings.name() + " running; operator API https://" + settings.api().host() + ":"
         + controller.apiPort() + ", readiness https://" + settings.health().host() + ":" + controller.healthPort() + "/ready");
     System.out.flush();
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(controller.system());
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "exit-watchdog", () -> {
+      Thread watchdog = new Thread(() -> {
+        try {
+          Thread.sleep(EXIT_WATCHDOG.toMillis());
+        } catch (InterruptedException e) {
+          return;
+        }
+        System.err.println("controller " + settings.name() + " left, but its actor system did not terminate within "
+            + EXIT_WATCHDOG.toSeconds() + "s (apache/pekko#3247); exiting");
+        Runtime.getRuntime().halt(exitCode(shutdown.getShutdownReason()));
+      }, "exit-watchdog");
+      watchdog.setDaemon(true);
+      watchdog.start();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
     controller.system().getWhenTerminated().toCompletableFuture().get();
+    int code = exitCode(shutdown.getShutdownReason());
+    if (code == EXIT_INCOMPATIBLE) {
+      System.err.println("error: controller " + settings.name() + " was refused at join: its configuration or schemas "
+          + "do not fit the running cluster's (the log says which); see docs/operations.md, 'Upgrading controllers'");
+    } else if (code != 0) {
+      System.err.println("controller " + settings.name() + " was downed by the cluster or could not join it "
+          + "(see the log); restart it to join again");
+    }
+    return code;
+  }
+
+  /** The process's exit code for why Coordinated Shutdown ran (the reason-overrides of opencluster-controller.conf). */
+  static int exitCode(Optional<CoordinatedShutdown.Reason> reason) {
+    if (reason.isEmpty()) {
+      return 0;
+    }
+    CoordinatedShutdown.Reason why = reason.get();
+    if (why == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
+      return EXIT_INCOMPATIBLE;
+    }
+    if (why == CoordinatedShutdown.clusterDowningReason() || why == CoordinatedShutdown.clusterJoinUnsuccessfulReason()) {
+      return EXIT_DOWNED;
+    }
     return 0;
   }
 

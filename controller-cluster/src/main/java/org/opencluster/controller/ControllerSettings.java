@@ -19,7 +19,16 @@ import org.opencluster.protocol.pki.Identity;
 public record ControllerSettings(String name, boolean devMode, Path dataDirectory, Path certificateFile, Path keyFile,
     Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
     Endpoint edge, List<Endpoint> edgeAddresses, SealSettings seal, NodeSettings nodes, StorageSettings storage,
-    FileSettings files, String appVersion) {
+    FileSettings files, String appVersion, EdgeRouting edgeRouting) {
+
+  /**
+   * {@code opencluster.controller.edge}: how agents are moved between controllers.
+   *
+   * @param advertise host:port agents know this edge by; empty: the bound host:port
+   * @param balanceInterval zero: no balancing
+   */
+  public record EdgeRouting(String advertise, Duration drainTimeout, Duration balanceInterval, int maxMovesPerRound,
+      int maxTrackedAgents) {}
 
   /** {@code opencluster.controller.files}. */
   public record FileSettings(Duration catalogRefreshInterval, Duration resendAfter, int maxSetsPerSecond) {}
@@ -91,7 +100,30 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
         new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after"),
             c.getInt("files.max-sets-per-second")),
-        appVersion(c.getString("app-version")));
+        appVersion(c.getString("app-version")), edgeRouting(c));
+  }
+
+  private static EdgeRouting edgeRouting(Config c) {
+    String advertise = c.getString("edge.advertise");
+    if (!advertise.isEmpty()) {
+      Endpoint.parse(advertise, "opencluster.controller.edge.advertise");
+    }
+    Duration balance = c.getDuration("edge.balance-interval");
+    if (balance.isNegative()) {
+      throw new IllegalArgumentException("opencluster.controller.edge.balance-interval must not be negative");
+    }
+    int moves = c.getInt("edge.max-moves-per-round");
+    int tracked = c.getInt("edge.max-tracked-agents");
+    if (moves < 0 || tracked < 1) {
+      throw new IllegalArgumentException("opencluster.controller.edge.max-moves-per-round must be 0 or more and "
+          + "max-tracked-agents positive");
+    }
+    return new EdgeRouting(advertise, positive(c, "edge.drain-timeout"), balance, moves, tracked);
+  }
+
+  /** host:port agents reach this controller's edge at (its edge bound to {@code boundPort}). */
+  public String advertisedEdge(int boundPort) {
+    return edgeRouting.advertise().isEmpty() ? edge.host() + ":" + boundPort : edgeRouting.advertise();
   }
 
   /** The configured app-version, or the build's; it must read as a version (digits, dots, a qualifier). */
@@ -142,6 +174,9 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
   public Config pekkoConfig(Config config) {
     List<String> seedAddresses = seedNodes.stream().map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
     return ConfigFactory.parseMap(Map.of(
+            // The leaving edge's redirect runs in this phase: room for its drain.
+            "pekko.coordinated-shutdown.phases.before-service-unbind.timeout",
+            edgeRouting.drainTimeout().plusSeconds(5).toMillis() + "ms",
             "pekko.remote.artery.canonical.hostname", cluster.host(),
             "pekko.remote.artery.canonical.port", cluster.port(),
             "pekko.cluster.seed-nodes", seedAddresses,

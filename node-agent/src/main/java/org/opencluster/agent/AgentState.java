@@ -13,6 +13,7 @@ public final class AgentState {
   private final AtomicLong heartbeatsSent = new AtomicLong();
   private final AtomicLong acknowledgements = new AtomicLong();
   private final AtomicLong failovers = new AtomicLong();
+  private final AtomicLong redirects = new AtomicLong();
   private final AtomicLong enrolments = new AtomicLong();
   private final AtomicLong rekeys = new AtomicLong();
   private volatile int filesServed;
@@ -44,6 +45,16 @@ public final class AgentState {
 
   void failedOver() {
     failovers.incrementAndGet();
+  }
+
+  /** An edge redirected the agent to another (it was leaving, or balancing its agents). */
+  void redirected() {
+    redirects.incrementAndGet();
+  }
+
+  /** Redirects followed since the agent started. */
+  public long redirects() {
+    return redirects.get();
   }
 
   void wiped() {
@@ -113,6 +124,6 @@ public final class AgentState {
   @Override
   public String toString() {
     return "AgentState[controller=" + controller + ", lease until " + leaseExpiresAt + ", heartbeats "
-        + heartbeatsSent + ", acks " + acknowledgements + ", failovers " + failovers + ", enrolments " + enrolments + "]";
+        + heartbeatsSent + ", acks " + acknowledgements + ", failovers " + failovers + ", redirects " + redirects + ", enrolments " + enrolments + "]";
   }
 }

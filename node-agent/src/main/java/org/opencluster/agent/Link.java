@@ -76,6 +76,8 @@ final class Link extends AbstractActorWithTimers {
   static final int MAX_PAYLOAD_BYTES = 240 * 1024;
   private static final Duration LEASE_CHECK_EVERY = Duration.ofMillis(500);
   private static final String AGENT_VERSION = "0.1";
+  /** The longest pause before following a redirect (at most half a heartbeat interval). */
+  private static final Duration MOVE_JITTER_MAX = Duration.ofSeconds(2);
 
   private record Enrol() {}
 
@@ -486,6 +488,7 @@ final class Link extends AbstractActorWithTimers {
         getSelf().tell(new Enrol(), getSelf());
       }
       case NODE_NOT_ACTIVE -> finish(Agent.Outcome.REFUSED, "the controllers refuse this node: " + refused.getDetail());
+      case MOVED -> moved(refused);
       case UNAVAILABLE -> {
         log.warning("{} is not serving: {}", edge(), refused.getDetail());
         getTimers().cancel("beat");
@@ -505,6 +508,57 @@ final class Link extends AbstractActorWithTimers {
         }
       }
     }
+  }
+
+  /**
+   * The redirect: the edge is leaving, or has more than its share of agents. The session carries
+   * on through the first named edge this agent knows (its bundle's list; any other name is ignored,
+   * so an edge cannot send it somewhere new), else through the next edge, after a short jitter so a
+   * whole fleet told at once does not arrive at once. Not a failure: the backoff does not grow, but
+   * the reconnection bound still holds. Ignored during a re-key and while a move is under way.
+   */
+  private void moved(Refused refused) {
+    if (stopped || rekeying() || getTimers().isTimerActive("failover")) {
+      return; // a move or fail-over is already under way: one redirect per move
+    }
+    int target = -1;
+    for (String named : refused.getMoveToList()) {
+      for (int i = 0; i < settings.edges().size() && target < 0; i++) {
+        AgentSettings.Edge edge = settings.edges().get(i);
+        if (i != edgeIndex && named.equals(edge.host() + ":" + edge.port())) {
+          target = i;
+        }
+      }
+      if (target >= 0) {
+        break;
+      }
+    }
+    if (settings.edges().size() < 2) {
+      log.info("{} asks this agent to move ({}), but it knows no other edge; staying", edge(), refused.getDetail());
+      return;
+    }
+    AgentSettings.Edge from = edge();
+    edgeIndex = target >= 0 ? target : (edgeIndex + 1) % settings.edges().size();
+    getTimers().cancel("beat");
+    getTimers().cancel("failover");
+    Object then = session == null ? new Enrol() : new Resume();
+    if (session == null && handshake != null) {
+      handshake = null;
+      getTimers().cancel("enrol");
+    }
+    long jitter = ThreadLocalRandom.current().nextLong(Math.max(1, Math.min(MOVE_JITTER_MAX.toMillis(),
+        session == null ? MOVE_JITTER_MAX.toMillis() : session.terms().heartbeatInterval().toMillis() / 2)));
+    Instant now = clock.instant();
+    while (!reconnects.isEmpty() && reconnects.peekFirst().isBefore(now.minus(Duration.ofMinutes(1)))) {
+      reconnects.removeFirst();
+    }
+    if (reconnects.size() >= settings.maxReconnectsPerMinute()) {
+      jitter = Math.max(jitter, Duration.between(now, reconnects.peekFirst().plus(Duration.ofMinutes(1))).toMillis());
+    }
+    reconnects.addLast(now.plusMillis(jitter));
+    log.info("{} redirected this agent ({}): carrying on through {}", from, refused.getDetail(), edge());
+    state.redirected();
+    getTimers().startSingleTimer("failover", then, Duration.ofMillis(Math.max(jitter, 1)));
   }
 
   // ---- lease, lifetime, stopping ----------------------------------------------------------------

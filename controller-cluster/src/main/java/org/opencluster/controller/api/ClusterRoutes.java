@@ -1,5 +1,7 @@
 package org.opencluster.controller.api;
 
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,15 +24,26 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Leave;
+import org.opencluster.controller.cluster.ControllerDirectory;
 import org.opencluster.controller.node.NodeEntity;
+import org.opencluster.protocol.pki.Identity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.opencluster.persistence.keys.Seal;
 
 /**
  * The cluster as this controller sees it.
  *
  * <pre>
- * GET /v1/cluster   any role   members (address, status, roles, app version, reachable), the leader,
- *                              this controller's seal state, node-entity shards and entities per member
+ * GET  /v1/cluster                          any role   members (address, status, roles, app version,
+ *                                                       reachable; each controller's name, seal state, edge and
+ *                                                       agents as it describes itself), the leader, this
+ *                                                       controller's seal state, node-entity shards and entities
+ *                                                       per member
+ * POST /v1/cluster/members/NAME/leave       admin      controller NAME leaves gracefully: its edge redirects its
+ *                                                       agents, its shards hand off, its process exits (202)
  * </pre>
  *
  * Shards are counted by asking every member's shard region (Pekko's cluster sharding stats): a
@@ -40,6 +53,8 @@ import org.opencluster.persistence.keys.Seal;
 public final class ClusterRoutes extends AllDirectives {
 
   private static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration DESCRIBE_TIMEOUT = Duration.ofSeconds(3);
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterRoutes.class);
 
   /**
    * What the route needs from the controller.
@@ -56,8 +71,62 @@ public final class ClusterRoutes extends AllDirectives {
     this.services = services;
   }
 
-  Route routes() {
-    return path("cluster", () -> get(() -> api.respond(this::status)));
+  Route routes(Identity who) {
+    return pathPrefix("cluster", () -> concat(
+        pathEndOrSingleSlash(() -> get(() -> api.respond(this::status))),
+        path(segment("members").slash(segment()).slash("leave"), name ->
+            post(() -> api.admin(who, () -> api.respond(() -> leave(who, name)))))));
+  }
+
+  /**
+   * Asks controller {@code name} to leave the cluster gracefully (any member can ask, Pekko's Leave):
+   * it runs Coordinated Shutdown as on SIGTERM. Refused for a name no member describes (404), for a
+   * controller already leaving (409), and for the last controller serving nodes (409): the fleet
+   * would have nowhere to go.
+   */
+  private HttpResponse leave(Identity who, String name) {
+    List<ControllerDirectory.Description> described = describeAll();
+    ControllerDirectory.Description target = described.stream().filter(d -> d.controller().equals(name)).findFirst()
+        .orElseThrow(() -> new OperatorApi.Problem(OperatorApi.problem(404, "not-found", "No such controller",
+            "no member of the cluster is controller '" + name + "' (see GET /v1/cluster)")));
+    Member member = null;
+    for (Member m : Cluster.get(services.system()).state().getMembers()) {
+      if (m.address().toString().equals(target.address())) {
+        member = m;
+      }
+    }
+    if (target.leaving() || member == null || member.status() != MemberStatus.up()) {
+      throw new OperatorApi.Problem(OperatorApi.problem(409, "conflict", "Already leaving",
+          "controller '" + name + "' is " + (member == null ? "not a member" : member.status().toString().toLowerCase(Locale.ROOT))
+              + (target.leaving() ? " and leaving" : "")));
+    }
+    boolean othersServe = described.stream().anyMatch(d -> !d.controller().equals(name) && !d.leaving()
+        && "unsealed".equals(d.sealState()));
+    if (!othersServe) {
+      throw new OperatorApi.Problem(OperatorApi.problem(409, "conflict", "Last controller",
+          "controller '" + name + "' is the last unsealed controller: the fleet would have no controller to move to. "
+              + "Start and unseal another first, or stop it with SIGTERM if that is what you mean"));
+    }
+    Cluster.get(services.system()).manager().tell(Leave.create(member.address()));
+    LOG.info("{} asked controller {} ({}) to leave the cluster", who, name, member.address());
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("controller", name);
+    body.put("address", member.address().toString());
+    body.put("leaving", true);
+    return OperatorApi.json(202, body);
+  }
+
+  private List<ControllerDirectory.Description> describeAll() {
+    try {
+      return ControllerDirectory.describeAll(services.system(), DESCRIBE_TIMEOUT).toCompletableFuture()
+          .get(DESCRIBE_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (Exception e) {
+      throw new OperatorApi.Problem(OperatorApi.problem(503, "unavailable", "Unavailable",
+          "the controllers did not describe themselves in time; retry"));
+    }
   }
 
   private HttpResponse status() {
@@ -69,6 +138,8 @@ public final class ClusterRoutes extends AllDirectives {
     body.put("sealState", services.seal().status().state().name().toLowerCase(Locale.ROOT));
     body.put("leader", state.getLeader() == null ? null : state.getLeader().toString());
     Map<Address, ShardRegion.ShardRegionStats> regions = shardStats();
+    Map<String, ControllerDirectory.Description> described = new LinkedHashMap<>();
+    describeAll().forEach(d -> described.put(d.address(), d));
     Set<Member> unreachable = state.getUnreachable();
     List<Map<String, Object>> members = new ArrayList<>();
     List<String> unknown = new ArrayList<>();
@@ -79,6 +150,14 @@ public final class ClusterRoutes extends AllDirectives {
       entry.put("reachable", !unreachable.contains(member));
       entry.put("roles", new TreeSet<>(member.getRoles()));
       entry.put("appVersion", member.appVersion().toString());
+      ControllerDirectory.Description d = described.get(member.address().toString());
+      if (d != null) {
+        entry.put("controller", d.controller());
+        entry.put("sealState", d.sealState());
+        entry.put("edge", d.edge());
+        entry.put("agents", d.agents());
+        entry.put("leaving", d.leaving());
+      }
       ShardRegion.ShardRegionStats stats = regions == null ? null : regions.get(member.address());
       if (stats != null) {
         entry.put("shards", stats.getStats().size());

@@ -83,6 +83,7 @@ import org.slf4j.LoggerFactory;
  * /v1/rotating-secrets/NAME[/rotate]     rotating shared secrets (RotatingSecretRoutes)
  * GET  /v1/audit, /v1/audit/verify  admin or auditor   the audit log (AuditRoutes)
  * GET  /v1/cluster           any role    members, leader, seal state, shards per member (ClusterRoutes)
+ * POST /v1/cluster/members/NAME/leave   admin: controller NAME leaves gracefully (ClusterRoutes)
  * GET  /metrics              any role    this controller's metrics, Prometheus text format
  * </pre>
  *
@@ -214,7 +215,7 @@ public final class OperatorApi extends AllDirectives {
   }
 
   private Route v1(Identity who) {
-    return concat(cluster.routes(), nodes.routes(who), files.routes(who), rotating.routes(who), auditRoutes.routes(who), pathPrefix("sys", () -> concat(
+    return concat(cluster.routes(who), nodes.routes(who), files.routes(who), rotating.routes(who), auditRoutes.routes(who), pathPrefix("sys", () -> concat(
         path("seal-status", () -> get(() -> respond(this::sealStatus))),
         path("init", () -> post(() -> admin(who, () -> entity(Unmarshaller.entityToString(),
             body -> respond(() -> init(who, body)))))),

@@ -3,6 +3,8 @@ package org.opencluster.controller.edge;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -10,6 +12,7 @@ import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.protocol.edge.EdgeSystem;
 import org.opencluster.protocol.tls.ReloadingTlsContext;
 import org.slf4j.Logger;
+import scala.concurrent.ExecutionContextExecutor;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -24,15 +27,20 @@ public final class Edge implements AutoCloseable {
   /** The edge's actor system name: agents address {@code pekko://opencluster-edge@HOST:PORT/user/gateway}. */
   public static final String SYSTEM_NAME = "opencluster-edge";
   public static final String GATEWAY_PATH = "/user/gateway";
+  /** A leaving edge is drained once no agent reached it for this long. */
+  private static final Duration QUIET = Duration.ofSeconds(1);
+  private static final Duration CHECK_EVERY = Duration.ofMillis(200);
   private static final Logger LOG = LoggerFactory.getLogger(Edge.class);
 
   private final ActorSystem system;
   private final EdgeCounters counters;
+  private final EdgeSessions sessions;
   private final int port;
 
-  private Edge(ActorSystem system, EdgeCounters counters, int port) {
+  private Edge(ActorSystem system, EdgeCounters counters, EdgeSessions sessions, int port) {
     this.system = system;
     this.counters = counters;
+    this.sessions = sessions;
     this.port = port;
   }
 
@@ -41,16 +49,60 @@ public final class Edge implements AutoCloseable {
    *
    * @param serving whether this controller runs node entities (unsealed, sharding started)
    * @param audit where refused messages are counted, by kind
+   * @param trackAgents at most this many agents are tracked for redirects and counts
    */
   public static Edge start(String host, int port, ReloadingTlsContext tls, ClusterSharding sharding,
-      BooleanSupplier serving, Duration askTimeout, int maxFramePayloadBytes, SecurityEvents audit) {
+      BooleanSupplier serving, Duration askTimeout, int maxFramePayloadBytes, SecurityEvents audit, int trackAgents) {
     ActorSystem system = EdgeSystem.start(SYSTEM_NAME, host, port, List.of(GATEWAY_PATH), false, tls,
         ConfigFactory.empty(), Edge.class.getClassLoader());
     EdgeCounters counters = new EdgeCounters(audit);
-    system.actorOf(Gateway.props(sharding, serving, counters, askTimeout, maxFramePayloadBytes), "gateway");
+    EdgeSessions sessions = new EdgeSessions(trackAgents);
+    system.actorOf(Gateway.props(sharding, serving, counters, sessions, askTimeout, maxFramePayloadBytes), "gateway");
     int bound = EdgeSystem.port(system);
     LOG.info("Edge for agents listening on {}:{} (gateway {})", host, bound, GATEWAY_PATH);
-    return new Edge(system, counters, bound);
+    return new Edge(system, counters, sessions, bound);
+  }
+
+  /** The agents whose sessions this edge carries. */
+  public EdgeSessions sessions() {
+    return sessions;
+  }
+
+  /**
+   * Leaving: tells every agent seen within {@code active} to move to {@code targets} (host:port of
+   * the other controllers' edges, least loaded first), and redirects every agent that reaches this
+   * edge from now on. Completes once no agent has reached the edge for a second (they moved), or
+   * after {@code timeout} (an agent that ignores the redirect fails over when the edge stops).
+   */
+  public CompletionStage<Integer> drain(List<String> targets, Duration active, Duration timeout,
+      org.apache.pekko.actor.typed.Scheduler scheduler, ExecutionContextExecutor executor) {
+    long started = sessions.now();
+    int told = sessions.drain(targets, active);
+    LOG.info("Edge leaving: told {} agents to move to {}", told, targets.isEmpty() ? "(no other controller)" : targets);
+    CompletableFuture<Integer> drained = new CompletableFuture<>();
+    if (told == 0) {
+      drained.complete(0);
+      return drained;
+    }
+    long deadline = started + timeout.toNanos();
+    Runnable check = new Runnable() {
+      @Override
+      public void run() {
+        long now = sessions.now();
+        boolean quiet = now - started > QUIET.toNanos() && sessions.seenSince(now - QUIET.toNanos()) == 0;
+        if (quiet || now - deadline >= 0) {
+          int stayed = sessions.seenSince(now - QUIET.toNanos());
+          if (stayed > 0) {
+            LOG.warn("Edge leaving: {} agents still reached it after {}; they fail over when it stops", stayed, timeout);
+          }
+          drained.complete(told);
+        } else {
+          scheduler.scheduleOnce(CHECK_EVERY, this, executor);
+        }
+      }
+    };
+    scheduler.scheduleOnce(CHECK_EVERY, check, executor);
+    return drained;
   }
 
   public int port() {

@@ -29,7 +29,9 @@ public final class EdgeCounters {
     /** A Welcome sent back. */
     WELCOMED,
     /** A Refused sent back (by the gateway or the entity). */
-    REFUSED
+    REFUSED,
+    /** The redirect sent: this edge is leaving, or has more than its share of agents. */
+    REDIRECTED
   }
 
   private final Map<Outcome, AtomicLong> counts = new EnumMap<>(Outcome.class);

@@ -34,15 +34,18 @@ final class Gateway extends AbstractActor {
   private final ClusterSharding sharding;
   private final BooleanSupplier serving;
   private final EdgeCounters counters;
+  private final EdgeSessions sessions;
+  private int redirected;
   private final Duration askTimeout;
   private final int maxFramePayloadBytes;
   private final LoggingAdapter log = Logging.getLogger(getContext().getSystem(), this);
 
-  private Gateway(ClusterSharding sharding, BooleanSupplier serving, EdgeCounters counters, Duration askTimeout,
-      int maxFramePayloadBytes) {
+  private Gateway(ClusterSharding sharding, BooleanSupplier serving, EdgeCounters counters, EdgeSessions sessions,
+      Duration askTimeout, int maxFramePayloadBytes) {
     this.sharding = sharding;
     this.serving = serving;
     this.counters = counters;
+    this.sessions = sessions;
     this.askTimeout = askTimeout;
     this.maxFramePayloadBytes = maxFramePayloadBytes;
   }
@@ -50,9 +53,10 @@ final class Gateway extends AbstractActor {
   /**
    * @param serving whether node entities run on this controller (it is unsealed and sharding started)
    */
-  static Props props(ClusterSharding sharding, BooleanSupplier serving, EdgeCounters counters, Duration askTimeout,
-      int maxFramePayloadBytes) {
-    return Props.create(Gateway.class, () -> new Gateway(sharding, serving, counters, askTimeout, maxFramePayloadBytes));
+  static Props props(ClusterSharding sharding, BooleanSupplier serving, EdgeCounters counters, EdgeSessions sessions,
+      Duration askTimeout, int maxFramePayloadBytes) {
+    return Props.create(Gateway.class, () -> new Gateway(sharding, serving, counters, sessions, askTimeout,
+        maxFramePayloadBytes));
   }
 
   @Override
@@ -79,6 +83,14 @@ final class Gateway extends AbstractActor {
     }
     if (!Identity.isValidName(nodeId)) {
       refuse(agent, Refused.Reason.MALFORMED, "hello refused: not a node id", false);
+      return;
+    }
+    java.util.List<String> elsewhere = sessions.drainTargets(redirected);
+    if (!elsewhere.isEmpty()) {
+      // Leaving: a new session belongs on another controller's edge.
+      redirected++;
+      counters.count(EdgeCounters.Outcome.REDIRECTED);
+      agent.tell(EdgeSessions.moved(elsewhere, "this controller is leaving"), ActorRef.noSender());
       return;
     }
     if (!serving.getAsBoolean()) {
@@ -109,7 +121,26 @@ final class Gateway extends AbstractActor {
     counters.count(EdgeCounters.Outcome.FRAME);
     sharding.entityRefFor(NodeEntity.ENTITY_KEY, frame.getNodeId())
         .<NodeEntity.EdgeReply>ask(replyTo -> new NodeEntity.AgentFrame(frame.toByteString(), replyTo), askTimeout)
-        .whenCompleteAsync((reply, failure) -> deliver(agent, reply, failure), getContext().getDispatcher());
+        .whenCompleteAsync((reply, failure) -> {
+          deliver(agent, reply, failure);
+          if (failure == null && reply.kind() == NodeEntity.EdgeReply.Kind.FRAME) {
+            accepted(frame.getNodeId(), agent);
+          }
+        }, getContext().getDispatcher());
+  }
+
+  /**
+   * The node's entity accepted a frame from {@code agent} (its MAC proved the session): the agent
+   * is this edge's now. A leaving edge answers it with the redirect, after the entity's answer.
+   * Runs off the actor, as {@link #deliver}.
+   */
+  private void accepted(String nodeId, ActorRef agent) {
+    sessions.seen(nodeId, agent);
+    java.util.List<String> elsewhere = sessions.drainTargets(nodeId.hashCode() & Integer.MAX_VALUE);
+    if (!elsewhere.isEmpty()) {
+      counters.count(EdgeCounters.Outcome.REDIRECTED);
+      agent.tell(EdgeSessions.moved(elsewhere, "this controller is leaving"), ActorRef.noSender());
+    }
   }
 
   private void unknown(Object message) {

@@ -5,6 +5,7 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
+import org.opencluster.controller.cluster.ClusterCodec;
 import org.opencluster.controller.files.CatalogCodec;
 import org.opencluster.controller.node.NodeCodec;
 import org.opencluster.controller.seal.KeyCustodyCodec;
@@ -24,6 +25,7 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
   private volatile KeyCustodyCodec custody;
   private volatile CatalogCodec catalog;
   private volatile SecretCodec secrets;
+  private volatile ClusterCodec cluster;
 
   public ControllerSerializer(ExtendedActorSystem system) {
     this.system = system;
@@ -37,7 +39,7 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
   @Override
   public String manifest(Object o) {
     return NodeCodec.manifest(o).or(() -> KeyCustodyCodec.manifest(o)).or(() -> CatalogCodec.manifest(o))
-        .or(() -> SecretCodec.manifest(o))
+        .or(() -> SecretCodec.manifest(o)).or(() -> ClusterCodec.manifest(o))
         .orElseThrow(() -> new IllegalArgumentException("ControllerSerializer cannot serialize " + o.getClass().getName()));
   }
 
@@ -49,6 +51,9 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
     if (SecretCodec.manifest(o).isPresent()) {
       return secrets().toBinary(o);
     }
+    if (ClusterCodec.manifest(o).isPresent()) {
+      return cluster().toBinary(o);
+    }
     return CatalogCodec.manifest(o).isPresent() ? catalog().toBinary(o) : custody().toBinary(o);
   }
 
@@ -59,6 +64,9 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
     }
     if (manifest.startsWith("secret-")) {
       return secrets().fromBinary(bytes, manifest);
+    }
+    if (manifest.startsWith("cluster-")) {
+      return cluster().fromBinary(bytes, manifest);
     }
     return manifest.startsWith("catalog-") ? catalog().fromBinary(bytes, manifest) : nodes().fromBinary(bytes, manifest);
   }
@@ -96,6 +104,15 @@ public final class ControllerSerializer extends SerializerWithStringManifest {
     if (codec == null) {
       codec = new SecretCodec(resolver());
       secrets = codec;
+    }
+    return codec;
+  }
+
+  private ClusterCodec cluster() {
+    ClusterCodec codec = cluster;
+    if (codec == null) {
+      codec = new ClusterCodec(resolver());
+      cluster = codec;
     }
     return codec;
   }

@@ -12,9 +12,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = "The cluster as the controller at OPENCLUSTER_ADDR sees it: each member's address, status, "
-        + "reachability, version and roles, how many node-entity shards and nodes it hosts, the leader, and that "
-        + "controller's seal. Any operator role.")
+    description = "The cluster as the controller at OPENCLUSTER_ADDR sees it: each member's controller name, "
+        + "address, status, reachability, version and seal, how many node-entity shards and nodes it hosts and how "
+        + "many agents its edge carries, and the leader. Any operator role.")
 final class ClusterStatusCommand implements Callable<Integer> {
 
   private final CliContext context;
@@ -51,16 +51,19 @@ final class ClusterStatusCommand implements Callable<Integer> {
   /** One row a member under a header; '*' marks the leader, '?' shards nobody counted. */
   static List<List<String>> table(JsonNode status) {
     List<List<String>> rows = new ArrayList<>();
-    rows.add(List.of("", "ADDRESS", "STATUS", "REACHABLE", "VERSION", "SHARDS", "NODES", "ROLES"));
+    rows.add(List.of("", "CONTROLLER", "ADDRESS", "STATUS", "REACHABLE", "VERSION", "SEAL", "SHARDS", "NODES", "AGENTS"));
     boolean counted = status.path("shardsCounted").asBoolean();
     for (JsonNode member : status.path("members")) {
-      List<String> roles = new ArrayList<>();
-      member.path("roles").forEach(role -> roles.add(role.asText()));
       String address = member.path("address").asText();
-      rows.add(List.of(address.equals(status.path("leader").asText()) ? "*" : " ", address,
-          member.path("status").asText(), member.path("reachable").asBoolean() ? "yes" : "NO",
-          member.path("appVersion").asText(), counted ? member.path("shards").asText("?") : "-",
-          counted ? member.path("nodeEntities").asText("?") : "-", String.join(",", roles)));
+      String memberStatus = member.path("status").asText();
+      if (member.path("leaving").asBoolean() && "up".equals(memberStatus)) {
+        memberStatus = "leaving";
+      }
+      rows.add(List.of(address.equals(status.path("leader").asText()) ? "*" : " ",
+          member.path("controller").asText("?"), address, memberStatus,
+          member.path("reachable").asBoolean() ? "yes" : "NO", member.path("appVersion").asText(),
+          member.path("sealState").asText("?"), counted ? member.path("shards").asText("?") : "-",
+          counted ? member.path("nodeEntities").asText("?") : "-", member.path("agents").asText("?")));
     }
     return rows;
   }
