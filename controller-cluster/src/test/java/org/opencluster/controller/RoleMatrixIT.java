@@ -54,6 +54,7 @@ class RoleMatrixIT {
   static final List<Route> ROUTES = List.of(
       new Route("GET", "/metrics", null, ANY),
       new Route("GET", "/v1/cluster", null, ANY),
+      new Route("POST", "/v1/cluster/members/nobody-9/leave", null, ADMIN),
       new Route("GET", "/v1/sys/seal-status", null, ANY),
       new Route("POST", "/v1/sys/init", "{\"shares\": 1, \"threshold\": 2}", ADMIN),
       new Route("POST", "/v1/sys/unseal", "{}", ADMIN),
