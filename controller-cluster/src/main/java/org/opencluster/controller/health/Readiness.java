@@ -9,8 +9,9 @@ import org.opencluster.persistence.jdbc.Storage;
 import org.opencluster.persistence.keys.Seal;
 
 /**
- * When a controller may take work: unsealed, its database reachable, sharding started, and a
- * member of the cluster that is Up. Handed to the actor system as a {@link Setup} for the health
+ * When a controller may take work: unsealed, its database reachable, sharding started, a member
+ * of the cluster that is Up, and not leaving (from the first phase of Coordinated Shutdown a load
+ * balancer stops sending it requests). Handed to the actor system as a {@link Setup} for the health
  * check.
  */
 public final class Readiness extends Setup {
@@ -38,6 +39,7 @@ public final class Readiness extends Setup {
     return seal.isUnsealed()
         && shardingStarted.get()
         && Cluster.get(system).selfMember().status().equals(MemberStatus.up())
+        && org.apache.pekko.actor.CoordinatedShutdown.get(system).getShutdownReason().isEmpty()
         && storage.isReachable(timeout);
   }
 }
