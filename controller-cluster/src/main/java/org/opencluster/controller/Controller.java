@@ -34,6 +34,7 @@ import org.opencluster.controller.api.ClusterRoutes;
 import org.opencluster.controller.api.FileRoutes;
 import org.opencluster.controller.audit.AuditLog;
 import org.opencluster.controller.cluster.AgentBalancer;
+import org.opencluster.controller.cluster.CompatibilityCheck;
 import org.opencluster.controller.cluster.ControllerDirectory;
 import org.opencluster.controller.audit.AuditSettings;
 import org.opencluster.controller.audit.SecurityEvents;
@@ -298,6 +299,7 @@ public final class Controller implements AutoCloseable {
       LOG.info("Controller {} (version {}) started, sealed: cluster {}, edge {}:{}, operator API https://{}:{}, "
           + "health https://{}:{}/ready", settings.name(), settings.appVersion(), settings.cluster(), settings.edge().host(),
           edge.port(), settings.api().host(), api.localAddress().getPort(), settings.health().host(), healthPort);
+      LOG.info("Controller {} schemas (checked at join): {}", settings.name(), CompatibilityCheck.describe(config));
       return new Controller(settings, storage, seal, audit, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
           edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort);
     } catch (Exception e) {

@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code opencluster controller --config FILE}: runs one controller until it is told to stop
  * (SIGTERM runs Coordinated Shutdown: shards hand off, it leaves the cluster, the process exits).
- * Exit codes: 0 stopped normally (SIGTERM, or asked to leave), 1 could not start, 2 usage, 3
+ * Exit codes: 0 stopped normally (asked to leave; 143, as any JVM, after SIGTERM), 1 could not start, 2 usage, 3
  * refused at join (its configuration or schemas do not fit the cluster's: the log says why), 255
  * downed by the cluster (the Split Brain Resolver or an operator) or could not join.
  */
@@ -159,7 +159,8 @@ public final class ControllerMain implements Callable<Integer> {
     int code = exitCode(shutdown.getShutdownReason());
     if (code == EXIT_INCOMPATIBLE) {
       System.err.println("error: controller " + settings.name() + " was refused at join: its configuration or schemas "
-          + "do not fit the running cluster's (the log says which); see docs/operations.md, 'Upgrading controllers'");
+          + "do not fit the running cluster's (the controller it tried to join logs which: 'Found incompatible settings'; "
+          + "this one's are in its start line); see docs/operations.md, 'Upgrading controllers'");
     } else if (code != 0) {
       System.err.println("controller " + settings.name() + " was downed by the cluster or could not join it "
           + "(see the log); restart it to join again");

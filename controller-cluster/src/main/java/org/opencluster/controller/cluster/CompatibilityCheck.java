@@ -80,6 +80,21 @@ public final class CompatibilityCheck extends JoinConfigCompatChecker {
     return problems;
   }
 
+  /** This build's declarations, for its start line: "journal writes 1 reads 1, cluster-messages ...". */
+  public static String describe(Config config) {
+    List<String> parts = new ArrayList<>();
+    for (String format : FORMATS) {
+      Schema schema = Schema.of(config, format);
+      parts.add(format + " writes " + schema.writes() + " reads " + schema.range());
+    }
+    for (String key : MUST_MATCH) {
+      if (config.hasPath(key)) {
+        parts.add(key.substring(key.lastIndexOf('.') + 1) + " " + config.getValue(key).unwrapped());
+      }
+    }
+    return String.join(", ", parts);
+  }
+
   /** What one build writes and reads of one format. */
   record Schema(int writes, int readsFrom, int readsTo) {
     static Schema of(Config config, String format) {

@@ -116,6 +116,9 @@ public final class ControllerMetrics implements NodeMetrics,
     }
     FunctionCounter.builder("opencluster.edge.dropped", counters, c -> c.count(EdgeCounters.Outcome.UNKNOWN_MESSAGE))
         .description("Messages to the edge gateway that were neither a Hello nor a Frame").register(registry);
+    FunctionCounter.builder("opencluster.edge.redirects", counters, c -> c.count(EdgeCounters.Outcome.REDIRECTED))
+        .description("Agents told to carry their sessions on through another controller's edge (this one leaving, "
+            + "or above its share)").register(registry);
     return this;
   }
 

@@ -21,8 +21,9 @@ import picocli.CommandLine.Parameters;
         "Have controller NAME leave the cluster gracefully, as SIGTERM does: its edge tells its agents to move to the "
             + "other controllers, its operator API finishes what it runs (new requests get a retryable 503), its "
             + "shards hand off, and its process exits (code 0). Refused for the last unsealed controller. Admin role.",
-        "With --wait, follows it until NAME is no longer a member (exit 0), or --timeout passed (exit 2). Ask "
-            + "another controller than NAME (OPENCLUSTER_ADDR) to follow it to the end."})
+        "With --wait, follows it until NAME is no longer a member (exit 0), or --timeout passed (exit 2). Asked "
+            + "through NAME itself (OPENCLUSTER_ADDR), it follows until NAME stops answering; ask another controller "
+            + "to follow it to the end."})
 final class ClusterLeaveCommand implements Callable<Integer> {
 
   /** The exit code when --timeout passes first. */
@@ -55,6 +56,7 @@ final class ClusterLeaveCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ApiClient client = api.client(context);
+    String asking = await ? client.get("/v1/cluster").path("self").asText() : "";
     JsonNode asked = client.post("/v1/cluster/members/" + name + "/leave", Map.of());
     Output output = new Output(context.out());
     output.result(asked, json, "controller " + name + " (" + asked.path("address").asText() + ") is leaving");
@@ -70,7 +72,13 @@ final class ClusterLeaveCommand implements Callable<Integer> {
       try {
         status = client.get("/v1/cluster");
       } catch (OpsException e) {
-        continue; // NAME may be the controller asked: it stopped answering as it left
+        if (address.equals(asking)) {
+          // The controller asked is the one leaving: it stops answering once its API unbinds.
+          output.line("controller " + name + " stopped answering as it left; follow the rest with 'opencluster "
+              + "cluster status' against another controller");
+          return 0;
+        }
+        continue; // a passing failure: ask again
       }
       if (!member(status, address)) {
         if (!json) {
