@@ -114,6 +114,8 @@ final class Link extends AbstractActorWithTimers {
   private long appliedVersion;
 
   private int edgeIndex;
+  /** The edge the Hello in flight went to. */
+  private int handshakeEdge;
   private int attempt;
   private int failures;
   private AgentHandshake handshake;
@@ -186,6 +188,7 @@ final class Link extends AbstractActorWithTimers {
       return;
     }
     attempt++;
+    handshakeEdge = edgeIndex;
     log.info("Enrolling with {} (attempt {})", edge(), attempt);
     gateway().tell(handshake.hello(), getSelf());
     getTimers().startSingleTimer("enrol", new EnrolTimedOut(attempt), settings.enrolTimeout());
@@ -223,6 +226,11 @@ final class Link extends AbstractActorWithTimers {
     }
     handshake = null;
     getTimers().cancel("enrol");
+    // A Welcome may come after its attempt timed out, with the next attempt waiting: the session is
+    // open, so no other enrolment follows, and it goes on through the edge that answered (frames
+    // queued for an edge that is down would reach it much later, when it comes back).
+    getTimers().cancel("failover");
+    edgeIndex = handshakeEdge;
     failures = 0;
     unacknowledged = 0;
     leaseExpiresAt = session.terms().leaseExpiresAt();
@@ -317,6 +325,7 @@ final class Link extends AbstractActorWithTimers {
     }
     getTimers().cancel("beat");
     attempt++;
+    handshakeEdge = edgeIndex;
     log.info("Re-keying the session with {} at the controllers' request (attempt {})", edge(), attempt);
     gateway().tell(handshake.hello(), getSelf());
     getTimers().startSingleTimer("enrol", new EnrolTimedOut(attempt), settings.enrolTimeout());

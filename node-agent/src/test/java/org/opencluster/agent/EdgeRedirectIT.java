@@ -94,6 +94,31 @@ class EdgeRedirectIT {
     }
   }
 
+  @Test
+  void aRedirectToAnEdgeNotInTheBundle_isNotFollowedThere_theAgentTakesItsNextKnownEdge() throws Exception {
+    try (Testbed testbed = new Testbed(tmp, TestDatabases.freshPostgres())) {
+      Config config = ConfigFactory.parseString("opencluster.controller.edge.balance-interval = 0s");
+      int seed = TestCluster.freePort();
+      Controller first = testbed.controller("ctl-1", seed, List.of(seed), config);
+      Controller second = testbed.controller("ctl-2", TestCluster.freePort(), List.of(seed), config);
+      Map<String, Agent> agents = startAgents(testbed, first, List.of(testbed.edgeOf(first), testbed.edgeOf(second)));
+      await().atMost(TIMEOUT).until(() -> first.edge().sessions().active(Duration.ofSeconds(3))
+          + second.edge().sessions().active(Duration.ofSeconds(3)) == AGENTS);
+      Controller from = first.edge().sessions().active(Duration.ofSeconds(3)) > 0 ? first : second;
+      Controller other = from == first ? second : first;
+      int told = from.edge().sessions().move(Map.of("127.0.0.1:1", AGENTS), Duration.ofSeconds(3));
+      assertThat(told).isPositive();
+
+      await("the told agents carry on through the edge they know").atMost(TIMEOUT)
+          .until(() -> other.edge().sessions().active(Duration.ofSeconds(2)) == AGENTS);
+      for (Map.Entry<String, Agent> agent : agents.entrySet()) {
+        assertThat(agent.getValue().state().enrolments()).as(agent.getKey()).isEqualTo(1);
+        assertThat(agent.getValue().state().holdingSecrets()).isTrue();
+      }
+      assertThat(agents.values().stream().mapToLong(a -> a.state().redirects()).sum()).isEqualTo(told);
+    }
+  }
+
   private static Map<String, Agent> startAgents(Testbed testbed, Controller through, List<String> edges)
       throws Exception {
     Map<String, Agent> agents = new LinkedHashMap<>();

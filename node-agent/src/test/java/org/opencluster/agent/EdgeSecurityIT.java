@@ -142,6 +142,28 @@ class EdgeSecurityIT {
   }
 
   @Test
+  void aFrameClaimingAnotherNodesId_doesNotMakeTheEdgeRedirectThatNodesAgent() throws Exception {
+    Path victimBundle = testbed.register(controller, "victim-1");
+    Path forgerBundle = testbed.register(controller, "forger-1");
+    try (RogueAgent victim = new RogueAgent(victimBundle); RogueAgent forger = new RogueAgent(forgerBundle)) {
+      AgentSession victimSession = enrol(victim, "victim-1", nodeKey(victimBundle));
+      victim.send(edge, "/user/gateway", heartbeat(victimSession));
+      assertThat(open(victimSession, victim).hasHeartbeatAck()).as("the edge now counts the victim's agent").isTrue();
+      AgentSession forgerSession = enrol(forger, "forger-1", nodeKey(forgerBundle));
+      // The forger's own, valid frame, relabelled as the victim's: its entity refuses it.
+      forger.send(edge, "/user/gateway", heartbeat(forgerSession).toBuilder().setNodeId("victim-1").build());
+      assertThat(forger.next(REPLY)).isInstanceOf(Refused.class);
+
+      // Balancing everyone the edge counts away: only agents whose frames their entities accepted are told.
+      controller.edge().sessions().move(java.util.Map.of("127.0.0.1:1", 10_000), Duration.ofMinutes(1));
+      Object moved = victim.next(REPLY);
+      assertThat(moved).isInstanceOf(Refused.class);
+      assertThat(((Refused) moved).getReason()).isEqualTo(Refused.Reason.MOVED);
+      assertThat(forger.next(SILENCE)).as("the forger's link was never recorded as the victim's").isNull();
+    }
+  }
+
+  @Test
   void anOversizedFrame_isRefusedAtTheGateway() throws Exception {
     Path bundle = testbed.register(controller, "big-1");
     long malformed = counters().count(EdgeCounters.Outcome.MALFORMED);

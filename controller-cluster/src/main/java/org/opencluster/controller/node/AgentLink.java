@@ -17,6 +17,7 @@ import org.opencluster.controller.node.NodeEntity.HeartbeatAccepted;
 import org.opencluster.controller.node.NodeEntity.NodeFacts;
 import org.opencluster.controller.node.NodeEntity.QuarantineReason;
 import org.opencluster.controller.node.NodeEntity.Session;
+import org.opencluster.protocol.agent.v1.AgentMessage;
 import org.opencluster.protocol.agent.v1.ControllerMessage;
 import org.opencluster.protocol.agent.v1.Frame;
 import org.opencluster.protocol.agent.v1.HeartbeatAck;
@@ -193,20 +194,49 @@ final class AgentLink {
     }
   }
 
+  /** What a frame of the session just replaced says about who speaks for the node. */
+  enum Replaced {
+    /** Not that session's (or too late, or its MAC fails): an unknown session. */
+    NO,
+    /**
+     * That session's, but made before the Hello of the live session: a frame the agent sent before
+     * it enrolled again, held up on the way (a link that was down delivers what it queued when it
+     * comes back). No sign of a second agent.
+     */
+    STALE,
+    /** That session's heartbeat, made after the live session's Hello: a second agent speaks. */
+    SPEAKS
+  }
+
   /**
    * Whether {@code frame} comes from the agent of the session just replaced, within a deadline of
-   * it: its session id, and a MAC only that session's key makes (so nobody can forge a clone).
+   * it: its session id, and a MAC only that session's key makes (so nobody can forge a clone); and
+   * whether it was made after {@code liveHelloSentAt}, the Hello that opened the live session (its
+   * heartbeat's time, by the same agent's clock when it is the same agent). Frames without a time
+   * (acknowledgements) are never taken for a clone: a clone heartbeats, and is caught then.
    */
-  boolean replacedSessionSpeaks(Frame frame, Instant now) {
+  Replaced replacedSessionSpeaks(Frame frame, Instant now, Instant liveHelloSentAt) {
     if (replacedChannel == null || !replacedSessionId.equals(frame.getSessionId())
         || Duration.between(replacedAt, now).compareTo(settings.heartbeatDeadline()) >= 0) {
-      return false;
+      return Replaced.NO;
+    }
+    byte[] payload;
+    try {
+      payload = replacedChannel.open(frame);
+    } catch (FrameRefusedException e) {
+      return Replaced.NO;
     }
     try {
-      replacedChannel.open(frame);
-      return true;
-    } catch (FrameRefusedException e) {
-      return false;
+      AgentMessage message = AgentMessage.parseFrom(payload);
+      if (message.hasHeartbeat()
+          && Instant.ofEpochMilli(message.getHeartbeat().getSentAtUnixMillis()).isAfter(liveHelloSentAt)) {
+        return Replaced.SPEAKS;
+      }
+      return Replaced.STALE;
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return Replaced.STALE;
+    } finally {
+      java.util.Arrays.fill(payload, (byte) 0);
     }
   }
 

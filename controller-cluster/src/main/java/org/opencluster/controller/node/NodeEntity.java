@@ -913,7 +913,15 @@ public final class NodeEntity
           : EdgeReply.refused(Refused.Reason.NODE_NOT_ACTIVE, "node " + nodeId + " is " + stageName(state), false));
     }
     if (!session.get().sessionId().equals(frame.getSessionId())) {
-      if ((state instanceof Registered || state instanceof Active) && link.replacedSessionSpeaks(frame, now)) {
+      AgentLink.Replaced replaced = state instanceof Registered || state instanceof Active
+          ? link.replacedSessionSpeaks(frame, now, session.get().helloSentAt()) : AgentLink.Replaced.NO;
+      if (replaced == AgentLink.Replaced.STALE) {
+        // Made before the agent enrolled again, and delayed on the way: not a second agent.
+        context.getLog().info("Node {}: ignored a frame of its replaced session made before the live session's Hello",
+            nodeId);
+        return Effect().reply(command.replyTo(), EdgeReply.none());
+      }
+      if (replaced == AgentLink.Replaced.SPEAKS) {
         if (link.replacedByRekey()) {
           // Sent before its agent re-keyed, and in flight since: the agent no longer speaks that session.
           context.getLog().debug("Node {}: ignored a frame of the session its agent re-keyed", nodeId);

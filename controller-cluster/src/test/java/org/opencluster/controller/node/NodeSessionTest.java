@@ -228,8 +228,28 @@ class NodeSessionTest {
     assertThat(replaced.reply().kind()).isEqualTo(EdgeReply.Kind.WELCOME);
     restarted.complete(replaced.reply());
 
-    var stale = node.<EdgeReply>runCommand(r -> new AgentFrame(first.heartbeat(), r));
-    assertThat(stale.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.CLONE_DETECTED);
+    clock.advance(Duration.ofSeconds(1));
+    first.clock.advance(Duration.ofSeconds(2)); // the first agent's clock: it speaks after the new Hello
+    var speaks = node.<EdgeReply>runCommand(r -> new AgentFrame(first.heartbeat(), r));
+    assertThat(speaks.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.CLONE_DETECTED);
+  }
+
+  @Test
+  void aHeartbeatOfTheReplacedSessionMadeBeforeTheNewHello_deliveredLate_isNoClone() throws Exception {
+    Agent first = enrolledAgent();
+    clock.advance(Duration.ofSeconds(1));
+    ByteString queued = first.heartbeat(); // held up on a link that was down, delivered when it came back
+    clock.advance(Duration.ofSeconds(1));
+    Agent again = agentWith(PKI.nodeKeys, "boot-a");
+    again.complete(node.<EdgeReply>runCommand(r -> new Enrol(again.hello(), r)).reply());
+    clock.advance(Duration.ofSeconds(2));
+
+    var late = node.<EdgeReply>runCommand(r -> new AgentFrame(queued, r));
+    assertThat(late.hasNoEvents()).as("not taken for a second agent").isTrue();
+    assertThat(late.reply().kind()).isEqualTo(EdgeReply.Kind.NONE);
+    assertThat(node.getState().stage()).isEqualTo(Stage.ACTIVE);
+    var live = node.<EdgeReply>runCommand(r -> new AgentFrame(again.heartbeat(), r));
+    assertThat(live.reply().kind()).as("the live session goes on").isEqualTo(EdgeReply.Kind.FRAME);
   }
 
   @Test
