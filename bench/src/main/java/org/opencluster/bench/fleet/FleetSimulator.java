@@ -44,11 +44,16 @@ import org.opencluster.protocol.tls.TlsPolicy;
  * agent, lets the fleet settle, and measures for a while between the lines {@code MEASURING} and
  * {@code MEASURED}. It then keeps the fleet beating and answers commands on its standard input
  * (a delivery round, waiting for every agent to hold its files, silencing one agent, TLS
- * handshake probes with one node's certificate) until another line arrives, and exits.
+ * handshake probes with one node's certificate; for the fail-over scenarios, acknowledgement
+ * rounds, the heartbeat figures of a time window and the files' content) until another line
+ * arrives, and exits.
  *
  * <pre>
- * FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE
+ * FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE [failover]
  * </pre>
+ *
+ * With {@code failover} every agent knows all the edges its registration named and fails over as
+ * the real agent does ({@link SimulatedAgent}); without, each keeps to the first edge.
  */
 public final class FleetSimulator {
 
@@ -78,10 +83,28 @@ public final class FleetSimulator {
    */
   public static final String PROBE = "PROBE";
   public static final String PROBED = "PROBED";
+  /**
+   * {@code ACKED <unix millis> <limit s>}: waits until every agent got a heartbeat acknowledged at
+   * or after that instant, or the limit; answers {@code ACKED <agents> <millis from the instant to
+   * the last agent's first acknowledgement, or -1>}.
+   */
+  public static final String ACKED = "ACKED";
+  /**
+   * {@code STATS <from unix millis> <to unix millis>}: answers {@code STATS <one line of JSON>}:
+   * the heartbeat figures of those seconds ({@code heartbeatsSent, acks, roundTripP50Micros,
+   * roundTripP99Micros, roundTripMaxMicros, maxAckGapMillis}) and the counts since the start
+   * ({@code failovers, redirects, quarantined, reEnrolments, enrolTimeouts, refused} by reason).
+   */
+  public static final String STATS = "STATS";
+  /** {@code MARK}: remembers the content every agent holds; answers {@code MARKED <agents holding files>}. */
+  public static final String MARK = "MARK";
+  public static final String MARKED = "MARKED";
+  /** {@code CHANGED}: answers {@code CHANGED <agents whose content differs from the mark>}. */
+  public static final String CHANGED = "CHANGED";
   public static final String AGENT_PREFIX = "sim-";
   /** The first words of the lines this process answers with (everything else it prints is a log line). */
   public static final java.util.Set<String> ANSWERS = java.util.Set.of(MEASURING, MEASURED, ARMED, DELIVERED, HOLDING,
-      SILENCED, PROBED);
+      SILENCED, PROBED, ACKED, STATS, MARKED, CHANGED);
   private static final long DELIVERY_LIMIT_SECONDS = 120;
   private static final int REGISTER_THREADS = 16;
   private static final Duration ENROL_LIMIT = Duration.ofMinutes(15);
@@ -89,10 +112,12 @@ public final class FleetSimulator {
   private FleetSimulator() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 9) {
-      System.err.println("FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE");
+    if (args.length != 9 && !(args.length == 10 && args[9].equals("failover"))) {
+      System.err.println("FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE "
+          + "[failover]");
       System.exit(2);
     }
+    boolean failover = args.length == 10;
     int apiPort = Integer.parseInt(args[0]);
     Path operator = Path.of(args[1]);
     int agents = Integer.parseInt(args[2]);
@@ -129,17 +154,15 @@ public final class FleetSimulator {
       say("registered %d nodes in %.1f s", agents, registrationSeconds);
 
       // ---- agent systems
-      FleetStats stats = new FleetStats(window);
+      FleetStats stats = new FleetStats(window, agents);
       List<ActorSystem> agentSystems = new ArrayList<>();
       CertificateValidator controllers = null;
-      String gatewayPath = null;
       for (Future<Registered> link : links) {
         Registered node = link.get(10, TimeUnit.MINUTES);
         Path bundle = node.writeBundle(work);
         KeyMaterial material = KeyMaterial.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
             bundle.resolve("ca.pem"));
         controllers = CertificateValidator.trusting(material.trustAnchors());
-        gatewayPath = "pekko://opencluster-edge@" + node.edges().get(0) + "/user/gateway";
         ActorSystem system = agentSystem(bundle);
         started.add(system);
         agentSystems.add(system);
@@ -148,7 +171,8 @@ public final class FleetSimulator {
       for (int i = 0; i < nodes.size(); i++) {
         Registered node = nodes.get(i);
         fleet.add(agentSystems.get(i % systems).actorOf(
-            SimulatedAgent.props(node.id(), node.keys().getPrivate(), controllers, gatewayPath, stats), node.id()));
+            SimulatedAgent.props(node.id(), i, node.keys().getPrivate(), controllers, node.edges(), failover, stats),
+            node.id()));
       }
 
       // ---- enrolment, at most WINDOW in flight
@@ -211,6 +235,7 @@ public final class FleetSimulator {
         agentsById.put(nodes.get(i).id(), fleet.get(i));
         registered.put(nodes.get(i).id(), nodes.get(i));
       }
+      int[] marks = new int[agents];
       String command;
       while ((command = commands.readLine()) != null) {
         String[] words = command.trim().split(" ");
@@ -234,6 +259,31 @@ public final class FleetSimulator {
               Duration.ofSeconds(Long.parseLong(words[2])));
           answer(PROBED + " " + words[1] + " " + outcome.refused() + " " + outcome.atMillis() + " " + outcome.attempts()
               + " " + outcome.detail());
+        } else if (words[0].equals(ACKED)) {
+          acked(stats, Long.parseLong(words[1]), Duration.ofSeconds(Long.parseLong(words[2])));
+        } else if (words[0].equals(STATS)) {
+          Map<String, Object> seen = stats.windows.between(Long.parseLong(words[1]), Long.parseLong(words[2]));
+          seen.put("failovers", stats.failovers.sum());
+          seen.put("redirects", stats.redirects.sum());
+          seen.put("quarantined", stats.quarantined.sum());
+          seen.put("reEnrolments", stats.reEnrolments.sum());
+          seen.put("enrolTimeouts", stats.enrolTimeouts.sum());
+          seen.put("badFrames", stats.badFrames.sum());
+          seen.put("refused", stats.refusedByReason());
+          answer(STATS + " " + JSON.writeValueAsString(seen));
+        } else if (words[0].equals(MARK)) {
+          int holding = 0;
+          for (int i = 0; i < agents; i++) {
+            marks[i] = stats.contentHashes.get(i);
+            holding += marks[i] != 0 ? 1 : 0;
+          }
+          answer(MARKED + " " + holding);
+        } else if (words[0].equals(CHANGED)) {
+          int changed = 0;
+          for (int i = 0; i < agents; i++) {
+            changed += stats.contentHashes.get(i) != marks[i] ? 1 : 0;
+          }
+          answer(CHANGED + " " + changed);
         } else {
           break;
         }
@@ -264,6 +314,32 @@ public final class FleetSimulator {
     answer(DELIVERED + " " + stats.deliveredThisRound.sum() + " " + (stats.lastDeliveryMillis.get() - since)
         + " " + stats.filesOpened.sum() + " " + stats.deliveryMillis.quantile(0.50) + " "
         + stats.deliveryMillis.quantile(0.99) + " " + stats.stagedOpened.sum());
+  }
+
+  /** An acknowledgement round from {@code since}: until every agent got one at or after it, or the limit. */
+  private static void acked(FleetStats stats, long since, Duration limit) throws InterruptedException {
+    stats.startAckRound(since);
+    int agents = stats.firstAckSince.length();
+    long giveUp = System.nanoTime() + limit.toNanos();
+    int acked = 0;
+    long last = -1;
+    while (true) {
+      acked = 0;
+      last = -1;
+      for (int i = 0; i < agents; i++) {
+        long at = stats.firstAckSince.get(i);
+        if (at != 0) {
+          acked++;
+          last = Math.max(last, at);
+        }
+      }
+      if (acked == agents || System.nanoTime() > giveUp) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    stats.ackRoundSince = Long.MAX_VALUE;
+    answer(ACKED + " " + acked + " " + (acked == agents ? last - since : -1));
   }
 
   private static void answer(String line) {
