@@ -49,7 +49,7 @@ import org.opencluster.protocol.tls.TlsPolicy;
  * arrives, and exits.
  *
  * <pre>
- * FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE [failover]
+ * FleetSimulator API_PORT[,API_PORT...] OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE [failover]
  * </pre>
  *
  * With {@code failover} every agent knows all the edges its registration named and fails over as
@@ -118,7 +118,8 @@ public final class FleetSimulator {
       System.exit(2);
     }
     boolean failover = args.length == 10;
-    int apiPort = Integer.parseInt(args[0]);
+    // One operator API port, or several separated by commas: registrations go round-robin through them.
+    int[] apiPorts = java.util.Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray();
     Path operator = Path.of(args[1]);
     int agents = Integer.parseInt(args[2]);
     int systems = Integer.parseInt(args[3]);
@@ -137,13 +138,15 @@ public final class FleetSimulator {
       List<Future<Registered>> links = new ArrayList<>();
       for (int s = 0; s < systems; s++) {
         String id = "fleet-link-" + s;
-        links.add(pool.submit(() -> register(api, apiPort, id)));
+        int port = apiPorts[s % apiPorts.length];
+        links.add(pool.submit(() -> register(api, port, id)));
       }
       long registering = System.nanoTime();
       List<Future<Registered>> pending = new ArrayList<>();
       for (int i = 0; i < agents; i++) {
         String id = String.format("%s%05d", AGENT_PREFIX, i);
-        pending.add(pool.submit(() -> register(api, apiPort, id)));
+        int port = apiPorts[i % apiPorts.length];
+        pending.add(pool.submit(() -> register(api, port, id)));
       }
       List<Registered> nodes = new ArrayList<>();
       for (Future<Registered> node : pending) {
@@ -163,7 +166,7 @@ public final class FleetSimulator {
         KeyMaterial material = KeyMaterial.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
             bundle.resolve("ca.pem"));
         controllers = CertificateValidator.trusting(material.trustAnchors());
-        ActorSystem system = agentSystem(bundle);
+        ActorSystem system = agentSystem(bundle, failover);
         started.add(system);
         agentSystems.add(system);
       }
@@ -388,14 +391,15 @@ public final class FleetSimulator {
     return new Registered(id, keys, reply.body().path("certificate").asText(), reply.body().path("ca").asText(), edges);
   }
 
-  private static ActorSystem agentSystem(Path bundle) throws Exception {
+  /** An agent actor system; with fail-over its warnings are off (a stopped edge refuses connections for a while). */
+  private static ActorSystem agentSystem(Path bundle, boolean failover) throws Exception {
     ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
         bundle.resolve("ca.pem"), TlsPolicy.clientOfControllers(refusal -> say("TLS refusal: %s", refusal.getMessage()),
             Clock.systemUTC()), Duration.ofMinutes(10), failure -> { });
     return EdgeSystem.start("opencluster-agent", "127.0.0.1", 0, List.of(), false, tls, ConfigFactory.parseString("""
-        pekko.loglevel = WARNING
+        pekko.loglevel = %s
         pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 2
-        """), FleetSimulator.class.getClassLoader());
+        """.formatted(failover ? "ERROR" : "WARNING")), FleetSimulator.class.getClassLoader());
   }
 
   private static void say(String format, Object... arguments) {

@@ -40,20 +40,22 @@ public final class SimulatorProcess implements AutoCloseable {
    */
   public static SimulatorProcess start(int apiPort, Path operator, int agents, int systems, int settleSeconds,
       Path directory) throws Exception {
-    return start(apiPort, operator, agents, systems, settleSeconds, directory, false, "4g");
+    return start(List.of(apiPort), operator, agents, systems, settleSeconds, directory, false, "4g");
   }
 
   /**
-   * As {@link #start(int, Path, int, int, int, Path)}; with {@code failover} every agent knows all
-   * edges and fails over as the real agent does; {@code maxHeap} as for {@code -Xmx}.
+   * As {@link #start(int, Path, int, int, int, Path)}, registering round-robin through every port
+   * of {@code apiPorts}; with {@code failover} every agent knows all edges and fails over as the
+   * real agent does; {@code maxHeap} as for {@code -Xmx}.
    */
-  public static SimulatorProcess start(int apiPort, Path operator, int agents, int systems, int settleSeconds,
+  public static SimulatorProcess start(List<Integer> apiPorts, Path operator, int agents, int systems, int settleSeconds,
       Path directory, boolean failover, String maxHeap) throws Exception {
     Path work = Files.createDirectory(directory.resolve("fleet"));
     List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + maxHeap, "-cp", classPath(), FleetSimulator.class.getName(),
-        Integer.toString(apiPort), operator.toString(), Integer.toString(agents), Integer.toString(systems),
-        Integer.toString(settleSeconds), "1", "64", work.toString(), directory.resolve("fleet-result.json").toString()));
+        "-Xmx" + maxHeap, "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
+        "-cp", classPath(), FleetSimulator.class.getName(),
+        apiPorts.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")), operator.toString(),
+        Integer.toString(agents), Integer.toString(systems), Integer.toString(settleSeconds), "1", "64", work.toString(), directory.resolve("fleet-result.json").toString()));
     if (failover) {
       command.add("failover");
     }
@@ -129,13 +131,19 @@ public final class SimulatorProcess implements AutoCloseable {
   /** Tells the simulator to stop and waits for it; forcibly after two minutes. */
   @Override
   public void close() throws Exception {
+    close(Duration.ofMinutes(2));
+  }
+
+  /** Tells the simulator to stop and waits for it; forcibly after {@code limit}. */
+  public void close(Duration limit) throws Exception {
     try {
       send("stop");
     } catch (Exception e) {
       // it ended already
     }
-    if (!process.waitFor(2, TimeUnit.MINUTES)) {
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
     }
   }
 }

@@ -78,6 +78,8 @@ public final class ScenarioCluster implements AutoCloseable {
   private final Map<String, ControllerProcess> controllers = new LinkedHashMap<>();
   private final Set<String> serving = ConcurrentHashMap.newKeySet();
   private final Path logback;
+  private final String startedAt = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+      .format(java.time.LocalDateTime.now());
   private ApiTestClient admin;
   private SimulatorProcess fleet;
 
@@ -205,7 +207,8 @@ public final class ScenarioCluster implements AutoCloseable {
         "selector", Map.of("labels", Map.of("role", "web")), "source", Map.of("kind", "template",
             "text", "node={{ node.name }}\npassword={{ secret \"" + SHARED_SECRET + "\" \"password\" }}\n")));
     Path operator = settings.directory().resolve("operator-harness");
-    fleet = SimulatorProcess.start(port, operator, settings.agents(), settings.links(), 2,
+    List<Integer> apiPorts = controllers.values().stream().map(c -> c.ports().api()).toList();
+    fleet = SimulatorProcess.start(apiPorts, operator, settings.agents(), settings.links(), 2,
         Files.createDirectories(settings.directory().resolve("simulator")), true, settings.simulatorHeap());
     Duration enrolLimit = Duration.ofSeconds(120 + settings.agents() / 20);
     fleet.await(FleetSimulator.MEASURED, enrolLimit);
@@ -378,19 +381,42 @@ public final class ScenarioCluster implements AutoCloseable {
     return out.toString();
   }
 
-  /** Stops the fleet and kills every controller process that still runs. */
+  /**
+   * Stops the fleet and kills every controller process that still runs. With the system property
+   * {@value #KEEP_LOGS} set to a directory, the controllers' logs are copied there first (into a
+   * sub-directory named after the start time), as the scenario's own directory is often temporary.
+   */
   @Override
   public void close() throws Exception {
     try {
       if (fleet != null) {
-        fleet.close();
+        fleet.close(Duration.ofSeconds(10));
       }
     } finally {
       for (ControllerProcess controller : controllers.values()) {
         controller.destroy();
       }
       ca.close();
+      keepLogs();
     }
+  }
+
+  /** The system property naming a directory to copy the controllers' logs to when the cluster closes. */
+  public static final String KEEP_LOGS = "opencluster.scenario.logs";
+
+  private void keepLogs() throws Exception {
+    String into = System.getProperty(KEEP_LOGS);
+    if (into == null || into.isBlank()) {
+      return;
+    }
+    Path target = Files.createDirectories(Path.of(into).resolve(startedAt));
+    for (ControllerProcess controller : controllers.values()) {
+      if (Files.exists(controller.log())) {
+        Files.copy(controller.log(), target.resolve(controller.log().getFileName()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    System.out.println("scenario: controller logs kept in " + target);
   }
 
   private static Path writeLogback(Path directory) throws Exception {
