@@ -101,10 +101,13 @@ public final class FleetSimulator {
   public static final String MARKED = "MARKED";
   /** {@code CHANGED}: answers {@code CHANGED <agents whose content differs from the mark>}. */
   public static final String CHANGED = "CHANGED";
+  /** {@code DESCRIBE <node>}: answers {@code DESCRIBED <one line: its edge, session, unacknowledged beats, ...>}. */
+  public static final String DESCRIBE = "DESCRIBE";
+  public static final String DESCRIBED = "DESCRIBED";
   public static final String AGENT_PREFIX = "sim-";
   /** The first words of the lines this process answers with (everything else it prints is a log line). */
   public static final java.util.Set<String> ANSWERS = java.util.Set.of(MEASURING, MEASURED, ARMED, DELIVERED, HOLDING,
-      SILENCED, PROBED, ACKED, STATS, MARKED, CHANGED);
+      SILENCED, PROBED, ACKED, STATS, MARKED, CHANGED, DESCRIBED);
   private static final long DELIVERY_LIMIT_SECONDS = 120;
   private static final int REGISTER_THREADS = 16;
   private static final Duration ENROL_LIMIT = Duration.ofMinutes(15);
@@ -274,6 +277,15 @@ public final class FleetSimulator {
           seen.put("badFrames", stats.badFrames.sum());
           seen.put("refused", stats.refusedByReason());
           answer(STATS + " " + JSON.writeValueAsString(seen));
+        } else if (words[0].equals(DESCRIBE)) {
+          CompletableFuture<String> description = new CompletableFuture<>();
+          ActorRef agent = agentsById.get(words[1]);
+          if (agent == null) {
+            answer(DESCRIBED + " " + words[1] + ": no such agent");
+          } else {
+            agent.tell(new SimulatedAgent.Describe(description), ActorRef.noSender());
+            answer(DESCRIBED + " " + description.get(30, TimeUnit.SECONDS));
+          }
         } else if (words[0].equals(MARK)) {
           int holding = 0;
           for (int i = 0; i < agents; i++) {
@@ -329,14 +341,17 @@ public final class FleetSimulator {
     while (true) {
       acked = 0;
       last = -1;
+      int quarantined = 0;
       for (int i = 0; i < agents; i++) {
         long at = stats.firstAckSince.get(i);
         if (at != 0) {
           acked++;
           last = Math.max(last, at);
         }
+        quarantined += stats.quarantinedAgents.get(i);
       }
-      if (acked == agents || System.nanoTime() > giveUp) {
+      // a quarantined agent is never acknowledged again: waiting for it would only wait out the limit
+      if (acked + quarantined >= agents || System.nanoTime() > giveUp) {
         break;
       }
       Thread.sleep(20);

@@ -53,6 +53,8 @@ final class FleetStats {
   /** An acknowledgement round: per agent, when it first got an acknowledgement at or after {@code ackRoundSince}. */
   volatile long ackRoundSince = Long.MAX_VALUE;
   final AtomicLongArray firstAckSince;
+  /** Per agent, 1 once it received a Quarantined frame (it will never be acknowledged again). */
+  final AtomicIntegerArray quarantinedAgents;
   /** Per agent, a hash of the content of the files it holds (0 until it holds some). */
   final AtomicIntegerArray contentHashes;
 
@@ -60,6 +62,7 @@ final class FleetStats {
     this.enrolWindow = new Semaphore(enrolWindow);
     this.firstAckSince = new AtomicLongArray(agents);
     this.contentHashes = new AtomicIntegerArray(agents);
+    this.quarantinedAgents = new AtomicIntegerArray(agents);
   }
 
   /** Starts an acknowledgement round from {@code since} (unix millis). */

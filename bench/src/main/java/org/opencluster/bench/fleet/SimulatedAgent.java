@@ -63,6 +63,9 @@ final class SimulatedAgent extends AbstractActorWithTimers {
    */
   record Silence(CompletableFuture<Long> lastBeat) {}
 
+  /** What this agent is doing, one line, for a scenario's failure report. */
+  record Describe(CompletableFuture<String> description) {}
+
   private static final Duration ENROL_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
   private static final int MAX_PAYLOAD_BYTES = 240 * 1024;
@@ -145,6 +148,10 @@ final class SimulatedAgent extends AbstractActorWithTimers {
         .match(Beat.class, b -> beat())
         .match(Resume.class, r -> resume())
         .match(Silence.class, this::silence)
+        .match(Describe.class, d -> d.description().complete(String.format(java.util.Locale.ROOT,
+            "%s: edge %s, session %s, enrolling %s, unacknowledged %d, failures %d, last ack %d ms ago, last beat %d ms ago",
+            nodeId, edges.get(edgeIndex), session != null, handshake != null, unacknowledged, failures,
+            clock.millis() - lastAckMillis, clock.millis() - lastBeatMillis)))
         .build();
   }
 
@@ -271,6 +278,7 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       case INFO_SET -> infoSet(message.getInfoSet());
       case QUARANTINED -> {
         stats.quarantined.increment();
+        stats.quarantinedAgents.set(index, 1);
         getTimers().cancelAll();
         session.close();
         session = null;

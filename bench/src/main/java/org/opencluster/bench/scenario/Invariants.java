@@ -51,9 +51,12 @@ public final class Invariants {
         String stage = stages.get(i).get(5, TimeUnit.MINUTES);
         if (!stage.equals("active")) {
           notActive++;
-          quarantined += stage.equals("quarantined") ? 1 : 0;
+          quarantined += stage.startsWith("quarantined") ? 1 : 0;
           if (examples.size() < 10) {
-            examples.add(String.format(Locale.ROOT, "%s%05d: %s", FleetSimulator.AGENT_PREFIX, i, stage));
+            String id = String.format(Locale.ROOT, "%s%05d", FleetSimulator.AGENT_PREFIX, i);
+            cluster.fleet().send(FleetSimulator.DESCRIBE + " " + id);
+            String agent = cluster.fleet().await(FleetSimulator.DESCRIBED, Duration.ofSeconds(40));
+            examples.add(id + ": " + stage + "; agent " + agent.substring(FleetSimulator.DESCRIBED.length() + 1));
           }
         }
       }
@@ -69,7 +72,11 @@ public final class Invariants {
       try {
         ApiTestClient.Reply reply = api.get(port, "/v1/nodes/" + id);
         if (reply.status() == 200) {
-          return reply.body().path("stage").asText();
+          JsonNode body = reply.body();
+          String stage = body.path("stage").asText();
+          return stage.equals("active") ? stage : stage + " (" + body.path("quarantineReason").asText("") + ": "
+              + body.path("detail").asText("") + "; since " + body.path("since").asText("") + "; last heartbeat "
+              + body.path("lastHeartbeatAt").asText("none") + ")";
         }
         last = "HTTP " + reply.status();
       } catch (Exception e) {
