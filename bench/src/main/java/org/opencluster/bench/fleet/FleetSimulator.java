@@ -271,6 +271,7 @@ public final class FleetSimulator {
           Map<String, Object> seen = stats.windows.between(Long.parseLong(words[1]), Long.parseLong(words[2]));
           seen.put("failovers", stats.failovers.sum());
           seen.put("redirects", stats.redirects.sum());
+          seen.put("unavailableIgnoredWhileFailingOver", stats.staleRefusals.sum());
           seen.put("quarantined", stats.quarantined.sum());
           seen.put("reEnrolments", stats.reEnrolments.sum());
           seen.put("enrolTimeouts", stats.enrolTimeouts.sum());

@@ -46,6 +46,8 @@ final class FleetStats {
 
   /** Moves to another edge after missed acknowledgements, UNAVAILABLE or an unanswered Hello. */
   final LongAdder failovers = new LongAdder();
+  /** UNAVAILABLE refusals ignored because a fail-over was already scheduled. */
+  final LongAdder staleRefusals = new LongAdder();
   /** MOVED refusals followed: the session carried on at once through the edge named. */
   final LongAdder redirects = new LongAdder();
   /** Each second's heartbeats, acknowledgements and round trips, all the time. */

@@ -355,7 +355,13 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     } else if (failover && refused.getReason() == Refused.Reason.MOVED) {
       moved(refused.getMoveToList());
     } else if (failover && refused.getReason() == Refused.Reason.UNAVAILABLE) {
-      if (session != null) {
+      if (getTimers().isTimerActive("failover")) {
+        // A late refusal of an earlier frame (the edge's ask timed out) while this agent already
+        // waits to move on: it neither moves it again nor postpones the move. (The real agent's
+        // Link restarts its timer here; with a heartbeat shorter than the edge's ask timeout, a
+        // stream of such refusals can keep it from ever resuming: see the scenario README.)
+        stats.staleRefusals.increment();
+      } else if (session != null) {
         getTimers().cancel("beat");
         failOver(new Resume());
       } else if (handshake != null) {
