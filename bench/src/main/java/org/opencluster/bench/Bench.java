@@ -61,6 +61,12 @@ public final class Bench {
                    --compromise-agents N (default 1000), one agent goes silent: time from its deadline to
                    quarantine, certificate refused, all urgent rotations finished. --systems K (default 8),
                    --database h2|postgresql (default postgresql)
+        failover   high availability with 3 controller processes and simulated agents that fail over:
+                   a rolling upgrade (SIGTERM, restart at a new app-version, one after the other, a
+                   rotation under way), then a kill -9 of the busiest controller; per fault the time
+                   until every node is acknowledged again, heartbeat p99 and max, the longest gap;
+                   API errors, lost writes, false quarantines. --agents N (default 10000),
+                   --systems K TLS links (default 8), --heartbeat S (default 1)
 
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
       """;
@@ -76,7 +82,8 @@ public final class Bench {
       "boot", Map.of("--starts", true, "--out", true),
       "api", Map.of("--nodes", true, "--seconds", true, "--clients", true, "--database", true, "--out", true),
       "rotation", Map.of("--agents", true, "--rotations", true, "--compromise-agents", true, "--secrets", true,
-          "--systems", true, "--database", true, "--out", true));
+          "--systems", true, "--database", true, "--out", true),
+      "failover", Map.of("--agents", true, "--systems", true, "--heartbeat", true, "--out", true));
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
@@ -97,6 +104,8 @@ public final class Bench {
       case "rotation" -> RotationBench.run(numbers(options, "--agents", List.of(1_000, 10_000)),
           number(options, "--rotations", 3), number(options, "--compromise-agents", 1_000),
           number(options, "--secrets", 100), database(options), number(options, "--systems", 8));
+      case "failover" -> org.opencluster.bench.scenario.FailoverBench.run(number(options, "--agents", 10_000),
+          number(options, "--systems", 8), number(options, "--heartbeat", 1));
       default -> EntityRecovery.run(number(options, "--nodes", 10_000), database(options));
     };
     Path out = options.containsKey("--out")

@@ -44,11 +44,16 @@ import org.opencluster.protocol.tls.TlsPolicy;
  * agent, lets the fleet settle, and measures for a while between the lines {@code MEASURING} and
  * {@code MEASURED}. It then keeps the fleet beating and answers commands on its standard input
  * (a delivery round, waiting for every agent to hold its files, silencing one agent, TLS
- * handshake probes with one node's certificate) until another line arrives, and exits.
+ * handshake probes with one node's certificate; for the fail-over scenarios, acknowledgement
+ * rounds, the heartbeat figures of a time window and the files' content) until another line
+ * arrives, and exits.
  *
  * <pre>
- * FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE
+ * FleetSimulator API_PORT[,API_PORT...] OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE [failover]
  * </pre>
+ *
+ * With {@code failover} every agent knows all the edges its registration named and fails over as
+ * the real agent does ({@link SimulatedAgent}); without, each keeps to the first edge.
  */
 public final class FleetSimulator {
 
@@ -78,10 +83,31 @@ public final class FleetSimulator {
    */
   public static final String PROBE = "PROBE";
   public static final String PROBED = "PROBED";
+  /**
+   * {@code ACKED <unix millis> <limit s>}: waits until every agent got a heartbeat acknowledged at
+   * or after that instant, or the limit; answers {@code ACKED <agents> <millis from the instant to
+   * the last agent's first acknowledgement, or -1>}.
+   */
+  public static final String ACKED = "ACKED";
+  /**
+   * {@code STATS <from unix millis> <to unix millis>}: answers {@code STATS <one line of JSON>}:
+   * the heartbeat figures of those seconds ({@code heartbeatsSent, acks, roundTripP50Micros,
+   * roundTripP99Micros, roundTripMaxMicros, maxAckGapMillis}) and the counts since the start
+   * ({@code failovers, redirects, quarantined, reEnrolments, enrolTimeouts, refused} by reason).
+   */
+  public static final String STATS = "STATS";
+  /** {@code MARK}: remembers the content every agent holds; answers {@code MARKED <agents holding files>}. */
+  public static final String MARK = "MARK";
+  public static final String MARKED = "MARKED";
+  /** {@code CHANGED}: answers {@code CHANGED <agents whose content differs from the mark>}. */
+  public static final String CHANGED = "CHANGED";
+  /** {@code DESCRIBE <node>}: answers {@code DESCRIBED <one line: its edge, session, unacknowledged beats, ...>}. */
+  public static final String DESCRIBE = "DESCRIBE";
+  public static final String DESCRIBED = "DESCRIBED";
   public static final String AGENT_PREFIX = "sim-";
   /** The first words of the lines this process answers with (everything else it prints is a log line). */
   public static final java.util.Set<String> ANSWERS = java.util.Set.of(MEASURING, MEASURED, ARMED, DELIVERED, HOLDING,
-      SILENCED, PROBED);
+      SILENCED, PROBED, ACKED, STATS, MARKED, CHANGED, DESCRIBED);
   private static final long DELIVERY_LIMIT_SECONDS = 120;
   private static final int REGISTER_THREADS = 16;
   private static final Duration ENROL_LIMIT = Duration.ofMinutes(15);
@@ -89,11 +115,14 @@ public final class FleetSimulator {
   private FleetSimulator() {}
 
   public static void main(String[] args) throws Exception {
-    if (args.length != 9) {
-      System.err.println("FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE");
+    if (args.length != 9 && !(args.length == 10 && args[9].equals("failover"))) {
+      System.err.println("FleetSimulator API_PORT OPERATOR_DIR AGENTS SYSTEMS WARMUP_S MEASURE_S WINDOW WORK_DIR RESULT_FILE "
+          + "[failover]");
       System.exit(2);
     }
-    int apiPort = Integer.parseInt(args[0]);
+    boolean failover = args.length == 10;
+    // One operator API port, or several separated by commas: registrations go round-robin through them.
+    int[] apiPorts = java.util.Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray();
     Path operator = Path.of(args[1]);
     int agents = Integer.parseInt(args[2]);
     int systems = Integer.parseInt(args[3]);
@@ -112,13 +141,15 @@ public final class FleetSimulator {
       List<Future<Registered>> links = new ArrayList<>();
       for (int s = 0; s < systems; s++) {
         String id = "fleet-link-" + s;
-        links.add(pool.submit(() -> register(api, apiPort, id)));
+        int port = apiPorts[s % apiPorts.length];
+        links.add(pool.submit(() -> register(api, port, id)));
       }
       long registering = System.nanoTime();
       List<Future<Registered>> pending = new ArrayList<>();
       for (int i = 0; i < agents; i++) {
         String id = String.format("%s%05d", AGENT_PREFIX, i);
-        pending.add(pool.submit(() -> register(api, apiPort, id)));
+        int port = apiPorts[i % apiPorts.length];
+        pending.add(pool.submit(() -> register(api, port, id)));
       }
       List<Registered> nodes = new ArrayList<>();
       for (Future<Registered> node : pending) {
@@ -129,18 +160,16 @@ public final class FleetSimulator {
       say("registered %d nodes in %.1f s", agents, registrationSeconds);
 
       // ---- agent systems
-      FleetStats stats = new FleetStats(window);
+      FleetStats stats = new FleetStats(window, agents);
       List<ActorSystem> agentSystems = new ArrayList<>();
       CertificateValidator controllers = null;
-      String gatewayPath = null;
       for (Future<Registered> link : links) {
         Registered node = link.get(10, TimeUnit.MINUTES);
         Path bundle = node.writeBundle(work);
         KeyMaterial material = KeyMaterial.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
             bundle.resolve("ca.pem"));
         controllers = CertificateValidator.trusting(material.trustAnchors());
-        gatewayPath = "pekko://opencluster-edge@" + node.edges().get(0) + "/user/gateway";
-        ActorSystem system = agentSystem(bundle);
+        ActorSystem system = agentSystem(bundle, failover);
         started.add(system);
         agentSystems.add(system);
       }
@@ -148,7 +177,8 @@ public final class FleetSimulator {
       for (int i = 0; i < nodes.size(); i++) {
         Registered node = nodes.get(i);
         fleet.add(agentSystems.get(i % systems).actorOf(
-            SimulatedAgent.props(node.id(), node.keys().getPrivate(), controllers, gatewayPath, stats), node.id()));
+            SimulatedAgent.props(node.id(), i, node.keys().getPrivate(), controllers, node.edges(), failover, stats),
+            node.id()));
       }
 
       // ---- enrolment, at most WINDOW in flight
@@ -211,6 +241,7 @@ public final class FleetSimulator {
         agentsById.put(nodes.get(i).id(), fleet.get(i));
         registered.put(nodes.get(i).id(), nodes.get(i));
       }
+      int[] marks = new int[agents];
       String command;
       while ((command = commands.readLine()) != null) {
         String[] words = command.trim().split(" ");
@@ -234,6 +265,41 @@ public final class FleetSimulator {
               Duration.ofSeconds(Long.parseLong(words[2])));
           answer(PROBED + " " + words[1] + " " + outcome.refused() + " " + outcome.atMillis() + " " + outcome.attempts()
               + " " + outcome.detail());
+        } else if (words[0].equals(ACKED)) {
+          acked(stats, Long.parseLong(words[1]), Duration.ofSeconds(Long.parseLong(words[2])));
+        } else if (words[0].equals(STATS)) {
+          Map<String, Object> seen = stats.windows.between(Long.parseLong(words[1]), Long.parseLong(words[2]));
+          seen.put("failovers", stats.failovers.sum());
+          seen.put("redirects", stats.redirects.sum());
+          seen.put("unavailableIgnoredWhileFailingOver", stats.staleRefusals.sum());
+          seen.put("quarantined", stats.quarantined.sum());
+          seen.put("reEnrolments", stats.reEnrolments.sum());
+          seen.put("enrolTimeouts", stats.enrolTimeouts.sum());
+          seen.put("badFrames", stats.badFrames.sum());
+          seen.put("refused", stats.refusedByReason());
+          answer(STATS + " " + JSON.writeValueAsString(seen));
+        } else if (words[0].equals(DESCRIBE)) {
+          CompletableFuture<String> description = new CompletableFuture<>();
+          ActorRef agent = agentsById.get(words[1]);
+          if (agent == null) {
+            answer(DESCRIBED + " " + words[1] + ": no such agent");
+          } else {
+            agent.tell(new SimulatedAgent.Describe(description), ActorRef.noSender());
+            answer(DESCRIBED + " " + description.get(30, TimeUnit.SECONDS));
+          }
+        } else if (words[0].equals(MARK)) {
+          int holding = 0;
+          for (int i = 0; i < agents; i++) {
+            marks[i] = stats.contentHashes.get(i);
+            holding += marks[i] != 0 ? 1 : 0;
+          }
+          answer(MARKED + " " + holding);
+        } else if (words[0].equals(CHANGED)) {
+          int changed = 0;
+          for (int i = 0; i < agents; i++) {
+            changed += stats.contentHashes.get(i) != marks[i] ? 1 : 0;
+          }
+          answer(CHANGED + " " + changed);
         } else {
           break;
         }
@@ -264,6 +330,35 @@ public final class FleetSimulator {
     answer(DELIVERED + " " + stats.deliveredThisRound.sum() + " " + (stats.lastDeliveryMillis.get() - since)
         + " " + stats.filesOpened.sum() + " " + stats.deliveryMillis.quantile(0.50) + " "
         + stats.deliveryMillis.quantile(0.99) + " " + stats.stagedOpened.sum());
+  }
+
+  /** An acknowledgement round from {@code since}: until every agent got one at or after it, or the limit. */
+  private static void acked(FleetStats stats, long since, Duration limit) throws InterruptedException {
+    stats.startAckRound(since);
+    int agents = stats.firstAckSince.length();
+    long giveUp = System.nanoTime() + limit.toNanos();
+    int acked = 0;
+    long last = -1;
+    while (true) {
+      acked = 0;
+      last = -1;
+      int quarantined = 0;
+      for (int i = 0; i < agents; i++) {
+        long at = stats.firstAckSince.get(i);
+        if (at != 0) {
+          acked++;
+          last = Math.max(last, at);
+        }
+        quarantined += stats.quarantinedAgents.get(i);
+      }
+      // a quarantined agent is never acknowledged again: waiting for it would only wait out the limit
+      if (acked + quarantined >= agents || System.nanoTime() > giveUp) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    stats.ackRoundSince = Long.MAX_VALUE;
+    answer(ACKED + " " + acked + " " + (acked == agents ? last - since : -1));
   }
 
   private static void answer(String line) {
@@ -312,14 +407,15 @@ public final class FleetSimulator {
     return new Registered(id, keys, reply.body().path("certificate").asText(), reply.body().path("ca").asText(), edges);
   }
 
-  private static ActorSystem agentSystem(Path bundle) throws Exception {
+  /** An agent actor system; with fail-over its warnings are off (a stopped edge refuses connections for a while). */
+  private static ActorSystem agentSystem(Path bundle, boolean failover) throws Exception {
     ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
         bundle.resolve("ca.pem"), TlsPolicy.clientOfControllers(refusal -> say("TLS refusal: %s", refusal.getMessage()),
             Clock.systemUTC()), Duration.ofMinutes(10), failure -> { });
     return EdgeSystem.start("opencluster-agent", "127.0.0.1", 0, List.of(), false, tls, ConfigFactory.parseString("""
-        pekko.loglevel = WARNING
+        pekko.loglevel = %s
         pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 2
-        """), FleetSimulator.class.getClassLoader());
+        """.formatted(failover ? "ERROR" : "WARNING")), FleetSimulator.class.getClassLoader());
   }
 
   private static void say(String format, Object... arguments) {

@@ -4,7 +4,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /** What the simulated agents saw, shared by all of them. Counts of heartbeats and acks run only while measuring. */
@@ -40,8 +42,44 @@ final class FleetStats {
   /** Per agent in a round: milliseconds from the change to the new content opened. */
   volatile LatencyHistogram deliveryMillis = new LatencyHistogram();
 
-  FleetStats(int enrolWindow) {
+  // ---- fail-over (agents that know every edge), counted all the time
+
+  /** Moves to another edge after missed acknowledgements, UNAVAILABLE or an unanswered Hello. */
+  final LongAdder failovers = new LongAdder();
+  /** UNAVAILABLE refusals ignored because a fail-over was already scheduled. */
+  final LongAdder staleRefusals = new LongAdder();
+  /** MOVED refusals followed: the session carried on at once through the edge named. */
+  final LongAdder redirects = new LongAdder();
+  /** Each second's heartbeats, acknowledgements and round trips, all the time. */
+  final HeartbeatWindows windows = new HeartbeatWindows();
+  /** An acknowledgement round: per agent, when it first got an acknowledgement at or after {@code ackRoundSince}. */
+  volatile long ackRoundSince = Long.MAX_VALUE;
+  final AtomicLongArray firstAckSince;
+  /** Per agent, 1 once it received a Quarantined frame (it will never be acknowledged again). */
+  final AtomicIntegerArray quarantinedAgents;
+  /** Per agent, a hash of the content of the files it holds (0 until it holds some). */
+  final AtomicIntegerArray contentHashes;
+
+  FleetStats(int enrolWindow, int agents) {
     this.enrolWindow = new Semaphore(enrolWindow);
+    this.firstAckSince = new AtomicLongArray(agents);
+    this.contentHashes = new AtomicIntegerArray(agents);
+    this.quarantinedAgents = new AtomicIntegerArray(agents);
+  }
+
+  /** Starts an acknowledgement round from {@code since} (unix millis). */
+  void startAckRound(long since) {
+    for (int i = 0; i < firstAckSince.length(); i++) {
+      firstAckSince.set(i, 0);
+    }
+    ackRoundSince = since;
+  }
+
+  /** An agent's acknowledgement at {@code nowMillis}, for the running acknowledgement round. */
+  void acknowledgedAt(int agent, long nowMillis) {
+    if (nowMillis >= ackRoundSince && firstAckSince.get(agent) == 0) {
+      firstAckSince.compareAndSet(agent, 0, nowMillis);
+    }
   }
 
   void refused(String reason) {

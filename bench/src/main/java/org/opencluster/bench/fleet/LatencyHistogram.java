@@ -18,6 +18,16 @@ final class LatencyHistogram {
     counts.incrementAndGet(index(Math.max(0, micros)));
   }
 
+  /** Adds every value {@code other} recorded to this one. */
+  void addAll(LatencyHistogram other) {
+    for (int i = 0; i < counts.length(); i++) {
+      long n = other.counts.get(i);
+      if (n != 0) {
+        counts.addAndGet(i, n);
+      }
+    }
+  }
+
   long count() {
     long total = 0;
     for (int i = 0; i < counts.length(); i++) {

@@ -5,6 +5,7 @@ import java.security.InvalidKeyException;
 import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.AbstractActorWithTimers;
@@ -34,7 +35,16 @@ import org.opencluster.protocol.session.SecureFileBox;
 /**
  * One simulated node agent: its own node key, its own session and heartbeat schedule, speaking the
  * agent protocol (signed Hello, verified Welcome, MAC'd frames) to an edge gateway like the real
- * agent's link does; it keeps to one edge and records what it sees instead of failing over.
+ * agent's link does.
+ *
+ * <p>Without fail-over it keeps to its first edge and records what it sees. With fail-over it
+ * knows every edge and moves as the real agent's link does: after {@link #MISSED_ACKS} heartbeats
+ * without an acknowledgement, a {@code Refused UNAVAILABLE} or an unanswered Hello, to the next
+ * edge after a jittered backoff that doubles per failure (reset by an acknowledgement), the session
+ * carried on there; on {@code Refused MOVED} at once (a small jitter) to the first edge of
+ * {@code move_to} it knows, not counted as a failure. The backoff is bounded by twice the
+ * heartbeat interval (the real agent: 10 s at a 5 s heartbeat), so an agent never sleeps through
+ * the deadline the controllers give it.
  */
 final class SimulatedAgent extends AbstractActorWithTimers {
 
@@ -53,15 +63,28 @@ final class SimulatedAgent extends AbstractActorWithTimers {
    */
   record Silence(CompletableFuture<Long> lastBeat) {}
 
+  /** What this agent is doing, one line, for a scenario's failure report. */
+  record Describe(CompletableFuture<String> description) {}
+
   private static final Duration ENROL_TIMEOUT = Duration.ofSeconds(20);
   private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
   private static final int MAX_PAYLOAD_BYTES = 240 * 1024;
   private static final int TRACKED = 16;
+  /** As the real agent's {@code missed-acks-before-failover}. */
+  static final int MISSED_ACKS = 2;
+  private static final Duration BACKOFF_MIN = Duration.ofMillis(200);
+  private static final Duration BACKOFF_MAX = Duration.ofSeconds(10);
+  private static final long MOVE_JITTER_MILLIS = 100;
+
+  private record Resume() {}
 
   private final String nodeId;
+  private final int index;
   private final PrivateKey nodeKey;
   private final CertificateValidator controllers;
-  private final ActorSelection gateway;
+  private final List<String> edges;
+  private final List<ActorSelection> gateways;
+  private final boolean failover;
   private final FleetStats stats;
   private final Clock clock = Clock.systemUTC();
   private final long[] sentSequence = new long[TRACKED];
@@ -79,19 +102,34 @@ final class SimulatedAgent extends AbstractActorWithTimers {
   private boolean holdsFiles;
   private boolean silenced;
   private long lastBeatMillis;
+  private int edgeIndex;
+  private int unacknowledged;
+  private int failures;
+  private long lastAckMillis;
 
-  private SimulatedAgent(String nodeId, PrivateKey nodeKey, CertificateValidator controllers, String gatewayPath,
-      FleetStats stats) {
+  private SimulatedAgent(String nodeId, int index, PrivateKey nodeKey, CertificateValidator controllers,
+      List<String> edges, boolean failover, FleetStats stats) {
     this.nodeId = nodeId;
+    this.index = index;
     this.nodeKey = nodeKey;
     this.controllers = controllers;
-    this.gateway = getContext().actorSelection(gatewayPath);
+    this.edges = failover ? List.copyOf(edges) : List.of(edges.get(0));
+    this.gateways = this.edges.stream()
+        .map(edge -> getContext().actorSelection("pekko://opencluster-edge@" + edge + "/user/gateway")).toList();
+    this.failover = failover;
     this.stats = stats;
+    this.edgeIndex = failover ? ThreadLocalRandom.current().nextInt(this.edges.size()) : 0;
   }
 
-  static Props props(String nodeId, PrivateKey nodeKey, CertificateValidator controllers, String gatewayPath,
-      FleetStats stats) {
-    return Props.create(SimulatedAgent.class, () -> new SimulatedAgent(nodeId, nodeKey, controllers, gatewayPath, stats));
+  /**
+   * @param index this agent's place in the fleet (0..N-1), for the per-agent figures in {@code stats}
+   * @param edges host:port of the edges, as the registration answered; without {@code failover}
+   *     only the first is used
+   */
+  static Props props(String nodeId, int index, PrivateKey nodeKey, CertificateValidator controllers, List<String> edges,
+      boolean failover, FleetStats stats) {
+    return Props.create(SimulatedAgent.class,
+        () -> new SimulatedAgent(nodeId, index, nodeKey, controllers, edges, failover, stats));
   }
 
   @Override
@@ -108,7 +146,12 @@ final class SimulatedAgent extends AbstractActorWithTimers {
         .match(Frame.class, this::frame)
         .match(Refused.class, this::refused)
         .match(Beat.class, b -> beat())
+        .match(Resume.class, r -> resume())
         .match(Silence.class, this::silence)
+        .match(Describe.class, d -> d.description().complete(String.format(java.util.Locale.ROOT,
+            "%s: edge %s, session %s, enrolling %s, unacknowledged %d, failures %d, last ack %d ms ago, last beat %d ms ago",
+            nodeId, edges.get(edgeIndex), session != null, handshake != null, unacknowledged, failures,
+            clock.millis() - lastAckMillis, clock.millis() - lastBeatMillis)))
         .build();
   }
 
@@ -130,14 +173,18 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     attempt++;
     stats.enrolAttempts.increment();
     enrolStartedNanos = System.nanoTime();
-    gateway.tell(handshake.hello(), getSelf());
+    gateway().tell(handshake.hello(), getSelf());
     getTimers().startSingleTimer("enrol", new EnrolTimedOut(attempt), ENROL_TIMEOUT);
   }
 
   private void enrolTimedOut(EnrolTimedOut timeout) {
     if (timeout.attempt() == attempt && session == null) {
       stats.enrolTimeouts.increment();
-      enrol(false);
+      if (failover) {
+        failOver(new Retry(attempt));
+      } else {
+        enrol(false);
+      }
     }
   }
 
@@ -154,6 +201,9 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     }
     handshake = null;
     getTimers().cancel("enrol");
+    failures = 0;
+    unacknowledged = 0;
+    lastAckMillis = clock.millis();
     stats.enrolLatency.record((System.nanoTime() - enrolStartedNanos) / 1_000);
     if (everEnrolled) {
       stats.reEnrolments.increment();
@@ -177,13 +227,20 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     if (session == null || silenced) {
       return;
     }
+    if (failover && unacknowledged >= MISSED_ACKS) {
+      getTimers().cancel("beat");
+      failOver(new Resume());
+      return;
+    }
     lastBeatMillis = clock.millis();
     Heartbeat heartbeat = Heartbeat.newBuilder().setSentAtUnixMillis(lastBeatMillis).setInfoSetVersion(infoSetVersion).build();
     Frame frame = session.channel().seal(AgentMessage.newBuilder().setHeartbeat(heartbeat).build().toByteArray());
     int slot = (int) (frame.getSequence() % TRACKED);
     sentSequence[slot] = frame.getSequence();
     sentNanos[slot] = System.nanoTime();
-    gateway.tell(frame, getSelf());
+    gateway().tell(frame, getSelf());
+    unacknowledged++;
+    stats.windows.sent(lastBeatMillis);
     if (stats.measuring) {
       stats.heartbeatsSent.increment();
     }
@@ -204,6 +261,13 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       case HEARTBEAT_ACK -> {
         long acked = message.getHeartbeatAck().getAckedSequence();
         int slot = (int) (acked % TRACKED);
+        long now = clock.millis();
+        long roundTrip = sentSequence[slot] == acked ? (System.nanoTime() - sentNanos[slot]) / 1_000 : -1;
+        stats.windows.acknowledged(now, roundTrip, now - lastAckMillis);
+        stats.acknowledgedAt(index, now);
+        lastAckMillis = now;
+        unacknowledged = 0;
+        failures = 0;
         if (stats.measuring) {
           stats.acks.increment();
           if (sentSequence[slot] == acked) {
@@ -214,6 +278,7 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       case INFO_SET -> infoSet(message.getInfoSet());
       case QUARANTINED -> {
         stats.quarantined.increment();
+        stats.quarantinedAgents.set(index, 1);
         getTimers().cancelAll();
         session.close();
         session = null;
@@ -254,13 +319,16 @@ final class SimulatedAgent extends AbstractActorWithTimers {
     long now = clock.millis();
     boolean changed = hash != contentHash;
     contentHash = hash;
+    if (set.getFilesCount() > 0) {
+      stats.contentHashes.set(index, hash);
+    }
     if (changed && now >= stats.deliverySince && countedRound != stats.deliveryRound) {
       countedRound = stats.deliveryRound;
       stats.deliveredThisRound.increment();
       stats.lastDeliveryMillis.accumulateAndGet(now, Math::max);
       stats.deliveryMillis.record(now - stats.deliverySince);
     }
-    gateway.tell(session.channel().seal(AgentMessage.newBuilder().setAck(ack).build().toByteArray()), getSelf());
+    gateway().tell(session.channel().seal(AgentMessage.newBuilder().setAck(ack).build().toByteArray()), getSelf());
   }
 
   private StagedOutcome stage(StagedFile staged) {
@@ -284,10 +352,73 @@ final class SimulatedAgent extends AbstractActorWithTimers {
       session.close();
       session = null;
       enrol(false);
+    } else if (failover && refused.getReason() == Refused.Reason.MOVED) {
+      moved(refused.getMoveToList());
+    } else if (failover && refused.getReason() == Refused.Reason.UNAVAILABLE) {
+      if (getTimers().isTimerActive("failover")) {
+        // A late refusal of an earlier frame (the edge's ask timed out) while this agent already
+        // waits to move on: it neither moves it again nor postpones the move. (The real agent's
+        // Link restarts its timer here; with a heartbeat shorter than the edge's ask timeout, a
+        // stream of such refusals can keep it from ever resuming: see the scenario README.)
+        stats.staleRefusals.increment();
+      } else if (session != null) {
+        getTimers().cancel("beat");
+        failOver(new Resume());
+      } else if (handshake != null) {
+        getTimers().cancel("enrol");
+        failOver(new Retry(attempt));
+      }
     } else if (session == null && handshake != null) {
       // refused while enrolling (the edge busy or starting): try again shortly
       getTimers().startSingleTimer("enrol", new Retry(attempt), RETRY_AFTER);
     }
+  }
+
+  /** The edge hands this agent on: the first edge of {@code moveTo} it knows (else the next), at once. */
+  private void moved(List<String> moveTo) {
+    int next = moveTo.stream().mapToInt(edges::indexOf).filter(i -> i >= 0).findFirst()
+        .orElse((edgeIndex + 1) % edges.size());
+    edgeIndex = next;
+    stats.redirects.increment();
+    Duration jitter = Duration.ofMillis(ThreadLocalRandom.current().nextLong(1, MOVE_JITTER_MILLIS + 1));
+    if (session != null) {
+      getTimers().cancel("beat");
+      getTimers().startSingleTimer("failover", new Resume(), jitter);
+    } else if (handshake != null) {
+      getTimers().startSingleTimer("enrol", new Retry(attempt), jitter);
+    }
+  }
+
+  /** On the next edge, the session goes on: a heartbeat there at once, then on schedule. */
+  private void resume() {
+    if (silenced) {
+      return;
+    }
+    if (session == null) {
+      enrol(false);
+      return;
+    }
+    unacknowledged = 0;
+    beat();
+    getTimers().startTimerAtFixedRate("beat", new Beat(), session.terms().heartbeatInterval());
+  }
+
+  /** The next edge after a pause that doubles with each failure (+-20% jitter), bounded by twice the heartbeat. */
+  private void failOver(Object then) {
+    edgeIndex = (edgeIndex + 1) % edges.size();
+    failures++;
+    stats.failovers.increment();
+    long max = BACKOFF_MAX.toMillis();
+    if (session != null) {
+      max = Math.min(max, 2 * session.terms().heartbeatInterval().toMillis());
+    }
+    long base = Math.min(max, BACKOFF_MIN.toMillis() << Math.min(failures - 1, 20));
+    long jittered = (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+    getTimers().startSingleTimer("failover", then, Duration.ofMillis(Math.max(1, jittered)));
+  }
+
+  private ActorSelection gateway() {
+    return gateways.get(edgeIndex);
   }
 
   private void releasePermit() {

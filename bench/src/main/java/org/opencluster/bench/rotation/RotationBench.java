@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.opencluster.bench.BenchReport;
 import org.opencluster.bench.fleet.FleetSimulator;
+import org.opencluster.bench.fleet.SimulatorProcess;
 import org.opencluster.controller.Controller;
 import org.opencluster.controller.node.NodeEntity;
 import org.opencluster.controller.secrets.SecretEntity;

@@ -1,4 +1,4 @@
-package org.opencluster.bench.rotation;
+package org.opencluster.bench.fleet;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -12,14 +12,13 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.opencluster.bench.fleet.FleetSimulator;
 
 /**
  * The fleet simulator ({@link FleetSimulator}) in a JVM of its own, driven line by line: its
  * answers are read on a thread of their own, so the bench can poll the controller while it waits
  * for one; every other line it prints is echoed, indented.
  */
-final class SimulatorProcess implements AutoCloseable {
+public final class SimulatorProcess implements AutoCloseable {
 
   private static final String END = "\u0000end";
 
@@ -39,23 +38,46 @@ final class SimulatorProcess implements AutoCloseable {
    * Starts N agents against the controller whose operator API is on {@code apiPort}, over
    * {@code systems} TLS links; they settle {@code settleSeconds} before {@code MEASURED}.
    */
-  static SimulatorProcess start(int apiPort, Path operator, int agents, int systems, int settleSeconds, Path directory)
-      throws Exception {
+  public static SimulatorProcess start(int apiPort, Path operator, int agents, int systems, int settleSeconds,
+      Path directory) throws Exception {
+    return start(List.of(apiPort), operator, agents, systems, settleSeconds, directory, false, "4g");
+  }
+
+  /**
+   * As {@link #start(int, Path, int, int, int, Path)}, registering round-robin through every port
+   * of {@code apiPorts}; with {@code failover} every agent knows all edges and fails over as the
+   * real agent does; {@code maxHeap} as for {@code -Xmx}.
+   */
+  public static SimulatorProcess start(List<Integer> apiPorts, Path operator, int agents, int systems, int settleSeconds,
+      Path directory, boolean failover, String maxHeap) throws Exception {
     Path work = Files.createDirectory(directory.resolve("fleet"));
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx4g", "-cp", System.getProperty("java.class.path"), FleetSimulator.class.getName(),
-        Integer.toString(apiPort), operator.toString(), Integer.toString(agents), Integer.toString(systems),
-        Integer.toString(settleSeconds), "1", "64", work.toString(), directory.resolve("fleet-result.json").toString());
+    List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + maxHeap, "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
+        "-cp", classPath(), FleetSimulator.class.getName(),
+        apiPorts.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")), operator.toString(),
+        Integer.toString(agents), Integer.toString(systems), Integer.toString(settleSeconds), "1", "64", work.toString(), directory.resolve("fleet-result.json").toString()));
+    if (failover) {
+      command.add("failover");
+    }
     return new SimulatorProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
   }
 
-  void send(String line) throws Exception {
+  /**
+   * This JVM's class path, for a child JVM: under Maven's surefire or failsafe the real one (their
+   * own {@code java.class.path} may be a manifest-only jar), else {@code java.class.path}.
+   */
+  public static String classPath() {
+    String tests = System.getProperty("surefire.test.class.path");
+    return tests != null && !tests.isBlank() ? tests : System.getProperty("java.class.path");
+  }
+
+  public void send(String line) throws Exception {
     in.write(line + "\n");
     in.flush();
   }
 
   /** The next answer starting with {@code prefix}; earlier answers are dropped. */
-  String await(String prefix, Duration limit) throws Exception {
+  public String await(String prefix, Duration limit) throws Exception {
     long giveUp = System.nanoTime() + limit.toNanos();
     while (true) {
       String line = answers.poll(Math.max(1, giveUp - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -72,7 +94,7 @@ final class SimulatorProcess implements AutoCloseable {
   }
 
   /** An answer starting with {@code prefix} if one has arrived, else null. */
-  String poll(String prefix) {
+  public String poll(String prefix) {
     String line;
     while ((line = answers.poll()) != null) {
       if (line.equals(END)) {
@@ -102,16 +124,26 @@ final class SimulatorProcess implements AutoCloseable {
     }
   }
 
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
   /** Tells the simulator to stop and waits for it; forcibly after two minutes. */
   @Override
   public void close() throws Exception {
+    close(Duration.ofMinutes(2));
+  }
+
+  /** Tells the simulator to stop and waits for it; forcibly after {@code limit}. */
+  public void close(Duration limit) throws Exception {
     try {
       send("stop");
     } catch (Exception e) {
       // it ended already
     }
-    if (!process.waitFor(2, TimeUnit.MINUTES)) {
+    if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
     }
   }
 }

@@ -1,0 +1,273 @@
+package org.opencluster.bench.scenario;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.opencluster.bench.fleet.FleetSimulator;
+import org.opencluster.controller.testing.ApiTestClient;
+
+/**
+ * The high-availability scenarios over a {@link ScenarioCluster}, used by the integration tests
+ * and the {@code failover} bench alike: each runs its faults with an operator writing and the
+ * management API watched throughout, and returns what every invariant check found; the caller
+ * asserts or reports.
+ */
+public final class FailoverScenarios {
+
+  /** The app-version a rolling upgrade moves every controller to. */
+  public static final String NEW_VERSION = "99.0.0";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration ACKED_LIMIT = Duration.ofMinutes(3);
+  private static final Duration ROTATION_LIMIT = Duration.ofMinutes(3);
+  private static final Duration SHARDS_LIMIT = Duration.ofMinutes(2);
+  private static final Duration WRITE_EVERY = Duration.ofMillis(250);
+  private static final int MAX_WRITES = 4_000;
+  private static final Duration LOAD_LIMIT = Duration.ofMinutes(20);
+  private static final Duration WATCH_EVERY = Duration.ofMillis(500);
+
+  private FailoverScenarios() {}
+
+  /**
+   * What a scenario found.
+   *
+   * @param events each fault, in order
+   * @param writes the operator's writes; {@code lostWrites} the acknowledged ones missing at the end
+   * @param api {@code GET /v1/cluster} through each controller during the scenario
+   * @param nodes every simulated node's stage at the end
+   * @param fleet the simulator's counts at the end (quarantined, refused by reason, failovers,
+   *     redirects, re-enrolments)
+   * @param rotation the rotating secret at the end (rolling upgrade), else null
+   * @param members through each serving controller at the end: member name to "status appVersion"
+   * @param removedSeconds kill: from the SIGKILL until every survivor listed only the survivors, else NaN
+   * @param shardsBefore node-entity shards hosted before the fault, all members together
+   * @param shardsAfter the same at the end
+   * @param seconds the whole scenario, set-up excluded
+   */
+  public record Outcome(String scenario, List<EventFigures> events, OperatorLoad.Counts writes, List<String> lostWrites,
+      Map<String, ApiWatch.Counts> api, int apiErrorsWhileServing, Invariants.NodeStages nodes, JsonNode fleet,
+      Invariants.RotationState rotation, long rotationVersion, Map<String, Map<String, String>> members,
+      String victim, double removedSeconds, long shardsBefore, long shardsAfter, double seconds) {
+
+    /** Quarantine frames the simulated agents received (must be 0). */
+    public long quarantinedSeen() {
+      return fleet.path("quarantined").asLong();
+    }
+
+    /** A multi-line summary for logs and failure messages. */
+    public String summary() {
+      StringBuilder out = new StringBuilder(scenario).append(String.format(java.util.Locale.ROOT, " (%.0f s)%n", seconds));
+      events.forEach(e -> out.append("  ").append(e).append('\n'));
+      out.append("  operator writes: ").append(writes).append("; lost ").append(lostWrites).append('\n');
+      out.append("  GET /v1/cluster: ").append(api).append('\n');
+      out.append("  nodes: ").append(nodes).append('\n');
+      out.append("  fleet: ").append(fleet).append('\n');
+      if (rotation != null) {
+        out.append("  rotation to version ").append(rotationVersion).append(": finished ").append(rotation.finished())
+            .append(", current ").append(rotation.currentVersion()).append(", failure '").append(rotation.failure())
+            .append("', agents holding the new content ").append(rotation.agentsHoldingNewContent()).append('\n');
+      }
+      if (victim != null) {
+        out.append(String.format(java.util.Locale.ROOT, "  killed %s: removed from the survivors' view after %.1f s%n",
+            victim, removedSeconds));
+      }
+      out.append("  shards before ").append(shardsBefore).append(", after ").append(shardsAfter).append('\n');
+      out.append("  members at the end: ").append(members).append('\n');
+      return out.toString();
+    }
+  }
+
+  /**
+   * A rolling upgrade: a rotation of the shared secret started, then each controller in turn
+   * SIGTERMed and started again announcing {@link #NEW_VERSION}, the next only once it is ready
+   * (unsealed from its peers) and listed up by every other.
+   */
+  public static Outcome rollingUpgrade(ScenarioCluster cluster) throws Exception {
+    long started = System.nanoTime();
+    long shardsBefore = shardsHosted(cluster, cluster.serving()).total();
+    cluster.fleet().send(FleetSimulator.MARK);
+    cluster.fleet().await(FleetSimulator.MARKED, Duration.ofSeconds(30));
+    String through = cluster.names().get(0);
+    ApiTestClient.Reply rotate = cluster.api().post(cluster.controller(through).ports().api(),
+        "/v1/rotating-secrets/" + ScenarioCluster.SHARED_SECRET + "/rotate", "");
+    if (rotate.status() != 202) {
+      throw new IllegalStateException("the rotation was refused: HTTP " + rotate.status() + " " + rotate.body());
+    }
+    long version = rotate.body().path("rotation").path("version").asLong();
+    List<EventFigures> events = new ArrayList<>();
+    try (OperatorLoad load = OperatorLoad.start(cluster, WRITE_EVERY, MAX_WRITES, LOAD_LIMIT);
+        ApiWatch watch = ApiWatch.start(cluster, WATCH_EVERY, LOAD_LIMIT)) {
+      for (String name : cluster.names()) {
+        events.add(event(cluster, "terminate", name, () -> cluster.terminate(name)));
+        events.add(event(cluster, "restart", name, () -> cluster.restart(name, NEW_VERSION)));
+      }
+      cluster.awaitMembersUp(new TreeSet<>(cluster.names()), NEW_VERSION);
+      load.close();
+      watch.close();
+      Invariants.RotationState rotation = Invariants.rotation(cluster, version, ROTATION_LIMIT);
+      return outcome(cluster, "rolling upgrade", events, load, watch, rotation, version, null, Double.NaN, shardsBefore,
+          started);
+    }
+  }
+
+  /**
+   * SIGKILL to the controller hosting the most node-entity shards; then until the survivors list
+   * only themselves (Split Brain Resolver downed it), every agent is acknowledged again and the
+   * survivors host as many shards as there were before.
+   */
+  public static Outcome killBusiest(ScenarioCluster cluster) throws Exception {
+    long started = System.nanoTime();
+    Shards before = shardsHosted(cluster, cluster.serving());
+    String victim = before.busiest();
+    Set<String> survivors = new TreeSet<>(cluster.serving());
+    survivors.remove(victim);
+    List<EventFigures> events = new ArrayList<>();
+    double[] removed = {Double.NaN};
+    try (OperatorLoad load = OperatorLoad.start(cluster, WRITE_EVERY, MAX_WRITES, LOAD_LIMIT);
+        ApiWatch watch = ApiWatch.start(cluster, WATCH_EVERY, LOAD_LIMIT)) {
+      events.add(event(cluster, "kill", victim, () -> {
+        long killed = System.nanoTime();
+        cluster.kill(victim);
+        return () -> {
+          cluster.awaitMembersUp(survivors, null);
+          removed[0] = (System.nanoTime() - killed) / 1e9;
+        };
+      }));
+      awaitShards(cluster, survivors, before.total());
+      load.close();
+      watch.close();
+      return outcome(cluster, "kill -9 of the busiest controller", events, load, watch, null, -1, victim, removed[0],
+          before.total(), started);
+    }
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  /** A fault; what it returns runs while the fleet's acknowledgement round is under way. */
+  @FunctionalInterface
+  interface Fault {
+    Meanwhile run() throws Exception;
+  }
+
+  @FunctionalInterface
+  interface Meanwhile {
+    void run() throws Exception;
+  }
+
+  @FunctionalInterface
+  interface Step {
+    void run() throws Exception;
+  }
+
+  private static EventFigures event(ScenarioCluster cluster, String event, String controller, Step step) throws Exception {
+    return event(cluster, event, controller, () -> {
+      step.run();
+      return () -> { };
+    });
+  }
+
+  private static EventFigures event(ScenarioCluster cluster, String event, String controller, Fault fault)
+      throws Exception {
+    say("%s %s", event, controller);
+    long startMillis = System.currentTimeMillis();
+    long start = System.nanoTime();
+    Meanwhile meanwhile = fault.run();
+    double faultSeconds = (System.nanoTime() - start) / 1e9;
+    long doneMillis = System.currentTimeMillis();
+    cluster.fleet().send(FleetSimulator.ACKED + " " + doneMillis + " " + ACKED_LIMIT.toSeconds());
+    meanwhile.run();
+    String[] acked = cluster.fleet().await(FleetSimulator.ACKED, ACKED_LIMIT.plusSeconds(30)).split(" ");
+    long endMillis = System.currentTimeMillis();
+    JsonNode stats = stats(cluster, startMillis, endMillis);
+    long toLast = Long.parseLong(acked[2]);
+    EventFigures figures = new EventFigures(event, controller, faultSeconds, Integer.parseInt(acked[1]),
+        toLast < 0 ? Double.NaN : toLast / 1000.0, stats.path("roundTripP99Micros").asDouble() / 1000,
+        stats.path("roundTripMaxMicros").asDouble() / 1000, stats.path("maxAckGapMillis").asDouble() / 1000,
+        stats.path("heartbeatsSent").asLong(), stats.path("acks").asLong());
+    say("%s", figures);
+    return figures;
+  }
+
+  private static JsonNode stats(ScenarioCluster cluster, long fromMillis, long toMillis) throws Exception {
+    cluster.fleet().send(FleetSimulator.STATS + " " + fromMillis + " " + toMillis);
+    String line = cluster.fleet().await(FleetSimulator.STATS, Duration.ofSeconds(30));
+    return JSON.readTree(line.substring(FleetSimulator.STATS.length() + 1));
+  }
+
+  // ---- shards -------------------------------------------------------------------------------
+
+  /** Node-entity shards per member name, as one serving controller counts them. */
+  record Shards(Map<String, Long> byMember, boolean complete) {
+    long total() {
+      return byMember.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    String busiest() {
+      return byMember.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    }
+  }
+
+  static Shards shardsHosted(ScenarioCluster cluster, Set<String> through) throws Exception {
+    JsonNode status = cluster.clusterStatus(new TreeSet<>(through).first());
+    Map<String, Long> byMember = new LinkedHashMap<>();
+    for (JsonNode member : status.path("members")) {
+      byMember.put(cluster.nameOf(member.path("address").asText()), member.path("shards").asLong(0));
+    }
+    boolean complete = status.path("shardsCounted").asBoolean() && !status.has("shardsUnknown");
+    return new Shards(byMember, complete);
+  }
+
+  private static void awaitShards(ScenarioCluster cluster, Set<String> members, long total) throws Exception {
+    long giveUp = System.nanoTime() + SHARDS_LIMIT.toNanos();
+    Shards last = null;
+    while (System.nanoTime() < giveUp) {
+      try {
+        last = shardsHosted(cluster, members);
+        if (last.complete() && last.byMember().keySet().equals(members) && last.total() >= total) {
+          return;
+        }
+      } catch (IllegalStateException e) {
+        say("shards not counted yet: %s", e.getMessage());
+      }
+      Thread.sleep(500);
+    }
+    say("the survivors did not host %d shards within %s; last %s", total, SHARDS_LIMIT, last);
+  }
+
+  // ---- the end ------------------------------------------------------------------------------
+
+  private static Outcome outcome(ScenarioCluster cluster, String scenario, List<EventFigures> events, OperatorLoad load,
+      ApiWatch watch, Invariants.RotationState rotation, long version, String victim, double removed, long shardsBefore,
+      long started) throws Exception {
+    Set<String> serving = new TreeSet<>(cluster.serving());
+    List<String> lost = load.lostWrites(serving.iterator().next());
+    Invariants.NodeStages nodes = Invariants.nodeStages(cluster);
+    long now = System.currentTimeMillis();
+    JsonNode fleet = stats(cluster, now, now);
+    Map<String, Map<String, String>> members = new LinkedHashMap<>();
+    for (String name : serving) {
+      Map<String, String> seen = new LinkedHashMap<>();
+      for (JsonNode member : cluster.clusterStatus(name).path("members")) {
+        seen.put(cluster.nameOf(member.path("address").asText()),
+            member.path("status").asText() + " " + member.path("appVersion").asText());
+      }
+      members.put(name, seen);
+    }
+    long shardsAfter = shardsHosted(cluster, serving).total();
+    Outcome outcome = new Outcome(scenario, events, load.counts(), lost, watch.counts(), watch.errorsWhileServing(), nodes,
+        fleet, rotation, version, members, victim, removed, shardsBefore, shardsAfter, (System.nanoTime() - started) / 1e9);
+    say("%s", outcome.summary());
+    return outcome;
+  }
+
+  private static void say(String format, Object... arguments) {
+    System.out.println("scenario: " + String.format(java.util.Locale.ROOT, format, arguments));
+    System.out.flush();
+  }
+}
