@@ -499,6 +499,13 @@ final class Link extends AbstractActorWithTimers {
       case NODE_NOT_ACTIVE -> finish(Agent.Outcome.REFUSED, "the controllers refuse this node: " + refused.getDetail());
       case MOVED -> moved(refused);
       case UNAVAILABLE -> {
+        if (getTimers().isTimerActive("failover")) {
+          // Late answers to frames sent before the fail-over began (the edge refuses each one whose
+          // entity did not answer in time): the move is already under way; restarting its timer at
+          // every one could postpone it past the heartbeat deadline.
+          log.debug("{} is not serving ({}); already failing over", edge(), refused.getDetail());
+          return;
+        }
         log.warning("{} is not serving: {}", edge(), refused.getDetail());
         getTimers().cancel("beat");
         if (rekeying()) {

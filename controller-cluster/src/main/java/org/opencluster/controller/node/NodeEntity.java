@@ -1057,8 +1057,10 @@ public final class NodeEntity
       armAt(Timer.HEARTBEAT_DEADLINE, deadline);
       return Effect().noReply();
     }
-    return persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED,
-            "no heartbeat since " + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over"), now))
+    String detail = "no heartbeat since "
+        + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over");
+    context.getLog().warn("Node {}: its heartbeat deadline passed ({}); quarantined as compromised", nodeId, detail);
+    return persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED, detail, now))
         .thenRun(this::afterQuarantine).thenNoReply();
   }
 
