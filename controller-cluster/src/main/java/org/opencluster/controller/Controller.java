@@ -326,30 +326,44 @@ public final class Controller implements AutoCloseable {
   private static void startDirectory(ActorSystem<?> system, ControllerSettings settings, Seal seal, Edge edge,
       ExecutionContextExecutor blocking) {
     Duration window = agentsWindow(settings);
-    String address = org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().address().toString();
+    org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+    String address = cluster.selfMember().address().toString();
     String advertised = settings.advertisedEdge(edge.port());
+    if (!settings.edgeAddresses().isEmpty()
+        && settings.edgeAddresses().stream().map(ControllerSettings.Endpoint::toString).noneMatch(advertised::equals)) {
+      throw new IllegalArgumentException("this controller's edge is known to agents as " + advertised
+          + " (opencluster.controller.edge.advertise, or edge.host:port), which is not one of edge.addresses "
+          + settings.edgeAddresses() + ": no agent could be redirected to it. Set edge.advertise to its entry there");
+    }
+    edge.sessions().advertisedAs(advertised);
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    // Leaving from the moment Coordinated Shutdown starts, or the member is no longer Up (a leave
+    // asked through another controller makes it Leaving first).
+    java.util.function.BooleanSupplier leaving = () -> shutdown.getShutdownReason().isPresent()
+        || cluster.selfMember().status() != org.apache.pekko.cluster.MemberStatus.up();
     system.systemActorOf(ControllerDirectory.create(() -> new ControllerDirectory.Description(settings.name(), address,
         settings.appVersion(), seal.status().state().name().toLowerCase(Locale.ROOT), edge.sessions().active(window),
-        advertised, shutdown.getShutdownReason().isPresent())), "controller-directory", Props.empty());
+        advertised, leaving.getAsBoolean())), "controller-directory", Props.empty());
+    system.scheduler().scheduleWithFixedDelay(window, window, () -> edge.sessions().prune(window.multipliedBy(4)),
+        blocking);
     Duration every = settings.edgeRouting().balanceInterval();
+    AtomicBoolean balancing = new AtomicBoolean();
     if (!every.isZero()) {
       system.scheduler().scheduleWithFixedDelay(every, every, () -> {
-        edge.sessions().prune(window.multipliedBy(4));
-        if (!seal.isUnsealed() || shutdown.getShutdownReason().isPresent()) {
-          return;
+        if (!seal.isUnsealed() || leaving.getAsBoolean() || !balancing.compareAndSet(false, true)) {
+          return; // sealed, leaving, or the previous round still asking
         }
         ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT).thenAccept(described -> {
           java.util.Map<String, Integer> moves = AgentBalancer.moves(settings.name(), described,
               settings.edgeRouting().maxMovesPerRound());
-          if (!moves.isEmpty()) {
+          if (!moves.isEmpty() && !leaving.getAsBoolean()) {
             LOG.info("Balancing agents over the controllers: redirected {} of this edge's agents to {}",
-                edge.sessions().move(moves, window), moves);
+                edge.move(moves, window), moves);
           }
         }).exceptionally(failure -> {
           LOG.warn("Balancing agents: the other controllers did not describe themselves: {}", failure.getMessage());
           return null;
-        });
+        }).whenComplete((done, failure) -> balancing.set(false));
       }, blocking);
     }
     shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "redirect-agents", () ->

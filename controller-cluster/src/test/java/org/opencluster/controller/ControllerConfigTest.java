@@ -55,6 +55,11 @@ class ControllerConfigTest {
         "pekko.coordinated-shutdown.exit-jvm = off")));
     assertThat(config.getBoolean("pekko.coordinated-shutdown.exit-jvm")).isFalse();
     assertThat(ControllerConfig.load(MINIMAL).getBoolean("pekko.coordinated-shutdown.exit-jvm")).isTrue();
+    assertThat(ControllerConfig.load(MINIMAL).getInt("pekko.coordinated-shutdown.reason-overrides.\""
+        + "org.apache.pekko.actor.CoordinatedShutdown$IncompatibleConfigurationDetectedReason$\".exit-code"))
+        .as("a controller refused at join exits 3 (Pekko's System.exit after Coordinated Shutdown)").isEqualTo(3);
+    assertThat(ControllerConfig.load(MINIMAL).getString("pekko.cluster.configuration-compatibility-check.checkers.opencluster"))
+        .isEqualTo(org.opencluster.controller.cluster.CompatibilityCheck.class.getName());
   }
 
   @Test

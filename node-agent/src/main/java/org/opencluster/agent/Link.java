@@ -219,9 +219,9 @@ final class Link extends AbstractActorWithTimers {
     try {
       session = handshake.complete(welcome, controllers, clock, MAX_PAYLOAD_BYTES);
     } catch (HandshakeException e) {
+      // Not the answer to the Hello in flight (a late answer to an earlier one), or not a valid one:
+      // either way ignored; the Hello in flight still waits for its own, and its timeout moves on.
       log.warning("Refused a Welcome from {}: {}", edge(), e.getMessage());
-      handshake = null;
-      failOver(new Enrol());
       return;
     }
     handshake = null;
@@ -489,6 +489,13 @@ final class Link extends AbstractActorWithTimers {
   }
 
   private void refused(Refused refused) {
+    if (!refused.getSessionId().isEmpty() && (session == null
+        || !java.util.Arrays.equals(session.channel().sessionId(), refused.getSessionId().toByteArray()))) {
+      // The answer to another session's frame (an earlier session's, or anyone's frame sent with this
+      // agent's address as the reply address): not about this session.
+      log.debug("Ignored a {} refusal of another session's frame", refused.getReason());
+      return;
+    }
     switch (refused.getReason()) {
       case UNKNOWN_SESSION -> {
         log.warning("{} does not know this agent's session; enrolling again", edge());
@@ -531,11 +538,24 @@ final class Link extends AbstractActorWithTimers {
    * on through the first named edge this agent knows (its bundle's list; any other name is ignored,
    * so an edge cannot send it somewhere new), else through the next edge, after a short jitter so a
    * whole fleet told at once does not arrive at once. Not a failure: the backoff does not grow, but
-   * the reconnection bound still holds. Ignored during a re-key and while a move is under way.
+   * the reconnection bound still holds. Ignored while a move is under way, when sent by an edge the
+   * agent has left or naming the edge it is at; a re-key under way is abandoned (asked again later).
    */
   private void moved(Refused refused) {
-    if (stopped || rekeying() || getTimers().isTimerActive("failover")) {
+    if (stopped || getTimers().isTimerActive("failover")) {
       return; // a move or fail-over is already under way: one redirect per move
+    }
+    String current = edge().host() + ":" + edge().port();
+    if ((!refused.getFrom().isEmpty() && !refused.getFrom().equals(current))
+        || refused.getMoveToList().contains(current)) {
+      log.debug("Ignored a redirect from {} to {}: this agent is at {}", refused.getFrom(), refused.getMoveToList(),
+          current);
+      return; // sent by an edge this agent has since left, or to where it already is
+    }
+    if (rekeying()) {
+      // The edge is leaving: its answer to the re-key would be the redirect too. The live session
+      // goes on through the next edge, and the controllers ask for the re-key again there.
+      abandonRekey();
     }
     int target = -1;
     for (String named : refused.getMoveToList()) {

@@ -100,8 +100,15 @@ public final class ClusterRoutes extends AllDirectives {
           "controller '" + name + "' is " + (member == null ? "not a member" : member.status().toString().toLowerCase(Locale.ROOT))
               + (target.leaving() ? " and leaving" : "")));
     }
+    java.util.Set<String> upAndReachable = new java.util.HashSet<>();
+    ClusterEvent.CurrentClusterState state = Cluster.get(services.system()).state();
+    for (Member m : state.getMembers()) {
+      if (m.status() == MemberStatus.up() && !state.getUnreachable().contains(m)) {
+        upAndReachable.add(m.address().toString());
+      }
+    }
     boolean othersServe = described.stream().anyMatch(d -> !d.controller().equals(name) && !d.leaving()
-        && "unsealed".equals(d.sealState()));
+        && "unsealed".equals(d.sealState()) && upAndReachable.contains(d.address()));
     if (!othersServe) {
       throw new OperatorApi.Problem(OperatorApi.problem(409, "conflict", "Last controller",
           "controller '" + name + "' is the last unsealed controller: the fleet would have no controller to move to. "

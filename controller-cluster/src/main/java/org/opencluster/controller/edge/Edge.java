@@ -63,6 +63,13 @@ public final class Edge implements AutoCloseable {
     return new Edge(system, counters, sessions, bound);
   }
 
+  /** Balancing: moves agents to the edges of {@code shares} (see {@link EdgeSessions#move}), counted. */
+  public int move(java.util.Map<String, Integer> shares, Duration active) {
+    int told = sessions.move(shares, active);
+    counters.add(EdgeCounters.Outcome.REDIRECTED, told);
+    return told;
+  }
+
   /** The agents whose sessions this edge carries. */
   public EdgeSessions sessions() {
     return sessions;
@@ -78,6 +85,7 @@ public final class Edge implements AutoCloseable {
       org.apache.pekko.actor.typed.Scheduler scheduler, ExecutionContextExecutor executor) {
     long started = sessions.now();
     int told = sessions.drain(targets, active);
+    counters.add(EdgeCounters.Outcome.REDIRECTED, told);
     LOG.info("Edge leaving: told {} agents to move to {}", told, targets.isEmpty() ? "(no other controller)" : targets);
     CompletableFuture<Integer> drained = new CompletableFuture<>();
     if (told == 0) {

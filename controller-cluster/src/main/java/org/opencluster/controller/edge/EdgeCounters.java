@@ -72,6 +72,10 @@ public final class EdgeCounters {
     counts.get(outcome).incrementAndGet();
   }
 
+  void add(Outcome outcome, long n) {
+    counts.get(outcome).addAndGet(n);
+  }
+
   public long count(Outcome outcome, Outcome... more) {
     long total = counts.get(outcome).get();
     for (Outcome other : more) {

@@ -20,13 +20,14 @@ import org.opencluster.protocol.agent.v1.Refused;
  */
 public final class EdgeSessions {
 
-  /** One agent: its reply address at the edge and when its last accepted frame came. */
-  private record Seen(ActorRef agent, long atNanos) {}
+  /** One agent: its reply address at the edge, its session, and when its last accepted frame came. */
+  private record Seen(ActorRef agent, com.google.protobuf.ByteString sessionId, long atNanos) {}
 
   private final Map<String, Seen> agents = new ConcurrentHashMap<>();
   private final int capacity;
   private final LongSupplier nanos;
   private volatile List<String> drainingTo;
+  private volatile String self = "";
 
   public EdgeSessions(int capacity) {
     this(capacity, System::nanoTime);
@@ -40,9 +41,14 @@ public final class EdgeSessions {
     this.nanos = nanos;
   }
 
-  /** Node {@code nodeId}'s agent sent a frame its entity accepted, from {@code agent}. */
-  void seen(String nodeId, ActorRef agent) {
-    Seen seen = new Seen(agent, nanos.getAsLong());
+  /** host:port agents know this edge by: the redirects it sends say so ({@code Refused.from}). */
+  public void advertisedAs(String edge) {
+    self = edge;
+  }
+
+  /** Node {@code nodeId}'s agent sent a frame of {@code sessionId} its entity accepted, from {@code agent}. */
+  void seen(String nodeId, ActorRef agent, com.google.protobuf.ByteString sessionId) {
+    Seen seen = new Seen(agent, sessionId, nanos.getAsLong());
     if (agents.size() < capacity || agents.containsKey(nodeId)) {
       agents.put(nodeId, seen);
     }
@@ -98,7 +104,8 @@ public final class EdgeSessions {
     int told = 0;
     for (Seen seen : agents.values()) {
       if (seen.atNanos() - since >= 0) {
-        seen.agent().tell(moved(rotate(targets, told), "this controller is leaving"), ActorRef.noSender());
+        seen.agent().tell(moved(rotate(targets, told), "this controller is leaving", seen.sessionId()),
+            ActorRef.noSender());
         told++;
       }
     }
@@ -141,7 +148,7 @@ public final class EdgeSessions {
       for (int i = 0; i < share.getValue() && next < candidates.size(); i++, next++) {
         Map.Entry<String, Seen> candidate = candidates.get(next);
         candidate.getValue().agent().tell(moved(List.of(share.getKey()),
-            "this controller has more than its share of agents"), ActorRef.noSender());
+            "this controller has more than its share of agents", candidate.getValue().sessionId()), ActorRef.noSender());
         agents.remove(candidate.getKey(), candidate.getValue());
         told++;
       }
@@ -149,9 +156,14 @@ public final class EdgeSessions {
     return told;
   }
 
-  static Refused moved(List<String> targets, String why) {
-    return Refused.newBuilder().setReason(Refused.Reason.MOVED).setRetryable(true)
-        .setDetail(why + ": carry the session on through " + targets.get(0)).addAllMoveTo(targets).build();
+  /** The redirect for the agent of {@code sessionId} (null: a Hello, no session yet). */
+  Refused moved(List<String> targets, String why, com.google.protobuf.ByteString sessionId) {
+    Refused.Builder moved = Refused.newBuilder().setReason(Refused.Reason.MOVED).setRetryable(true)
+        .setDetail(why + ": carry the session on through " + targets.get(0)).addAllMoveTo(targets).setFrom(self);
+    if (sessionId != null) {
+      moved.setSessionId(sessionId);
+    }
+    return moved.build();
   }
 
   private static List<String> rotate(List<String> targets, int by) {

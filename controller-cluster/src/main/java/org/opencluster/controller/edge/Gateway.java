@@ -90,17 +90,17 @@ final class Gateway extends AbstractActor {
       // Leaving: a new session belongs on another controller's edge.
       redirected++;
       counters.count(EdgeCounters.Outcome.REDIRECTED);
-      agent.tell(EdgeSessions.moved(elsewhere, "this controller is leaving"), ActorRef.noSender());
+      agent.tell(sessions.moved(elsewhere, "this controller is leaving", null), ActorRef.noSender());
       return;
     }
     if (!serving.getAsBoolean()) {
-      unavailable(agent);
+      unavailable(agent, null);
       return;
     }
     counters.count(EdgeCounters.Outcome.HELLO);
     sharding.entityRefFor(NodeEntity.ENTITY_KEY, nodeId)
         .<NodeEntity.EdgeReply>ask(replyTo -> new NodeEntity.Enrol(signed.toByteString(), replyTo), askTimeout)
-        .whenCompleteAsync((reply, failure) -> deliver(agent, reply, failure), getContext().getDispatcher());
+        .whenCompleteAsync((reply, failure) -> deliver(agent, reply, failure, null), getContext().getDispatcher());
   }
 
   private void frame(Frame frame) {
@@ -115,16 +115,16 @@ final class Gateway extends AbstractActor {
       return;
     }
     if (!serving.getAsBoolean()) {
-      unavailable(agent);
+      unavailable(agent, frame.getSessionId());
       return;
     }
     counters.count(EdgeCounters.Outcome.FRAME);
     sharding.entityRefFor(NodeEntity.ENTITY_KEY, frame.getNodeId())
         .<NodeEntity.EdgeReply>ask(replyTo -> new NodeEntity.AgentFrame(frame.toByteString(), replyTo), askTimeout)
         .whenCompleteAsync((reply, failure) -> {
-          deliver(agent, reply, failure);
+          deliver(agent, reply, failure, frame.getSessionId());
           if (failure == null && reply.kind() == NodeEntity.EdgeReply.Kind.FRAME) {
-            accepted(frame.getNodeId(), agent);
+            accepted(frame.getNodeId(), agent, frame.getSessionId());
           }
         }, getContext().getDispatcher());
   }
@@ -134,12 +134,12 @@ final class Gateway extends AbstractActor {
    * is this edge's now. A leaving edge answers it with the redirect, after the entity's answer.
    * Runs off the actor, as {@link #deliver}.
    */
-  private void accepted(String nodeId, ActorRef agent) {
-    sessions.seen(nodeId, agent);
+  private void accepted(String nodeId, ActorRef agent, com.google.protobuf.ByteString sessionId) {
+    sessions.seen(nodeId, agent, sessionId);
     java.util.List<String> elsewhere = sessions.drainTargets(nodeId.hashCode() & Integer.MAX_VALUE);
     if (!elsewhere.isEmpty()) {
       counters.count(EdgeCounters.Outcome.REDIRECTED);
-      agent.tell(EdgeSessions.moved(elsewhere, "this controller is leaving"), ActorRef.noSender());
+      agent.tell(sessions.moved(elsewhere, "this controller is leaving", sessionId), ActorRef.noSender());
     }
   }
 
@@ -155,10 +155,14 @@ final class Gateway extends AbstractActor {
    * and thread-safe refs here. (Not plain whenComplete: the ask's future runs those on the common
    * pool, which on a two-core machine starts a thread per callback.)
    */
-  private void deliver(ActorRef agent, NodeEntity.EdgeReply reply, Throwable failure) {
+  private void deliver(ActorRef agent, NodeEntity.EdgeReply reply, Throwable failure,
+      com.google.protobuf.ByteString sessionId) {
     if (failure != null) {
       counters.count(EdgeCounters.Outcome.TIMED_OUT);
-      refuse(agent, Refused.Reason.UNAVAILABLE, "the controller did not answer in time; try another", true);
+      counters.refused(Refused.Reason.UNAVAILABLE);
+      agent.tell(forSession(Refused.newBuilder().setReason(Refused.Reason.UNAVAILABLE)
+          .setDetail("the controller did not answer in time; try another").setRetryable(true), sessionId),
+          ActorRef.noSender());
       return;
     }
     try {
@@ -168,7 +172,7 @@ final class Gateway extends AbstractActor {
           agent.tell(SignedWelcome.parseFrom(reply.message()), ActorRef.noSender());
         }
         case REFUSED -> {
-          Refused refused = Refused.parseFrom(reply.message());
+          Refused refused = forSession(Refused.parseFrom(reply.message()).toBuilder(), sessionId);
           counters.refused(refused.getReason());
           if (refused.getReason() != Refused.Reason.UNAVAILABLE) {
             counters.refused(refused.getReason().name().toLowerCase(java.util.Locale.ROOT), refused.getDetail());
@@ -188,12 +192,20 @@ final class Gateway extends AbstractActor {
     }
   }
 
-  private void unavailable(ActorRef agent) {
+  private void unavailable(ActorRef agent, com.google.protobuf.ByteString sessionId) {
     counters.count(EdgeCounters.Outcome.UNAVAILABLE);
     counters.refused(Refused.Reason.UNAVAILABLE);
-    agent.tell(Refused.newBuilder().setReason(Refused.Reason.UNAVAILABLE)
-        .setDetail("this controller is not serving nodes yet (sealed or starting); try another").setRetryable(true)
-        .build(), ActorRef.noSender());
+    agent.tell(forSession(Refused.newBuilder().setReason(Refused.Reason.UNAVAILABLE)
+        .setDetail("this controller is not serving nodes yet (sealed or starting); try another").setRetryable(true),
+        sessionId), ActorRef.noSender());
+  }
+
+  /**
+   * The refusal of a frame names the frame's session: the reply goes to whatever address the
+   * sender gave, and an agent ignores a refusal of another session's frame.
+   */
+  private static Refused forSession(Refused.Builder refused, com.google.protobuf.ByteString sessionId) {
+    return sessionId == null ? refused.build() : refused.setSessionId(sessionId).build();
   }
 
   private void refuse(ActorRef agent, Refused.Reason reason, String detail, boolean retryable) {

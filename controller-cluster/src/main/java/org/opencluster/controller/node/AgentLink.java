@@ -69,6 +69,8 @@ final class AgentLink {
   private ByteString channelSessionId;
   private Instant lastFrameAt;
   private SessionChannel replacedChannel;
+  /** Delayed heartbeats of the replaced session ignored so far. */
+  private int staleFromReplaced;
   private ByteString replacedSessionId;
   private Instant replacedAt;
   private boolean replacedByRekey;
@@ -179,6 +181,7 @@ final class AgentLink {
       channelSessionId = null;
       forgetReplaced();
       replacedChannel = old;
+      staleFromReplaced = 0;
       replacedSessionId = previous.get().sessionId();
       replacedAt = now;
       replacedByRekey = rekey;
@@ -212,8 +215,9 @@ final class AgentLink {
    * Whether {@code frame} comes from the agent of the session just replaced, within a deadline of
    * it: its session id, and a MAC only that session's key makes (so nobody can forge a clone); and
    * whether it was made after {@code liveHelloSentAt}, the Hello that opened the live session (its
-   * heartbeat's time, by the same agent's clock when it is the same agent). Frames without a time
-   * (acknowledgements) are never taken for a clone: a clone heartbeats, and is caught then.
+   * heartbeat's time, by the same agent's clock when it is the same agent) or long before it, or
+   * after a few delayed ones already. Frames without a time (acknowledgements) are never taken for
+   * a clone: a clone heartbeats, and is caught then.
    */
   Replaced replacedSessionSpeaks(Frame frame, Instant now, Instant liveHelloSentAt) {
     if (replacedChannel == null || !replacedSessionId.equals(frame.getSessionId())
@@ -228,9 +232,14 @@ final class AgentLink {
     }
     try {
       AgentMessage message = AgentMessage.parseFrom(payload);
-      if (message.hasHeartbeat()
-          && Instant.ofEpochMilli(message.getHeartbeat().getSentAtUnixMillis()).isAfter(liveHelloSentAt)) {
-        return Replaced.SPEAKS;
+      if (message.hasHeartbeat()) {
+        Instant sentAt = Instant.ofEpochMilli(message.getHeartbeat().getSentAtUnixMillis());
+        // Delayed frames of the agent itself were made shortly before it enrolled again, and are few
+        // (it sends a couple without an answer before it moves on); anything else speaks now.
+        if (sentAt.isAfter(liveHelloSentAt) || sentAt.isBefore(liveHelloSentAt.minus(settings.heartbeatDeadline()))
+            || ++staleFromReplaced > settings.allowedMisses() + 2) {
+          return Replaced.SPEAKS;
+        }
       }
       return Replaced.STALE;
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {

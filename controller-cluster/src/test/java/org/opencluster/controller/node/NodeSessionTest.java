@@ -253,6 +253,35 @@ class NodeSessionTest {
   }
 
   @Test
+  void aReplacedSessionsHeartbeatFromLongBeforeTheNewHello_isAClone_aLaggingClockDoesNotHideIt() throws Exception {
+    Agent first = enrolledAgent();
+    clock.advance(Duration.ofSeconds(1));
+    Agent again = agentWith(PKI.nodeKeys, "boot-a");
+    again.complete(node.<EdgeReply>runCommand(r -> new Enrol(again.hello(), r)).reply());
+    first.clock.advance(SETTINGS.heartbeatDeadline().plusSeconds(30).negated()); // a restored snapshot's clock
+    var speaks = node.<EdgeReply>runCommand(r -> new AgentFrame(first.heartbeat(), r));
+    assertThat(speaks.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.CLONE_DETECTED);
+  }
+
+  @Test
+  void moreDelayedHeartbeatsOfTheReplacedSessionThanAnAgentSendsBeforeMovingOn_areAClone() throws Exception {
+    Agent first = enrolledAgent();
+    List<ByteString> queued = new java.util.ArrayList<>();
+    for (int i = 0; i < SETTINGS.allowedMisses() + 3; i++) {
+      queued.add(first.heartbeat());
+    }
+    clock.advance(Duration.ofSeconds(1));
+    Agent again = agentWith(PKI.nodeKeys, "boot-a");
+    again.complete(node.<EdgeReply>runCommand(r -> new Enrol(again.hello(), r)).reply());
+    for (int i = 0; i < SETTINGS.allowedMisses() + 2; i++) {
+      ByteString frame = queued.get(i);
+      assertThat(node.<EdgeReply>runCommand(r -> new AgentFrame(frame, r)).hasNoEvents()).as("delayed " + i).isTrue();
+    }
+    var oneTooMany = node.<EdgeReply>runCommand(r -> new AgentFrame(queued.get(queued.size() - 1), r));
+    assertThat(oneTooMany.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.CLONE_DETECTED);
+  }
+
+  @Test
   void aFrameWithTheReplacedSessionsIdButNotItsKey_isNoClone() throws Exception {
     Agent first = enrolledAgent();
     clock.advance(Duration.ofSeconds(1));

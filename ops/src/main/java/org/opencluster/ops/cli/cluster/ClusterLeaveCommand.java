@@ -57,7 +57,8 @@ final class ClusterLeaveCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ApiClient client = api.client(context);
     String asking = await ? client.get("/v1/cluster").path("self").asText() : "";
-    JsonNode asked = client.post("/v1/cluster/members/" + name + "/leave", Map.of());
+    JsonNode asked = client.post("/v1/cluster/members/"
+        + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20") + "/leave", Map.of());
     Output output = new Output(context.out());
     output.result(asked, json, "controller " + name + " (" + asked.path("address").asText() + ") is leaving");
     if (!await) {
