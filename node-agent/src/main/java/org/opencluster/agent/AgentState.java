@@ -14,6 +14,7 @@ public final class AgentState {
   private final AtomicLong acknowledgements = new AtomicLong();
   private final AtomicLong failovers = new AtomicLong();
   private final AtomicLong redirects = new AtomicLong();
+  private final AtomicLong foreignRefusals = new AtomicLong();
   private final AtomicLong enrolments = new AtomicLong();
   private final AtomicLong rekeys = new AtomicLong();
   private volatile int filesServed;
@@ -45,6 +46,16 @@ public final class AgentState {
 
   void failedOver() {
     failovers.incrementAndGet();
+  }
+
+  /** A refusal or redirect naming another session's frame reached the agent, and was ignored. */
+  void ignoredForeignRefusal() {
+    foreignRefusals.incrementAndGet();
+  }
+
+  /** Refusals and redirects of another session's frames ignored since the agent started. */
+  public long foreignRefusalsIgnored() {
+    return foreignRefusals.get();
   }
 
   /** An edge redirected the agent to another (it was leaving, or balancing its agents). */

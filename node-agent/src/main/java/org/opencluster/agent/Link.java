@@ -493,7 +493,8 @@ final class Link extends AbstractActorWithTimers {
         || !java.util.Arrays.equals(session.channel().sessionId(), refused.getSessionId().toByteArray()))) {
       // The answer to another session's frame (an earlier session's, or anyone's frame sent with this
       // agent's address as the reply address): not about this session.
-      log.debug("Ignored a {} refusal of another session's frame", refused.getReason());
+      log.info("Ignored a {} refusal of another session's frame", refused.getReason());
+      state.ignoredForeignRefusal();
       return;
     }
     switch (refused.getReason()) {
