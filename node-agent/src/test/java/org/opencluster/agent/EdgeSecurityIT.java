@@ -35,7 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.controller.Controller;
 import org.opencluster.controller.edge.EdgeCounters;
 import org.opencluster.controller.node.NodeEntity;
-import org.opencluster.controller.testing.ApiTestClient;
 import org.opencluster.controller.testing.TestCluster;
 import org.opencluster.persistence.testing.TestDatabases;
 import org.opencluster.protocol.agent.v1.AgentMessage;
