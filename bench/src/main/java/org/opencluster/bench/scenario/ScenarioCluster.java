@@ -68,7 +68,7 @@ public final class ScenarioCluster implements AutoCloseable {
 
     /** 3 controllers of 512 MiB, 1 s heartbeats, agents over 8 links. */
     public static Settings of(int agents, Path directory) {
-      return new Settings(3, agents, 8, 1, "512m", agents > 2_000 ? "3g" : "1g", directory);
+      return new Settings(3, agents, 8, 1, agents > 2_000 ? "1536m" : "512m", agents > 2_000 ? "3g" : "1g", directory);
     }
   }
 
