@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -71,7 +70,9 @@ public final class FileRoutes extends AllDirectives {
 
   private static final Logger LOG = LoggerFactory.getLogger(FileRoutes.class);
   private static final Set<Role> WRITERS = Set.of(Role.ADMIN, Role.OPERATOR);
-  private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
+  /** Each ask of a catalog command; see {@link #ask}. */
+  private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
+  private static final int ATTEMPTS = 3;
 
   /**
    * What the routes need from the controller.
@@ -322,7 +323,7 @@ public final class FileRoutes extends AllDirectives {
       LOG.info("{} removed secure file {}", who, name);
       services.local().refreshNow();
       return OperatorApi.json(200, Map.of("name", name, "removed", true));
-    }, "invalid-file", "Cannot remove");
+    }, "invalid-file", "Cannot remove", Done.getInstance());
   }
 
   static Map<String, Object> fileBody(FileDefinition f) {
@@ -435,7 +436,7 @@ public final class FileRoutes extends AllDirectives {
       LOG.info("{} removed shared secret {}", who, name);
       services.local().refreshNow();
       return OperatorApi.json(200, Map.of("name", name, "removed", true));
-    }, "invalid-secret", "Cannot remove");
+    }, "invalid-secret", "Cannot remove", Done.getInstance());
   }
 
   private static Map<String, Object> secretBody(SharedSecret s, List<String> usedBy) {
@@ -457,8 +458,21 @@ public final class FileRoutes extends AllDirectives {
     if (!services.serving().getAsBoolean()) {
       throw new IllegalStateException("sealed");
     }
-    FileCatalog.CatalogReply reply = await(services.catalog().get().ask(
-        replyTo -> new FileCatalog.GetCatalog(-1, replyTo), ASK_TIMEOUT));
+    FileCatalog.CatalogReply reply = null;
+    for (int attempt = 1; reply == null; attempt++) {
+      try {
+        reply = services.catalog().get().<FileCatalog.CatalogReply>ask(
+            replyTo -> new FileCatalog.GetCatalog(-1, replyTo), ATTEMPT_TIMEOUT).toCompletableFuture()
+            .get(ATTEMPT_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UnavailableException("interrupted");
+      } catch (Exception e) {
+        if (attempt >= ATTEMPTS) {
+          throw new UnavailableException("the file catalog did not answer in time; retry");
+        }
+      }
+    }
     Catalog catalog = reply.catalog().orElseThrow();
     services.local().update(catalog);
     return catalog;
@@ -466,7 +480,40 @@ public final class FileRoutes extends AllDirectives {
 
   private <T> HttpResponse ask(Function<ActorRef<StatusReply<T>>, FileCatalog.Command> command,
       Function<T, HttpResponse> onSuccess, String refusedType, String refusedTitle) {
-    StatusReply<T> reply = await(services.catalog().get().ask(command::apply, ASK_TIMEOUT));
+    return ask(command, onSuccess, refusedType, refusedTitle, null);
+  }
+
+  /**
+   * Asks the catalog, again if it does not answer within {@link #ATTEMPT_TIMEOUT} (up to {@link
+   * #ATTEMPTS} times): while the catalog's shard hands off (its controller leaving), the region
+   * drops what it buffered for it, and the command never reached the entity. A command that did
+   * reach it and was applied, and is asked again, is a put stored again with the same content, or,
+   * for a removal ({@code goneOnRetry} not null), a "not found" that means it is done.
+   */
+  private <T> HttpResponse ask(Function<ActorRef<StatusReply<T>>, FileCatalog.Command> command,
+      Function<T, HttpResponse> onSuccess, String refusedType, String refusedTitle, T goneOnRetry) {
+    StatusReply<T> reply = null;
+    int attempt = 0;
+    while (reply == null) {
+      attempt++;
+      try {
+        reply = services.catalog().get().ask(command::apply, ATTEMPT_TIMEOUT).toCompletableFuture()
+            .get(ATTEMPT_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new UnavailableException("interrupted");
+      } catch (Exception e) {
+        if (attempt >= ATTEMPTS) {
+          throw new UnavailableException("the file catalog did not answer in time; retry");
+        }
+        LOG.info("The file catalog did not answer within {} (attempt {} of {}); asking again", ATTEMPT_TIMEOUT,
+            attempt, ATTEMPTS);
+      }
+    }
+    if (reply.isError() && attempt > 1 && goneOnRetry != null
+        && reply.getError().getMessage().startsWith(FileCatalog.NOT_FOUND)) {
+      return onSuccess.apply(goneOnRetry);
+    }
     if (reply.isError()) {
       String detail = reply.getError().getMessage();
       if (detail.startsWith(FileCatalog.NOT_FOUND)) {
@@ -476,17 +523,6 @@ public final class FileRoutes extends AllDirectives {
           detail.contains(FileCatalog.IN_USE) ? "in-use" : refusedType, refusedTitle, detail);
     }
     return onSuccess.apply(reply.getValue());
-  }
-
-  private static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(ASK_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new UnavailableException("interrupted");
-    } catch (Exception e) {
-      throw new UnavailableException("the file catalog did not answer in time; retry");
-    }
   }
 
   private static HttpResponse sealed() {
