@@ -329,12 +329,6 @@ public final class Controller implements AutoCloseable {
     org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
     String address = cluster.selfMember().address().toString();
     String advertised = settings.advertisedEdge(edge.port());
-    if (!settings.edgeAddresses().isEmpty()
-        && settings.edgeAddresses().stream().map(ControllerSettings.Endpoint::toString).noneMatch(advertised::equals)) {
-      throw new IllegalArgumentException("this controller's edge is known to agents as " + advertised
-          + " (opencluster.controller.edge.advertise, or edge.host:port), which is not one of edge.addresses "
-          + settings.edgeAddresses() + ": no agent could be redirected to it. Set edge.advertise to its entry there");
-    }
     edge.sessions().advertisedAs(advertised);
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     // Leaving from the moment Coordinated Shutdown starts, or the member is no longer Up (a leave

@@ -100,7 +100,22 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
         new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after"),
             c.getInt("files.max-sets-per-second")),
-        appVersion(c.getString("app-version")), edgeRouting(c));
+        appVersion(c.getString("app-version")), advertisedAmong(edgeRouting(c), edge, edgeAddresses));
+  }
+
+  /**
+   * The edge's advertised address must be one of {@code edge.addresses} when they are listed: an
+   * agent follows a redirect only to an edge of its bundle, so no agent could be sent to this one.
+   * (With port 0 and no {@code advertise}, the address is known only once bound: not checked.)
+   */
+  private static EdgeRouting advertisedAmong(EdgeRouting routing, Endpoint edge, List<Endpoint> addresses) {
+    String known = !routing.advertise().isEmpty() ? routing.advertise() : edge.port() != 0 ? edge.toString() : null;
+    if (known != null && !addresses.isEmpty() && addresses.stream().map(Endpoint::toString).noneMatch(known::equals)) {
+      throw new IllegalArgumentException("opencluster.controller.edge.advertise: this controller's edge is known as "
+          + known + ", which is not one of edge.addresses " + addresses + ", so no agent could be redirected to it; "
+          + "set edge.advertise to its entry there");
+    }
+    return routing;
   }
 
   private static EdgeRouting edgeRouting(Config c) {

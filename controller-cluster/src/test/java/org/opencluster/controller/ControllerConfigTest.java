@@ -103,6 +103,18 @@ class ControllerConfigTest {
   }
 
   @Test
+  void anEdgeKnownByAnAddressNotInTheBundlesList_isRefused_whileOneListedThere_isAccepted() {
+    String listed = "opencluster.controller.edge { port = 25530, addresses = [\"10.0.0.1:25530\", \"10.0.0.2:25530\"] }";
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(
+            ConfigFactory.parseString(listed)))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("edge.advertise")
+        .hasMessageContaining("127.0.0.1:25530");
+    ControllerSettings advertised = ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(
+        ConfigFactory.parseString(listed + "\nopencluster.controller.edge.advertise = \"10.0.0.2:25530\""))));
+    assertThat(advertised.advertisedEdge(25530)).isEqualTo("10.0.0.2:25530");
+  }
+
+  @Test
   void aControllerAlone_isItsOwnSeed() {
     ControllerSettings settings = ControllerSettings.create(ControllerConfig.load(MINIMAL));
     assertThat(settings.seedNodes()).containsExactly(settings.cluster());

@@ -558,6 +558,10 @@ final class Link extends AbstractActorWithTimers {
       // goes on through the next edge, and the controllers ask for the re-key again there.
       abandonRekey();
     }
+    if (settings.edges().size() < 2) {
+      log.info("{} asks this agent to move ({}), but it knows no other edge; staying", edge(), refused.getDetail());
+      return;
+    }
     int target = -1;
     for (String named : refused.getMoveToList()) {
       for (int i = 0; i < settings.edges().size() && target < 0; i++) {
@@ -570,14 +574,9 @@ final class Link extends AbstractActorWithTimers {
         break;
       }
     }
-    if (settings.edges().size() < 2) {
-      log.info("{} asks this agent to move ({}), but it knows no other edge; staying", edge(), refused.getDetail());
-      return;
-    }
     AgentSettings.Edge from = edge();
     edgeIndex = target >= 0 ? target : (edgeIndex + 1) % settings.edges().size();
     getTimers().cancel("beat");
-    getTimers().cancel("failover");
     Object then = session == null ? new Enrol() : new Resume();
     if (session == null && handshake != null) {
       handshake = null;
@@ -585,17 +584,9 @@ final class Link extends AbstractActorWithTimers {
     }
     long jitter = ThreadLocalRandom.current().nextLong(Math.max(1, Math.min(MOVE_JITTER_MAX.toMillis(),
         session == null ? MOVE_JITTER_MAX.toMillis() : session.terms().heartbeatInterval().toMillis() / 2)));
-    Instant now = clock.instant();
-    while (!reconnects.isEmpty() && reconnects.peekFirst().isBefore(now.minus(Duration.ofMinutes(1)))) {
-      reconnects.removeFirst();
-    }
-    if (reconnects.size() >= settings.maxReconnectsPerMinute()) {
-      jitter = Math.max(jitter, Duration.between(now, reconnects.peekFirst().plus(Duration.ofMinutes(1))).toMillis());
-    }
-    reconnects.addLast(now.plusMillis(jitter));
     log.info("{} redirected this agent ({}): carrying on through {}", from, refused.getDetail(), edge());
     state.redirected();
-    getTimers().startSingleTimer("failover", then, Duration.ofMillis(Math.max(jitter, 1)));
+    reconnectAfter(jitter, then);
   }
 
   // ---- lease, lifetime, stopping ----------------------------------------------------------------
@@ -619,16 +610,25 @@ final class Link extends AbstractActorWithTimers {
     long base = Math.min(settings.backoffMax().toMillis(),
         settings.backoffMin().toMillis() << Math.min(failures - 1, 20));
     long jittered = (long) (base * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
+    state.failedOver();
+    reconnectAfter(jittered, then);
+  }
+
+  /**
+   * Sends {@code then} to itself after {@code pauseMillis}, or later if that would make more than
+   * {@code max-reconnects-per-minute} reconnections in a minute (fail-overs and redirects alike).
+   */
+  private void reconnectAfter(long pauseMillis, Object then) {
     Instant now = clock.instant();
     while (!reconnects.isEmpty() && reconnects.peekFirst().isBefore(now.minus(Duration.ofMinutes(1)))) {
       reconnects.removeFirst();
     }
+    long pause = pauseMillis;
     if (reconnects.size() >= settings.maxReconnectsPerMinute()) {
-      jittered = Math.max(jittered, Duration.between(now, reconnects.peekFirst().plus(Duration.ofMinutes(1))).toMillis());
+      pause = Math.max(pause, Duration.between(now, reconnects.peekFirst().plus(Duration.ofMinutes(1))).toMillis());
     }
-    reconnects.addLast(now.plusMillis(jittered));
-    state.failedOver();
-    getTimers().startSingleTimer("failover", then, Duration.ofMillis(Math.max(jittered, 1)));
+    reconnects.addLast(now.plusMillis(pause));
+    getTimers().startSingleTimer("failover", then, Duration.ofMillis(Math.max(pause, 1)));
   }
 
   private void finish(Agent.Outcome why, String detail) {

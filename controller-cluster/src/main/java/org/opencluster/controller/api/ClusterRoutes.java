@@ -89,23 +89,21 @@ public final class ClusterRoutes extends AllDirectives {
     ControllerDirectory.Description target = described.stream().filter(d -> d.controller().equals(name)).findFirst()
         .orElseThrow(() -> new OperatorApi.Problem(OperatorApi.problem(404, "not-found", "No such controller",
             "no member of the cluster is controller '" + name + "' (see GET /v1/cluster)")));
+    ClusterEvent.CurrentClusterState state = Cluster.get(services.system()).state();
     Member member = null;
-    for (Member m : Cluster.get(services.system()).state().getMembers()) {
+    java.util.Set<String> upAndReachable = new java.util.HashSet<>();
+    for (Member m : state.getMembers()) {
       if (m.address().toString().equals(target.address())) {
         member = m;
+      }
+      if (m.status() == MemberStatus.up() && !state.getUnreachable().contains(m)) {
+        upAndReachable.add(m.address().toString());
       }
     }
     if (target.leaving() || member == null || member.status() != MemberStatus.up()) {
       throw new OperatorApi.Problem(OperatorApi.problem(409, "conflict", "Already leaving",
           "controller '" + name + "' is " + (member == null ? "not a member" : member.status().toString().toLowerCase(Locale.ROOT))
               + (target.leaving() ? " and leaving" : "")));
-    }
-    java.util.Set<String> upAndReachable = new java.util.HashSet<>();
-    ClusterEvent.CurrentClusterState state = Cluster.get(services.system()).state();
-    for (Member m : state.getMembers()) {
-      if (m.status() == MemberStatus.up() && !state.getUnreachable().contains(m)) {
-        upAndReachable.add(m.address().toString());
-      }
     }
     boolean othersServe = described.stream().anyMatch(d -> !d.controller().equals(name) && !d.leaving()
         && "unsealed".equals(d.sealState()) && upAndReachable.contains(d.address()));

@@ -458,21 +458,8 @@ public final class FileRoutes extends AllDirectives {
     if (!services.serving().getAsBoolean()) {
       throw new IllegalStateException("sealed");
     }
-    FileCatalog.CatalogReply reply = null;
-    for (int attempt = 1; reply == null; attempt++) {
-      try {
-        reply = services.catalog().get().<FileCatalog.CatalogReply>ask(
-            replyTo -> new FileCatalog.GetCatalog(-1, replyTo), ATTEMPT_TIMEOUT).toCompletableFuture()
-            .get(ATTEMPT_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new UnavailableException("interrupted");
-      } catch (Exception e) {
-        if (attempt >= ATTEMPTS) {
-          throw new UnavailableException("the file catalog did not answer in time; retry");
-        }
-      }
-    }
+    FileCatalog.CatalogReply reply = this.<FileCatalog.CatalogReply>askCatalog(
+        replyTo -> new FileCatalog.GetCatalog(-1, replyTo)).reply();
     Catalog catalog = reply.catalog().orElseThrow();
     services.local().update(catalog);
     return catalog;
@@ -483,22 +470,20 @@ public final class FileRoutes extends AllDirectives {
     return ask(command, onSuccess, refusedType, refusedTitle, null);
   }
 
+  /** A catalog answer, and how many asks it took. */
+  private record Answer<R>(R reply, int attempts) {}
+
   /**
    * Asks the catalog, again if it does not answer within {@link #ATTEMPT_TIMEOUT} (up to {@link
    * #ATTEMPTS} times): while the catalog's shard hands off (its controller leaving), the region
-   * drops what it buffered for it, and the command never reached the entity. A command that did
-   * reach it and was applied, and is asked again, is a put stored again with the same content, or,
-   * for a removal ({@code goneOnRetry} not null), a "not found" that means it is done.
+   * drops what it buffered for it, and the command never reached the entity.
    */
-  private <T> HttpResponse ask(Function<ActorRef<StatusReply<T>>, FileCatalog.Command> command,
-      Function<T, HttpResponse> onSuccess, String refusedType, String refusedTitle, T goneOnRetry) {
-    StatusReply<T> reply = null;
-    int attempt = 0;
-    while (reply == null) {
-      attempt++;
+  private <R> Answer<R> askCatalog(Function<ActorRef<R>, FileCatalog.Command> command) {
+    for (int attempt = 1; ; attempt++) {
       try {
-        reply = services.catalog().get().ask(command::apply, ATTEMPT_TIMEOUT).toCompletableFuture()
+        R reply = services.catalog().get().<R>ask(command::apply, ATTEMPT_TIMEOUT).toCompletableFuture()
             .get(ATTEMPT_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
+        return new Answer<>(reply, attempt);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new UnavailableException("interrupted");
@@ -510,7 +495,18 @@ public final class FileRoutes extends AllDirectives {
             attempt, ATTEMPTS);
       }
     }
-    if (reply.isError() && attempt > 1 && goneOnRetry != null
+  }
+
+  /**
+   * A catalog command ({@link #askCatalog}: asked again when it gets no answer). A command that did
+   * reach the catalog and was applied, and is asked again, is a put stored again with the same
+   * content, or, for a removal ({@code goneOnRetry} not null), a "not found" that means it is done.
+   */
+  private <T> HttpResponse ask(Function<ActorRef<StatusReply<T>>, FileCatalog.Command> command,
+      Function<T, HttpResponse> onSuccess, String refusedType, String refusedTitle, T goneOnRetry) {
+    Answer<StatusReply<T>> answer = askCatalog(command);
+    StatusReply<T> reply = answer.reply();
+    if (reply.isError() && answer.attempts() > 1 && goneOnRetry != null
         && reply.getError().getMessage().startsWith(FileCatalog.NOT_FOUND)) {
       return onSuccess.apply(goneOnRetry);
     }
