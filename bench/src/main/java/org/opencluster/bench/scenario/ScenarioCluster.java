@@ -114,8 +114,7 @@ public final class ScenarioCluster implements AutoCloseable {
   private void startControllers() throws Exception {
     List<ControllerProcess.Ports> ports = new ArrayList<>();
     for (int i = 0; i < settings.controllers(); i++) {
-      ports.add(new ControllerProcess.Ports(TestCluster.freePort(), TestCluster.freePort(), TestCluster.freePort(),
-          TestCluster.freePort()));
+      ports.add(new ControllerProcess.Ports(fixedPort(), fixedPort(), fixedPort(), fixedPort()));
     }
     List<Integer> seeds = ports.stream().map(ControllerProcess.Ports::cluster).toList();
     List<String> edges = ports.stream().map(p -> "127.0.0.1:" + p.edge()).toList();
@@ -430,5 +429,24 @@ public final class ScenarioCluster implements AutoCloseable {
           <root level="WARN"><appender-ref ref="OUT"/></root>
         </configuration>
         """);
+  }
+
+  /**
+   * A free port below the kernel's ephemeral range (32768 and up): the controllers keep their ports
+   * across restarts, and a port from the ephemeral range can be taken meanwhile by any outbound
+   * connection on the machine (a bind then fails with "Address already in use").
+   */
+  private static int fixedPort() throws java.io.IOException {
+    java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+    for (int tries = 0; tries < 200; tries++) {
+      int port = random.nextInt(20_000, 32_000);
+      try (java.net.ServerSocket socket = new java.net.ServerSocket(port, 1,
+          java.net.InetAddress.getLoopbackAddress())) {
+        return port;
+      } catch (java.io.IOException taken) {
+        // try another
+      }
+    }
+    return TestCluster.freePort();
   }
 }
