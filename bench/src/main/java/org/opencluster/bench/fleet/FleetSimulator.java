@@ -112,6 +112,12 @@ public final class FleetSimulator {
   private static final int REGISTER_THREADS = 16;
   private static final Duration ENROL_LIMIT = Duration.ofMinutes(15);
 
+  /**
+   * The system property naming the address the agents' links bind (127.0.0.1 unless the
+   * controllers are in network namespaces of their own and reach the simulator at another).
+   */
+  public static final String BIND_HOST = "opencluster.simulator.host";
+
   private FleetSimulator() {}
 
   public static void main(String[] args) throws Exception {
@@ -121,8 +127,15 @@ public final class FleetSimulator {
       System.exit(2);
     }
     boolean failover = args.length == 10;
-    // One operator API port, or several separated by commas: registrations go round-robin through them.
-    int[] apiPorts = java.util.Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray();
+    // One operator API port, or several separated by commas: registrations go round-robin through
+    // them. Each may be HOST:PORT (controllers in network namespaces of their own); else 127.0.0.1.
+    Map<Integer, String> apiHosts = new java.util.HashMap<>();
+    int[] apiPorts = java.util.Arrays.stream(args[0].split(",")).mapToInt(entry -> {
+      int colon = entry.lastIndexOf(':');
+      int port = Integer.parseInt(entry.substring(colon + 1));
+      apiHosts.put(port, colon < 0 ? "127.0.0.1" : entry.substring(0, colon));
+      return port;
+    }).toArray();
     Path operator = Path.of(args[1]);
     int agents = Integer.parseInt(args[2]);
     int systems = Integer.parseInt(args[3]);
@@ -133,7 +146,7 @@ public final class FleetSimulator {
     Path result = Path.of(args[8]);
 
     Map<String, Object> figures = new LinkedHashMap<>();
-    ApiTestClient api = new ApiTestClient(operator);
+    ApiTestClient api = new ApiTestClient(operator, port -> apiHosts.getOrDefault(port, "127.0.0.1"));
     ExecutorService pool = Executors.newFixedThreadPool(REGISTER_THREADS);
     List<ActorSystem> started = new ArrayList<>();
     try {
@@ -412,7 +425,7 @@ public final class FleetSimulator {
     ReloadingTlsContext tls = ReloadingTlsContext.load(bundle.resolve("node.pem"), bundle.resolve("node.key"),
         bundle.resolve("ca.pem"), TlsPolicy.clientOfControllers(refusal -> say("TLS refusal: %s", refusal.getMessage()),
             Clock.systemUTC()), Duration.ofMinutes(10), failure -> { });
-    return EdgeSystem.start("opencluster-agent", "127.0.0.1", 0, List.of(), false, tls, ConfigFactory.parseString("""
+    return EdgeSystem.start("opencluster-agent", System.getProperty(BIND_HOST, "127.0.0.1"), 0, List.of(), false, tls, ConfigFactory.parseString("""
         pekko.loglevel = %s
         pekko.actor.default-dispatcher.fork-join-executor.parallelism-max = 2
         """.formatted(failover ? "ERROR" : "WARNING")), FleetSimulator.class.getClassLoader());

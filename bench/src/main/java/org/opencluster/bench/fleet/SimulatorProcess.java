@@ -50,11 +50,23 @@ public final class SimulatorProcess implements AutoCloseable {
    */
   public static SimulatorProcess start(List<Integer> apiPorts, Path operator, int agents, int systems, int settleSeconds,
       Path directory, boolean failover, String maxHeap) throws Exception {
+    return start(apiPorts.stream().map(String::valueOf).toList(), "127.0.0.1", operator, agents, systems, settleSeconds,
+        directory, failover, maxHeap);
+  }
+
+  /**
+   * As {@link #start(List, Path, int, int, int, Path, boolean, String)}, the operator APIs given as
+   * {@code HOST:PORT} and the agents' links bound to {@code bindHost}: for controllers in network
+   * namespaces of their own, which reach the simulator there.
+   */
+  public static SimulatorProcess start(List<String> apiAddresses, String bindHost, Path operator, int agents, int systems,
+      int settleSeconds, Path directory, boolean failover, String maxHeap) throws Exception {
     Path work = Files.createDirectory(directory.resolve("fleet"));
     List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + maxHeap, "-Dlogback.statusListenerClass=ch.qos.logback.core.status.NopStatusListener",
+        "-D" + FleetSimulator.BIND_HOST + "=" + bindHost,
         "-cp", classPath(), FleetSimulator.class.getName(),
-        apiPorts.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(",")), operator.toString(),
+        String.join(",", apiAddresses), operator.toString(),
         Integer.toString(agents), Integer.toString(systems), Integer.toString(settleSeconds), "1", "64", work.toString(), directory.resolve("fleet-result.json").toString()));
     if (failover) {
       command.add("failover");

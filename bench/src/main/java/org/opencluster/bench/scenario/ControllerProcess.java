@@ -30,12 +30,13 @@ public final class ControllerProcess {
   private final Path log;
   private final ConfigWriter config;
   private final String maxHeap;
+  private final int namespace;
   private Process process;
   private String appVersion;
   private long logOffset;
 
-  /** The ports of one controller, fixed for its life. */
-  public record Ports(int cluster, int api, int health, int edge) {}
+  /** The address and ports of one controller, fixed for its life. */
+  public record Ports(String host, int cluster, int api, int health, int edge) {}
 
   /** Writes the controller's configuration file for an app-version. */
   @FunctionalInterface
@@ -43,8 +44,13 @@ public final class ControllerProcess {
     Path write(String appVersion) throws Exception;
   }
 
-  ControllerProcess(String name, Ports ports, Path log, ConfigWriter config, String maxHeap) {
+  /**
+   * @param namespace 0: the process shares this JVM's network; else the index of its own network
+   *     namespace ({@link Netns}), made afresh at each start
+   */
+  ControllerProcess(String name, Ports ports, Path log, ConfigWriter config, String maxHeap, int namespace) {
     this.name = name;
+    this.namespace = namespace;
     this.ports = ports;
     this.log = log;
     this.config = config;
@@ -88,8 +94,16 @@ public final class ControllerProcess {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-Dlogback.configurationFile=" + logbackFile,
         "-cp", SimulatorProcess.classPath(), ControllerMain.class.getName(), "--config", file.toString()));
-    process = new ProcessBuilder(command).redirectErrorStream(true)
+    process = new ProcessBuilder(namespace == 0 ? command : Netns.wrap(command)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    if (namespace != 0) {
+      try {
+        Netns.attach(process, namespace);
+      } catch (Exception | Error e) {
+        process.destroyForcibly();
+        throw e;
+      }
+    }
     this.appVersion = appVersion;
     long giveUp = System.nanoTime() + limit.toNanos();
     while (!logSinceStart().contains(RUNNING)) {
@@ -106,6 +120,20 @@ public final class ControllerProcess {
   /** SIGTERM (Coordinated Shutdown: the edge unbinds, shards hand off, it leaves) and waits for the exit code. */
   synchronized int terminate(Duration limit) throws Exception {
     return stop(false, limit);
+  }
+
+  /** The index of its network namespace ({@link Netns}), or 0 when it shares this JVM's network. */
+  int namespace() {
+    return namespace;
+  }
+
+  /** Waits for the process to end by itself (a controller downed by the cluster); its exit code, or -1 on time-out. */
+  int awaitExit(Duration limit) throws Exception {
+    Process running;
+    synchronized (this) {
+      running = process;
+    }
+    return running.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? running.exitValue() : -1;
   }
 
   /** SIGKILL: nothing runs in the process any more; the cluster finds out by its failure detector. */
@@ -169,6 +197,7 @@ public final class ControllerProcess {
 
   @Override
   public String toString() {
-    return "ControllerProcess[" + name + ", pid " + pid() + ", api " + ports.api() + ", edge " + ports.edge() + "]";
+    return "ControllerProcess[" + name + ", pid " + pid() + ", " + ports.host() + ", api " + ports.api() + ", edge "
+        + ports.edge() + "]";
   }
 }

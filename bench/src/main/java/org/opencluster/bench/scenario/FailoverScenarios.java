@@ -31,6 +31,7 @@ public final class FailoverScenarios {
   private static final int MAX_WRITES = 4_000;
   private static final Duration LOAD_LIMIT = Duration.ofMinutes(20);
   private static final Duration WATCH_EVERY = Duration.ofMillis(500);
+  private static final Duration CUT_EXIT_LIMIT = Duration.ofMinutes(2);
 
   private FailoverScenarios() {}
 
@@ -45,7 +46,10 @@ public final class FailoverScenarios {
    *     redirects, re-enrolments)
    * @param rotation the rotating secret at the end (rolling upgrade), else null
    * @param members through each serving controller at the end: member name to "status appVersion"
-   * @param removedSeconds kill: from the SIGKILL until every survivor listed only the survivors, else NaN
+   * @param victim the controller killed or cut off, else null
+   * @param victimExit cut: the cut-off controller's exit code (255: downed by the cluster), -1 if
+   *     it did not exit by itself; else 0
+   * @param removedSeconds kill, cut: from the fault until every survivor listed only the survivors, else NaN
    * @param shardsBefore node-entity shards hosted before the fault, all members together
    * @param shardsAfter the same at the end
    * @param seconds the whole scenario, set-up excluded
@@ -53,7 +57,7 @@ public final class FailoverScenarios {
   public record Outcome(String scenario, List<EventFigures> events, OperatorLoad.Counts writes, List<String> lostWrites,
       Map<String, ApiWatch.Counts> api, int apiErrorsWhileServing, Invariants.NodeStages nodes, JsonNode fleet,
       Invariants.RotationState rotation, long rotationVersion, Map<String, Map<String, String>> members,
-      String victim, double removedSeconds, long shardsBefore, long shardsAfter, double seconds) {
+      String victim, int victimExit, double removedSeconds, long shardsBefore, long shardsAfter, double seconds) {
 
     /** Quarantine frames the simulated agents received (must be 0). */
     public long quarantinedSeen() {
@@ -74,8 +78,8 @@ public final class FailoverScenarios {
             .append("', agents holding the new content ").append(rotation.agentsHoldingNewContent()).append('\n');
       }
       if (victim != null) {
-        out.append(String.format(java.util.Locale.ROOT, "  killed %s: removed from the survivors' view after %.1f s%n",
-            victim, removedSeconds));
+        out.append(String.format(java.util.Locale.ROOT, "  %s: removed from the survivors' view after %.1f s, exit code %d%n",
+            victim, removedSeconds, victimExit));
       }
       out.append("  shards before ").append(shardsBefore).append(", after ").append(shardsAfter).append('\n');
       out.append("  members at the end: ").append(members).append('\n');
@@ -111,8 +115,8 @@ public final class FailoverScenarios {
       load.close();
       watch.close();
       Invariants.RotationState rotation = Invariants.rotation(cluster, version, ROTATION_LIMIT);
-      return outcome(cluster, "rolling upgrade", events, load, watch, rotation, version, null, Double.NaN, shardsBefore,
-          started);
+      return outcome(cluster, "rolling upgrade", events, load, watch, rotation, version, null, 0, Double.NaN,
+          shardsBefore, started);
     }
   }
 
@@ -142,8 +146,54 @@ public final class FailoverScenarios {
       awaitShards(cluster, survivors, before.total());
       load.close();
       watch.close();
-      return outcome(cluster, "kill -9 of the busiest controller", events, load, watch, null, -1, victim, removed[0],
+      return outcome(cluster, "kill -9 of the busiest controller", events, load, watch, null, -1, victim, 0, removed[0],
           before.total(), started);
+    }
+  }
+
+  /**
+   * A network cut: the controller hosting the most node shards is cut off from the other
+   * controllers, while it still reaches the database and its agents (the harness's namespaces,
+   * {@link Netns}). The Split Brain Resolver (keep-majority) must resolve it on both sides: the
+   * cut-off controller downs itself and exits (255), the majority removes it and takes its shards,
+   * its agents fail over. Then the cut heals and it is started again; at the end all three are up
+   * and host as many shards as before.
+   */
+  public static Outcome networkCut(ScenarioCluster cluster) throws Exception {
+    long started = System.nanoTime();
+    Shards before = shardsHosted(cluster, cluster.serving());
+    String victim = before.busiest();
+    String version = cluster.controller(victim).appVersion();
+    Set<String> survivors = new TreeSet<>(cluster.serving());
+    survivors.remove(victim);
+    List<EventFigures> events = new ArrayList<>();
+    double[] removed = {Double.NaN};
+    int[] exit = {-1};
+    try (OperatorLoad load = OperatorLoad.start(cluster, WRITE_EVERY, MAX_WRITES, LOAD_LIMIT);
+        ApiWatch watch = ApiWatch.start(cluster, WATCH_EVERY, LOAD_LIMIT)) {
+      events.add(event(cluster, "cut", victim, () -> {
+        long cut = System.nanoTime();
+        cluster.cut(victim);
+        exit[0] = cluster.awaitExit(victim, CUT_EXIT_LIMIT);
+        return () -> {
+          cluster.awaitMembersUp(survivors, null);
+          removed[0] = (System.nanoTime() - cut) / 1e9;
+        };
+      }));
+      if (exit[0] == -1) {
+        say("%s still runs %s after the cut; killing it", victim, CUT_EXIT_LIMIT);
+        cluster.kill(victim);
+      }
+      awaitShards(cluster, survivors, before.total());
+      events.add(event(cluster, "heal and restart", victim, () -> {
+        cluster.heal(victim);
+        cluster.restart(victim, version);
+      }));
+      awaitShards(cluster, new TreeSet<>(cluster.names()), before.total());
+      load.close();
+      watch.close();
+      return outcome(cluster, "network cut of the busiest controller", events, load, watch, null, -1, victim, exit[0],
+          removed[0], before.total(), started);
     }
   }
 
@@ -243,8 +293,8 @@ public final class FailoverScenarios {
   // ---- the end ------------------------------------------------------------------------------
 
   private static Outcome outcome(ScenarioCluster cluster, String scenario, List<EventFigures> events, OperatorLoad load,
-      ApiWatch watch, Invariants.RotationState rotation, long version, String victim, double removed, long shardsBefore,
-      long started) throws Exception {
+      ApiWatch watch, Invariants.RotationState rotation, long version, String victim, int victimExit, double removed,
+      long shardsBefore, long started) throws Exception {
     Set<String> serving = new TreeSet<>(cluster.serving());
     List<String> lost = load.lostWrites(serving.iterator().next());
     Invariants.NodeStages nodes = Invariants.nodeStages(cluster);
@@ -261,7 +311,8 @@ public final class FailoverScenarios {
     }
     long shardsAfter = shardsHosted(cluster, serving).total();
     Outcome outcome = new Outcome(scenario, events, load.counts(), lost, watch.counts(), watch.errorsWhileServing(), nodes,
-        fleet, rotation, version, members, victim, removed, shardsBefore, shardsAfter, (System.nanoTime() - started) / 1e9);
+        fleet, rotation, version, members, victim, victimExit, removed, shardsBefore, shardsAfter,
+        (System.nanoTime() - started) / 1e9);
     say("%s", outcome.summary());
     return outcome;
   }

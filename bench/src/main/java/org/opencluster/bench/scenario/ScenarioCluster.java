@@ -35,10 +35,12 @@ import org.opencluster.protocol.pki.Role;
  * of its own whose agents know every edge and fail over ({@link FleetSimulator} with
  * {@code failover}). Every node consumes one rotating secret through a template file.
  *
- * <p>Faults: {@link #terminate}, {@link #kill}, {@link #restart}. The harness keeps the set of
+ * <p>Faults: {@link #terminate}, {@link #kill}, {@link #restart}, {@link #cut}. The harness keeps the set of
  * controllers it considers {@linkplain #serving() serving}: a controller leaves it just before a
  * fault and comes back once ready again, so that load and probes address only controllers that
- * are up. Everything binds 127.0.0.1.
+ * are up. Everything binds 127.0.0.1; or, when this JVM runs in a hub made by
+ * {@code bench/netns/bin/java}, each controller is in a network namespace of its own and can be
+ * {@linkplain #cut cut off} from the others ({@link Netns}).
  */
 public final class ScenarioCluster implements AutoCloseable {
 
@@ -73,6 +75,8 @@ public final class ScenarioCluster implements AutoCloseable {
   }
 
   private final Settings settings;
+  private final boolean namespaces = Netns.inHub();
+  private final Map<Integer, String> hostOfPort = new ConcurrentHashMap<>();
   private final TestCluster ca;
   private final StorageSettings storage;
   private final Map<String, ControllerProcess> controllers = new LinkedHashMap<>();
@@ -87,7 +91,7 @@ public final class ScenarioCluster implements AutoCloseable {
     this.settings = settings;
     Files.createDirectories(settings.directory());
     this.ca = new TestCluster(settings.directory());
-    this.storage = TestDatabases.freshPostgres();
+    this.storage = TestDatabases.freshPostgres(hubHost());
     this.logback = writeLogback(settings.directory());
   }
 
@@ -114,18 +118,22 @@ public final class ScenarioCluster implements AutoCloseable {
   private void startControllers() throws Exception {
     List<ControllerProcess.Ports> ports = new ArrayList<>();
     for (int i = 0; i < settings.controllers(); i++) {
-      ports.add(new ControllerProcess.Ports(fixedPort(), fixedPort(), fixedPort(), fixedPort()));
+      String host = namespaces ? Netns.controllerHost(i + 1) : "127.0.0.1";
+      ControllerProcess.Ports own = new ControllerProcess.Ports(host, fixedPort(), fixedPort(), fixedPort(), fixedPort());
+      hostOfPort.put(own.api(), host);
+      hostOfPort.put(own.health(), host);
+      ports.add(own);
     }
-    List<Integer> seeds = ports.stream().map(ControllerProcess.Ports::cluster).toList();
-    List<String> edges = ports.stream().map(p -> "127.0.0.1:" + p.edge()).toList();
+    List<String> seeds = ports.stream().map(p -> p.host() + ":" + p.cluster()).toList();
+    List<String> edges = ports.stream().map(p -> p.host() + ":" + p.edge()).toList();
     for (int i = 0; i < settings.controllers(); i++) {
       String name = "ctl-" + (i + 1);
       ControllerProcess.Ports own = ports.get(i);
-      Config base = ca.controllerConfig(name, own.cluster(), seeds, storage);
+      Config base = ca.controllerConfig(name, own.host(), own.cluster(), seeds, storage);
       controllers.put(name, new ControllerProcess(name, own, settings.directory().resolve(name + ".log"),
-          appVersion -> writeConfig(name, own, edges, base, appVersion), settings.controllerHeap()));
+          appVersion -> writeConfig(name, own, edges, base, appVersion), settings.controllerHeap(), namespaces ? i + 1 : 0));
     }
-    admin = new ApiTestClient(ca.issueOperator("harness", Role.ADMIN));
+    admin = new ApiTestClient(ca.issueOperator("harness", Role.ADMIN), port -> hostOfPort.getOrDefault(port, "127.0.0.1"));
 
     ControllerProcess first = controllers.values().iterator().next();
     first.start("", logback, START_LIMIT);
@@ -206,8 +214,8 @@ public final class ScenarioCluster implements AutoCloseable {
         "selector", Map.of("labels", Map.of("role", "web")), "source", Map.of("kind", "template",
             "text", "node={{ node.name }}\npassword={{ secret \"" + SHARED_SECRET + "\" \"password\" }}\n")));
     Path operator = settings.directory().resolve("operator-harness");
-    List<Integer> apiPorts = controllers.values().stream().map(c -> c.ports().api()).toList();
-    fleet = SimulatorProcess.start(apiPorts, operator, settings.agents(), settings.links(), 2,
+    List<String> apis = controllers.values().stream().map(c -> c.ports().host() + ":" + c.ports().api()).toList();
+    fleet = SimulatorProcess.start(apis, hubHost(), operator, settings.agents(), settings.links(), 2,
         Files.createDirectories(settings.directory().resolve("simulator")), true, settings.simulatorHeap());
     Duration enrolLimit = Duration.ofSeconds(120 + settings.agents() / 20);
     fleet.await(FleetSimulator.MEASURED, enrolLimit);
@@ -253,6 +261,48 @@ public final class ScenarioCluster implements AutoCloseable {
     expected.add(name);
     awaitMembersUp(expected, null);
     serving.add(name);
+  }
+
+  /** Whether {@link #cut} can run: this JVM is in a hub and every controller in a namespace of its own ({@link Netns}). */
+  public boolean canCut() {
+    return namespaces;
+  }
+
+  /**
+   * Cuts the network between {@code name} and every other controller (it leaves {@link #serving()}
+   * first): their packets to each other are dropped; each still reaches the database and the
+   * agents. Only where {@link #canCut()}.
+   */
+  public void cut(String name) throws Exception {
+    requireNamespaces();
+    serving.remove(name);
+    Netns.cut(controller(name).namespace(), others(name));
+  }
+
+  /** Undoes {@link #cut}; the controller is not serving again until {@link #restart} (a cut-off one is downed). */
+  public void heal(String name) throws Exception {
+    requireNamespaces();
+    Netns.heal(controller(name).namespace(), others(name));
+  }
+
+  /** Waits until {@code name}'s process exits by itself; its exit code, or -1 if it still runs after {@code limit}. */
+  public int awaitExit(String name, Duration limit) throws Exception {
+    return controller(name).awaitExit(limit);
+  }
+
+  private List<Integer> others(String name) {
+    return controllers.values().stream().filter(c -> !c.name().equals(name)).map(ControllerProcess::namespace).toList();
+  }
+
+  private void requireNamespaces() {
+    if (!namespaces) {
+      throw new IllegalStateException("a network cut needs each controller in a network namespace of its own: run this "
+          + "JVM through bench/netns/bin/java, as root");
+    }
+  }
+
+  private String hubHost() {
+    return namespaces ? Netns.HUB : "127.0.0.1";
   }
 
   // ---- observation ----------------------------------------------------------------------------

@@ -37,6 +37,8 @@ class ControllerKillIT {
       assertThat(outcome.nodes().notActive()).as("nodes not active at the end\n" + summary).isZero();
       assertThat(outcome.quarantinedSeen()).as("Quarantined frames the agents received\n" + summary).isZero();
       assertThat(outcome.lostWrites()).as("acknowledged operator writes missing at the end\n" + summary).isEmpty();
+      assertThat(outcome.apiErrorsWhileServing()).as("GET /v1/cluster failures through the survivors\n" + summary)
+          .isZero();
     } catch (Throwable failure) {
       System.out.println(cluster.diagnostics());
       throw failure;

@@ -11,7 +11,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * the run: set-up takes about two minutes on two cores, so the scenarios share it and each leaves
  * it whole (three members up) for the next, in whichever order they run. Closed at the end of the
  * run. A scenario that fails may leave it broken: the next then fails at its first step, and the
- * first failure is the one to read.
+ * first failure is the one to read. When this JVM runs in a hub ({@code bench/netns/bin/java},
+ * bench/pom.xml), each controller is in a network namespace of its own, and {@link NetworkCutIT}
+ * can cut one off.
  */
 final class SharedCluster implements ParameterResolver {
 

@@ -21,8 +21,18 @@ public final class ApiTestClient {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final HttpClient http;
+  private final java.util.function.IntFunction<String> hostOf;
 
   public ApiTestClient(Path files) throws Exception {
+    this(files, port -> "127.0.0.1");
+  }
+
+  /**
+   * As {@link #ApiTestClient(Path)}, for controllers that are not all on 127.0.0.1 (each in a
+   * network namespace of its own): {@code hostOf} gives the address that serves a port.
+   */
+  public ApiTestClient(Path files, java.util.function.IntFunction<String> hostOf) throws Exception {
+    this.hostOf = hostOf;
     KeyMaterial material = KeyMaterial.load(files.resolve("cert.pem"), files.resolve("key.pem"), files.resolve("ca.pem"));
     SSLContext context = TlsContexts.create(material, TlsPolicy.clientOfControllers(r -> { }, Clock.systemUTC()));
     SSLParameters parameters = new SSLParameters();
@@ -33,26 +43,26 @@ public final class ApiTestClient {
   public record Reply(int status, String contentType, JsonNode body) {}
 
   public Reply get(int port, String path) throws Exception {
-    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).GET());
+    return send(HttpRequest.newBuilder(uri(port, path)).GET());
   }
 
   public Reply post(int port, String path, String body) throws Exception {
-    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+    return send(HttpRequest.newBuilder(uri(port, path))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)));
   }
 
   public Reply put(int port, String path) throws Exception {
-    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+    return send(HttpRequest.newBuilder(uri(port, path))
         .PUT(HttpRequest.BodyPublishers.noBody()));
   }
 
   public Reply put(int port, String path, String body) throws Exception {
-    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path))
+    return send(HttpRequest.newBuilder(uri(port, path))
         .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body)));
   }
 
   public Reply delete(int port, String path) throws Exception {
-    return send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).DELETE());
+    return send(HttpRequest.newBuilder(uri(port, path)).DELETE());
   }
 
   /**
@@ -78,7 +88,7 @@ public final class ApiTestClient {
 
   /** Any request, answered as it came: status, headers and body text (a metrics scrape, a problem's headers). */
   public HttpResponse<String> exchange(int port, String method, String path, String body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30))
+    return http.send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(30))
         .header("Content-Type", "application/json")
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
         .build(), HttpResponse.BodyHandlers.ofString());
@@ -86,8 +96,12 @@ public final class ApiTestClient {
 
   /** The status of a plain-text endpoint, such as the health routes. */
   public int status(int port, String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+    return http.send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.discarding()).statusCode();
+  }
+
+  private URI uri(int port, String path) {
+    return URI.create("https://" + hostOf.apply(port) + ":" + port + path);
   }
 
   private Reply send(HttpRequest.Builder request) throws Exception {

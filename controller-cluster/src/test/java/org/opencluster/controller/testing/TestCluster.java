@@ -85,10 +85,17 @@ public final class TestCluster implements AutoCloseable {
 
   /** cert.pem, key.pem (0600) and ca.pem for {@code identity}, issued by {@code issuer}. */
   public Path issue(CertificateAuthority issuer, Identity identity, String directoryName) throws Exception {
+    return issue(issuer, identity, directoryName, List.of());
+  }
+
+  /** As {@link #issue(CertificateAuthority, Identity, String)}; a controller's certificate also names {@code addresses}. */
+  public Path issue(CertificateAuthority issuer, Identity identity, String directoryName, List<InetAddress> addresses)
+      throws Exception {
     KeyPair keys = EcKeys.generate();
+    List<InetAddress> named = new ArrayList<>(List.of(InetAddress.getLoopbackAddress()));
+    named.addAll(addresses);
     X509Certificate certificate = issuer.issue(identity, keys.getPublic(), Duration.ofDays(7),
-        identity.kind() == Identity.Kind.CONTROLLER
-            ? new SubjectAltNames(List.of("localhost"), List.of(InetAddress.getLoopbackAddress())) : SubjectAltNames.NONE);
+        identity.kind() == Identity.Kind.CONTROLLER ? new SubjectAltNames(List.of("localhost"), named) : SubjectAltNames.NONE);
     List<X509Certificate> chain = new ArrayList<>(List.of(certificate));
     if (issuer.identity().equals(Identity.AGENT_CA)) {
       chain.add(issuer.certificate());
@@ -134,8 +141,20 @@ public final class TestCluster implements AutoCloseable {
   /** The configuration of a controller: its files, fresh ports, the given seeds and storage. */
   public Config controllerConfig(String name, int clusterPort, List<Integer> seedPorts, StorageSettings storage)
       throws Exception {
-    Path files = issue(root, Identity.controller(name), name);
-    String seeds = seedPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
+    return controllerConfig(name, "127.0.0.1", clusterPort,
+        seedPorts.stream().map(p -> "127.0.0.1:" + p).toList(), storage);
+  }
+
+  /**
+   * As {@link #controllerConfig(String, int, List, StorageSettings)}, every listener bound to
+   * {@code host} (an address of a network namespace the test made), its certificate naming it too,
+   * and the seed nodes as {@code host:port}.
+   */
+  public Config controllerConfig(String name, String host, int clusterPort, List<String> seedAddresses,
+      StorageSettings storage) throws Exception {
+    Path files = issue(root, Identity.controller(name), name,
+        host.equals("127.0.0.1") ? List.of() : List.of(InetAddress.getByName(host)));
+    String seeds = seedAddresses.stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(", "));
     String storageConfig = switch (storage.vendor()) {
       case H2 -> "opencluster.storage { type = h2, h2.path = \"" + directory.resolve("shared-h2") + "\" }";
       case POSTGRESQL -> "opencluster.storage { type = postgresql, postgresql { url = \"" + storage.jdbcUrl()
@@ -148,10 +167,10 @@ public final class TestCluster implements AutoCloseable {
           dev-mode = %s
           data-dir = "%s"
           tls { certificate = "%s", key = "%s", ca = "%s", reload-interval = 1s }
-          cluster { host = "127.0.0.1", port = %d, seed-nodes = [%s] }
-          health { host = "127.0.0.1", port = %d }
-          api { host = "127.0.0.1", port = %d }
-          edge { host = "127.0.0.1", port = 0 }
+          cluster { host = "%s", port = %d, seed-nodes = [%s] }
+          health { host = "%s", port = %d }
+          api { host = "%s", port = %d }
+          edge { host = "%s", port = 0 }
           # Real timers far out: tests move time through the entities' timer commands.
           node { heartbeat-interval = 5m, deadline-grace = 1m, lease-duration = 20m }
         }
@@ -161,7 +180,7 @@ public final class TestCluster implements AutoCloseable {
         pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
         pekko.loglevel = INFO
         """.formatted(name, storage.vendor() == StorageSettings.Vendor.H2 ? "on" : "off", directory.resolve(name + "-data"), files.resolve("cert.pem"), files.resolve("key.pem"),
-        files.resolve("ca.pem"), clusterPort, seeds, freePort(), freePort(), storageConfig));
+        files.resolve("ca.pem"), host, clusterPort, seeds, host, freePort(), host, freePort(), host, storageConfig));
   }
 
   /** Starts a controller, sealed, from {@link #controllerConfig}. */
