@@ -221,7 +221,8 @@ public final class Controller implements AutoCloseable {
           new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter(),
               new SetBudget(settings.files().maxSetsPerSecond())), audit, metrics,
           heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking))
-          .withSecrets(new ShardedSecretConsumers(started, EDGE_ASK_TIMEOUT));
+          .withSecrets(new ShardedSecretConsumers(started, EDGE_ASK_TIMEOUT))
+          .withClusterChanges(org.opencluster.controller.cluster.ClusterChangeWatch.start(started, clock));
       NodeView nodeView = new NodeView(storage.dataSource(), system);
       SecretSettings secretSettings = SecretSettings.create(config);
       AtomicBoolean unsealed = new AtomicBoolean();

@@ -7,6 +7,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,8 @@ class ControllerConfigTest {
     assertThat(config.getString("pekko.cluster.split-brain-resolver.active-strategy")).isEqualTo("keep-majority");
     assertThat(config.getBoolean("pekko.cluster.sharding.remember-entities")).isTrue();
     assertThat(config.getString("pekko.cluster.sharding.remember-entities-store")).isEqualTo("eventsourced");
+    assertThat(config.getDuration("pekko.cluster.sharding.waiting-for-state-timeout")).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.getDuration("pekko.cluster.sharding.updating-state-timeout")).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.getString("pekko.cluster.sharding.journal-plugin-id")).isEqualTo("opencluster.persistence.sharding-journal");
     assertThat(config.getString("pekko.persistence.journal.plugin")).isEqualTo("jdbc-journal");
     assertThat(config.getString("pekko-persistence-jdbc.database-provider-fqcn")).endsWith("SharedDatabaseProvider");

@@ -1047,6 +1047,12 @@ public final class NodeEntity
   /**
    * The deadline timer woke. If the clock says the deadline has not come (the timer ran early,
    * or the wall clock was stepped back), it is armed again for the rest: never dropped.
+   *
+   * <p>If the controller cluster changed while the node was silent (a controller left, joined,
+   * was lost or came back: agents and shards move then, and a controller's overload or hand-off
+   * may have held the node's heartbeats), the deadline restarts from the change, as it does after
+   * a recovery, but never beyond twice the deadline after its last heartbeat: a node silent that
+   * long is quarantined however the cluster changed.
    */
   private ReplyEffect<Event, State> deadlineFired(State state, Instant now) {
     if (!(state instanceof Active) || liveness.deadlineAt().isEmpty()) {
@@ -1057,11 +1063,38 @@ public final class NodeEntity
       armAt(Timer.HEARTBEAT_DEADLINE, deadline);
       return Effect().noReply();
     }
+    Optional<Instant> restarted = restartedByClusterChange(now);
+    if (restarted.isPresent()) {
+      context.getLog().info("Node {}: silent since {} while the controller cluster changed; its heartbeat deadline "
+          + "restarts from the change, to {}", nodeId, liveness.lastHeartbeatAt().orElseThrow(), restarted.get());
+      liveness = new Liveness(liveness.lastHeartbeatAt(), restarted, liveness.leaseExpiresAt());
+      armAt(Timer.HEARTBEAT_DEADLINE, restarted.get());
+      return Effect().noReply();
+    }
     String detail = "no heartbeat since "
         + liveness.lastHeartbeatAt().map(Instant::toString).orElse("the controller took over");
     context.getLog().warn("Node {}: its heartbeat deadline passed ({}); quarantined as compromised", nodeId, detail);
     return persist(new NodeQuarantined(QuarantineReason.HEARTBEAT_MISSED, detail, now))
         .thenRun(this::afterQuarantine).thenNoReply();
+  }
+
+  /**
+   * The deadline a change of the controller cluster during the node's silence gives it: the last
+   * change plus one deadline, capped at twice the deadline after the silence began; empty when
+   * there was no such change or that time has passed too.
+   */
+  private Optional<Instant> restartedByClusterChange(Instant now) {
+    Optional<Instant> change = environment.clusterChanges().lastChange();
+    if (liveness.lastHeartbeatAt().isEmpty() || change.isEmpty()
+        || !change.get().isAfter(liveness.lastHeartbeatAt().get())) {
+      // No heartbeat since this incarnation recovered: its deadline restarted from the recovery already.
+      return Optional.empty();
+    }
+    Instant since = liveness.lastHeartbeatAt().get();
+    Instant fromChange = change.get().plus(settings.heartbeatDeadline());
+    Instant cap = since.plus(settings.heartbeatDeadline().multipliedBy(2));
+    Instant restarted = fromChange.isBefore(cap) ? fromChange : cap;
+    return now.isBefore(restarted) ? Optional.of(restarted) : Optional.empty();
   }
 
   private ReplyEffect<Event, State> lifetimeEnded(State state, Instant now) {

@@ -24,10 +24,20 @@ import org.opencluster.protocol.tls.KeyMaterial;
  *     {@link ProvisionerHook#NONE} when none is configured
  * @param secrets the rotating secrets' entities: told which versions the node holds, and asked to
  *     rotate when a node that could read them is quarantined
+ * @param clusterChanges when the controller cluster last changed, as this controller saw it: a
+ *     node silent across such a change gets its heartbeat deadline restarted from it, once
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
     Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
-    HeartbeatBuckets heartbeatBuckets, ProvisionerHook provisioner, SecretConsumers secrets) {
+    HeartbeatBuckets heartbeatBuckets, ProvisionerHook provisioner, SecretConsumers secrets,
+    ClusterChanges clusterChanges) {
+
+  public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
+      Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
+      HeartbeatBuckets heartbeatBuckets, ProvisionerHook provisioner, SecretConsumers secrets) {
+    this(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets, provisioner, secrets,
+        ClusterChanges.NONE);
+  }
 
   public NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
       Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,
@@ -46,13 +56,19 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
   /** This environment, with {@code hook} asked to recreate quarantined nodes' hosts. */
   public NodeEnvironment withProvisioner(ProvisionerHook hook) {
     return new NodeEnvironment(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets, hook,
-        secrets);
+        secrets, clusterChanges);
   }
 
   /** This environment, with the rotating secrets' entities reached through {@code consumers}. */
   public NodeEnvironment withSecrets(SecretConsumers consumers) {
     return new NodeEnvironment(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets,
-        provisioner, consumers);
+        provisioner, consumers, clusterChanges);
+  }
+
+  /** This environment, with the controller cluster's changes seen through {@code changes}. */
+  public NodeEnvironment withClusterChanges(ClusterChanges changes) {
+    return new NodeEnvironment(settings, clock, controllerKeys, revocations, files, audit, metrics, heartbeatBuckets,
+        provisioner, secrets, changes);
   }
 
   /** Without an audit log, metrics or a read model. */
@@ -125,6 +141,20 @@ public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMa
         return java.util.concurrent.CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
       }
     };
+  }
+
+  /**
+   * When the controller cluster last changed as this controller saw it: a controller joined,
+   * left, was removed, or became unreachable or reachable again. Agents move between controllers
+   * then, and shards with them. Read on the entity's thread: must return at once.
+   */
+  @FunctionalInterface
+  public interface ClusterChanges {
+    /** The last change seen, or empty if none since this controller started. */
+    java.util.Optional<Instant> lastChange();
+
+    /** For tests and tools that run entities without a cluster: nothing ever changes. */
+    ClusterChanges NONE = java.util.Optional::empty;
   }
 
   /**

@@ -238,6 +238,58 @@ class NodeEntityTest {
     assertThat(due.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.HEARTBEAT_MISSED);
   }
 
+  @Test
+  void aControllerClusterChangeDuringTheSilence_restartsTheDeadlineFromTheChange_thenASilentNodeIsQuarantined() {
+    java.util.concurrent.atomic.AtomicReference<Instant> change = new java.util.concurrent.atomic.AtomicReference<>();
+    node = withClusterChanges(change);
+    activate();
+    Duration deadline = SETTINGS.heartbeatDeadline();
+    change.set(START.plus(deadline.dividedBy(2)));
+    clock.advance(deadline);
+
+    var spared = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(spared.hasNoEvents()).as("no quarantine: the controllers changed while the node was silent").isTrue();
+    assertThat(status().stage()).isEqualTo(Stage.ACTIVE);
+    assertThat(status().liveness().deadlineAt()).contains(change.get().plus(deadline));
+
+    clock.advance(deadline.dividedBy(2));
+    var due = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(due.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.HEARTBEAT_MISSED);
+  }
+
+  @Test
+  void aControllerClusterChangeBeforeTheLastHeartbeat_givesNoGrace() {
+    java.util.concurrent.atomic.AtomicReference<Instant> change = new java.util.concurrent.atomic.AtomicReference<>(
+        START.minusSeconds(1));
+    node = withClusterChanges(change);
+    activate();
+    clock.advance(SETTINGS.heartbeatDeadline());
+    var result = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(result.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.HEARTBEAT_MISSED);
+  }
+
+  @Test
+  void aControllerClusterThatKeepsChanging_neverKeepsASilentNodeBeyondTwiceItsDeadline() {
+    java.util.concurrent.atomic.AtomicReference<Instant> change = new java.util.concurrent.atomic.AtomicReference<>();
+    node = withClusterChanges(change);
+    activate();
+    Duration deadline = SETTINGS.heartbeatDeadline();
+    for (int round = 0; round < 3; round++) {
+      Instant fires = status().liveness().deadlineAt().orElseThrow();
+      clock.advance(Duration.between(clock.instant(), fires));
+      change.set(fires.minusSeconds(1));
+      var result = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+      if (fires.isBefore(START.plus(deadline.multipliedBy(2)))) {
+        assertThat(result.hasNoEvents()).as("round %d, at %s", round, fires).isTrue();
+      } else {
+        assertThat(fires).isEqualTo(START.plus(deadline.multipliedBy(2)));
+        assertThat(result.eventOfType(NodeQuarantined.class).reason()).isEqualTo(QuarantineReason.HEARTBEAT_MISSED);
+        return;
+      }
+    }
+    throw new AssertionError("still not quarantined after three deadlines of silence: " + status());
+  }
+
   /**
    * Real timers and a wall clock stepped back after the heartbeat: the deadline timer wakes while
    * the clock still reads before the deadline. It must arm itself again, not give up.
@@ -377,6 +429,15 @@ class NodeEntityTest {
     assertThat(status.facts()).map(NodeEntity.NodeFacts::name).contains("web-1");
     assertThat(status.since()).contains(START);
     assertThat(status.liveness().leaseExpiresAt()).contains(START.plus(SETTINGS.leaseDuration()));
+  }
+
+  /** A fresh node whose controller saw the cluster last change at {@code change} (null: never). */
+  private EventSourcedBehaviorTestKit<Command, Event, State> withClusterChanges(
+      java.util.concurrent.atomic.AtomicReference<Instant> change) {
+    var created = EventSourcedBehaviorTestKit.<Command, Event, State>create(SYSTEM, NodeEntity.create("n-changes",
+        environment(SETTINGS, clock).withClusterChanges(() -> Optional.ofNullable(change.get())), Optional.empty()));
+    created.clear();
+    return created;
   }
 
   /** No agent enrols in these tests: nothing signs a Welcome, nothing is revoked. */
