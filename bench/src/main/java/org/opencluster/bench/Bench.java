@@ -63,9 +63,10 @@ public final class Bench {
                    --database h2|postgresql (default postgresql)
         failover   high availability with 3 controller processes and simulated agents that fail over:
                    a rolling upgrade (SIGTERM, restart at a new app-version, one after the other, a
-                   rotation under way), then a kill -9 of the busiest controller; per fault the time
-                   until every node is acknowledged again, heartbeat p99 and max, the longest gap;
-                   API errors, lost writes, false quarantines. --agents N (default 10000),
+                   rotation under way), a kill -9 of the busiest controller, then (started through
+                   bench/netns/bin/java as root) a network cut of the busiest from the others; per
+                   fault the time until every node is acknowledged again, heartbeat p99 and max, the
+                   longest gap; API errors, lost writes, false quarantines. --agents N (default 10000),
                    --systems K TLS links (default 8), --heartbeat S (default 1)
 
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
