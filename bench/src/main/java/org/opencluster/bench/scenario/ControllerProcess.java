@@ -172,6 +172,21 @@ public final class ControllerProcess {
     return log;
   }
 
+  /** Lines of its log containing each of {@code needles}: of every start, or ({@code sinceStart}) of the last one. */
+  public long linesContaining(boolean sinceStart, String... needles) {
+    try {
+      String text = sinceStart ? logSinceStart() : Files.readString(log, StandardCharsets.UTF_8);
+      return text.lines().filter(line -> java.util.Arrays.stream(needles).allMatch(line::contains)).count();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
+  /** Lines of its whole log (every start) containing each of {@code needles}. */
+  public long linesContaining(String... needles) {
+    return linesContaining(false, needles);
+  }
+
   /** The last {@code lines} lines of its log. */
   public String tail(int lines) {
     try {
@@ -188,7 +203,7 @@ public final class ControllerProcess {
       if (length <= logOffset) {
         return "";
       }
-      byte[] bytes = new byte[(int) Math.min(1 << 20, length - logOffset)];
+      byte[] bytes = new byte[(int) Math.min(64 << 20, length - logOffset)];
       file.seek(logOffset);
       file.readFully(bytes);
       return new String(bytes, StandardCharsets.UTF_8);

@@ -53,11 +53,13 @@ public final class FailoverScenarios {
    * @param shardsBefore node-entity shards hosted before the fault, all members together
    * @param shardsAfter the same at the end
    * @param seconds the whole scenario, set-up excluded
+   * @param checks what the scenario checked on the way, by description (all must be true)
    */
   public record Outcome(String scenario, List<EventFigures> events, OperatorLoad.Counts writes, List<String> lostWrites,
       Map<String, ApiWatch.Counts> api, int apiErrorsWhileServing, Invariants.NodeStages nodes, JsonNode fleet,
       Invariants.RotationState rotation, long rotationVersion, Map<String, Map<String, String>> members,
-      String victim, int victimExit, double removedSeconds, long shardsBefore, long shardsAfter, double seconds) {
+      String victim, int victimExit, double removedSeconds, long shardsBefore, long shardsAfter, double seconds,
+      Map<String, Boolean> checks) {
 
     /** Quarantine frames the simulated agents received (must be 0). */
     public long quarantinedSeen() {
@@ -83,6 +85,7 @@ public final class FailoverScenarios {
       }
       out.append("  shards before ").append(shardsBefore).append(", after ").append(shardsAfter).append('\n');
       out.append("  members at the end: ").append(members).append('\n');
+      checks.forEach((check, held) -> out.append("  ").append(held ? "held: " : "FAILED: ").append(check).append('\n'));
       return out.toString();
     }
   }
@@ -169,33 +172,56 @@ public final class FailoverScenarios {
     List<EventFigures> events = new ArrayList<>();
     double[] removed = {Double.NaN};
     int[] exit = {-1};
+    Map<String, Boolean> checks = new LinkedHashMap<>();
+    long downedBefore = cluster.linesInLogs(SBR_DOWNS_UNREACHABLE);
+    long conflictsBefore = journalConflicts(cluster);
     try (OperatorLoad load = OperatorLoad.start(cluster, WRITE_EVERY, MAX_WRITES, LOAD_LIMIT);
         ApiWatch watch = ApiWatch.start(cluster, WATCH_EVERY, LOAD_LIMIT)) {
-      events.add(event(cluster, "cut", victim, () -> {
-        long cut = System.nanoTime();
-        cluster.cut(victim);
-        exit[0] = cluster.awaitExit(victim, CUT_EXIT_LIMIT);
-        return () -> {
-          cluster.awaitMembersUp(survivors, null);
-          removed[0] = (System.nanoTime() - cut) / 1e9;
-        };
-      }));
-      if (exit[0] == -1) {
-        say("%s still runs %s after the cut; killing it", victim, CUT_EXIT_LIMIT);
-        cluster.kill(victim);
-      }
-      awaitShards(cluster, survivors, before.total());
-      events.add(event(cluster, "heal and restart", victim, () -> {
+      try {
+        events.add(event(cluster, "cut", victim, () -> {
+          long cut = System.nanoTime();
+          cluster.cut(victim);
+          checks.put("the cut-off controller stayed reachable from the hub (its agents, the database)",
+              cluster.reachableFromHere(victim));
+          exit[0] = cluster.awaitExit(victim, CUT_EXIT_LIMIT);
+          return () -> {
+            cluster.awaitMembersUp(survivors, null);
+            removed[0] = (System.nanoTime() - cut) / 1e9;
+          };
+        }));
+        if (exit[0] == -1) {
+          say("%s still runs %s after the cut; killing it", victim, CUT_EXIT_LIMIT);
+          cluster.kill(victim);
+        }
+        checks.put("the cut-off controller's Split Brain Resolver downed it (DownReachable, including itself)",
+            cluster.controller(victim).linesContaining(true, "SBR took decision DownReachable", "including myself") > 0);
+        checks.put("a survivor's Split Brain Resolver downed the cut-off controller (DownUnreachable)",
+            cluster.linesInLogs(SBR_DOWNS_UNREACHABLE) > downedBefore);
+        awaitShards(cluster, survivors, before.total());
+      } finally {
         cluster.heal(victim);
-        cluster.restart(victim, version);
-      }));
+      }
+      events.add(event(cluster, "heal and restart", victim, () -> cluster.restart(victim, version)));
       awaitShards(cluster, new TreeSet<>(cluster.names()), before.total());
       load.close();
       watch.close();
+      checks.put("no journal write failed or conflicted in any controller's log", journalConflicts(cluster) == conflictsBefore);
       return outcome(cluster, "network cut of the busiest controller", events, load, watch, null, -1, victim, exit[0],
-          removed[0], before.total(), started);
+          removed[0], before.total(), started, checks);
     }
   }
+
+  /** What a majority's Split Brain Resolver logs when it downs the unreachable side. */
+  private static final String SBR_DOWNS_UNREACHABLE = "SBR took decision DownUnreachable";
+
+  /**
+   * Journal writes that failed, in every controller's log: an entity running on two controllers at
+   * once would write the same sequence numbers (PostgreSQL refuses the second as a duplicate key).
+   */
+  private static long journalConflicts(ScenarioCluster cluster) {
+    return cluster.linesInLogs("Failed to persist") + cluster.linesInLogs("duplicate key");
+  }
+
 
   // ---- events -------------------------------------------------------------------------------
 
@@ -295,6 +321,13 @@ public final class FailoverScenarios {
   private static Outcome outcome(ScenarioCluster cluster, String scenario, List<EventFigures> events, OperatorLoad load,
       ApiWatch watch, Invariants.RotationState rotation, long version, String victim, int victimExit, double removed,
       long shardsBefore, long started) throws Exception {
+    return outcome(cluster, scenario, events, load, watch, rotation, version, victim, victimExit, removed, shardsBefore,
+        started, Map.of());
+  }
+
+  private static Outcome outcome(ScenarioCluster cluster, String scenario, List<EventFigures> events, OperatorLoad load,
+      ApiWatch watch, Invariants.RotationState rotation, long version, String victim, int victimExit, double removed,
+      long shardsBefore, long started, Map<String, Boolean> checks) throws Exception {
     Set<String> serving = new TreeSet<>(cluster.serving());
     List<String> lost = load.lostWrites(serving.iterator().next());
     Invariants.NodeStages nodes = Invariants.nodeStages(cluster);
@@ -312,7 +345,7 @@ public final class FailoverScenarios {
     long shardsAfter = shardsHosted(cluster, serving).total();
     Outcome outcome = new Outcome(scenario, events, load.counts(), lost, watch.counts(), watch.errorsWhileServing(), nodes,
         fleet, rotation, version, members, victim, victimExit, removed, shardsBefore, shardsAfter,
-        (System.nanoTime() - started) / 1e9);
+        (System.nanoTime() - started) / 1e9, Map.copyOf(checks));
     say("%s", outcome.summary());
     return outcome;
   }

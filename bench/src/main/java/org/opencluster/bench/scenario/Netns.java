@@ -96,20 +96,40 @@ public final class Netns {
     process.getOutputStream().flush();
   }
 
-  /** Drops, in the hub, every packet between controller {@code index} and each of {@code others}, both ways. */
+  /**
+   * Drops, in the hub, every packet between controller {@code index} and each of {@code others},
+   * both ways. If a rule cannot be added, those added are removed again before the failure is
+   * thrown.
+   */
   static void cut(int index, List<Integer> others) throws Exception {
-    for (int other : others) {
-      run(rule("add", index, other));
-      run(rule("add", other, index));
+    try {
+      for (int other : others) {
+        run(rule("add", index, other));
+        run(rule("add", other, index));
+      }
+    } catch (Exception | Error e) {
+      heal(index, others);
+      throw e;
     }
   }
 
-  /** Undoes {@link #cut}. */
-  static void heal(int index, List<Integer> others) throws Exception {
+  /**
+   * Undoes {@link #cut}: removes every rule it may have added, whichever are there; safe to call
+   * again, or after a partial cut. Returns the hub's blackhole rules still naming controller
+   * {@code index} afterwards (empty when healed).
+   */
+  static List<String> heal(int index, List<Integer> others) throws Exception {
     for (int other : others) {
-      run(rule("del", index, other));
-      run(rule("del", other, index));
+      for (String[] rule : List.of(rule("del", index, other), rule("del", other, index))) {
+        // Deleting a rule that is not there fails: delete until it does (a rule added twice needs two).
+        for (int removed = 0; removed < 4 && runQuietly(rule) == null; removed++) {
+          // one copy gone
+        }
+      }
     }
+    String prefix = "10.77." + index + ".0/24";
+    return output("ip", "rule", "show").lines().filter(line -> line.contains("blackhole") && line.contains(prefix))
+        .toList();
   }
 
   private static String[] rule(String verb, int from, int to) {
@@ -130,6 +150,21 @@ public final class Netns {
     if (output != null) {
       throw new IllegalStateException(String.join(" ", command) + " failed: " + output.strip());
     }
+  }
+
+  /** What {@code command} printed; throws unless it succeeded. */
+  private static String output(String... command) throws Exception {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    process.getOutputStream().close();
+    if (!process.waitFor(COMMAND_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException(String.join(" ", command) + ": no exit within " + COMMAND_LIMIT);
+    }
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (process.exitValue() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed: " + output.strip());
+    }
+    return output;
   }
 
   /** Runs {@code command}; null when it succeeded, else its output and exit code. */

@@ -279,10 +279,40 @@ public final class ScenarioCluster implements AutoCloseable {
     Netns.cut(controller(name).namespace(), others(name));
   }
 
-  /** Undoes {@link #cut}; the controller is not serving again until {@link #restart} (a cut-off one is downed). */
+  /**
+   * Undoes {@link #cut} (safe to call again, or after a cut that failed half-way); the controller
+   * is not serving again until {@link #restart} (a cut-off one is downed). Throws if a rule is left.
+   */
   public void heal(String name) throws Exception {
     requireNamespaces();
-    Netns.heal(controller(name).namespace(), others(name));
+    List<String> left = Netns.heal(controller(name).namespace(), others(name));
+    if (!left.isEmpty()) {
+      throw new IllegalStateException("the cut of " + name + " did not heal; rules left in the hub: " + left);
+    }
+  }
+
+  /**
+   * Whether this JVM reaches {@code name}'s edge port (a TCP connection within 2 s): through a cut,
+   * the cut-off controller must still be reachable from the hub, where its agents and the
+   * database are.
+   */
+  public boolean reachableFromHere(String name) {
+    ControllerProcess.Ports ports = controller(name).ports();
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress(ports.host(), ports.edge()), 2_000);
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  /** Lines of every controller's log (all starts) containing each of {@code needles}. */
+  public long linesInLogs(String... needles) {
+    long count = 0;
+    for (ControllerProcess controller : controllers.values()) {
+      count += controller.linesContaining(needles);
+    }
+    return count;
   }
 
   /** Waits until {@code name}'s process exits by itself; its exit code, or -1 if it still runs after {@code limit}. */

@@ -29,7 +29,11 @@ public final class ClusterChangeWatch implements NodeEnvironment.ClusterChanges 
     this.clock = clock;
   }
 
-  /** Starts watching {@code system}'s cluster; the watch lasts as long as the system. */
+  /**
+   * Starts watching {@code system}'s cluster; the watch lasts as long as the system. Start it
+   * before any node entity runs: the subscription replays the current members as events, which
+   * count as a change at the start.
+   */
   public static ClusterChangeWatch start(ActorSystem<?> system, Clock clock) {
     ClusterChangeWatch watch = new ClusterChangeWatch(clock);
     ActorRef<ClusterEvent.ClusterDomainEvent> listener = system.systemActorOf(
@@ -43,8 +47,10 @@ public final class ClusterChangeWatch implements NodeEnvironment.ClusterChanges 
     return watch;
   }
 
+  /** A change now; a clock stepped back never moves the last change back. */
   void changed() {
-    last.set(clock.instant());
+    Instant now = clock.instant();
+    last.accumulateAndGet(now, (before, seen) -> before == null || seen.isAfter(before) ? seen : before);
   }
 
   @Override

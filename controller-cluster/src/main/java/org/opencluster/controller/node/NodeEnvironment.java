@@ -25,7 +25,8 @@ import org.opencluster.protocol.tls.KeyMaterial;
  * @param secrets the rotating secrets' entities: told which versions the node holds, and asked to
  *     rotate when a node that could read them is quarantined
  * @param clusterChanges when the controller cluster last changed, as this controller saw it: a
- *     node silent across such a change gets its heartbeat deadline restarted from it, once
+ *     node silent across such a change gets its heartbeat deadline restarted from it, up to twice
+ *     the deadline after its last heartbeat
  */
 public record NodeEnvironment(NodeSettings settings, Clock clock, Supplier<KeyMaterial> controllerKeys,
     Revocations revocations, FileSource files, SecurityEvents audit, NodeMetrics metrics,

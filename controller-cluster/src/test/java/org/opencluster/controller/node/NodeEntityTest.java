@@ -269,6 +269,21 @@ class NodeEntityTest {
   }
 
   @Test
+  void afterRecovery_aClusterChangeGivesNoGraceBeforeTheFirstHeartbeat() {
+    java.util.concurrent.atomic.AtomicReference<Instant> change = new java.util.concurrent.atomic.AtomicReference<>();
+    node = withClusterChanges(change);
+    activate();
+    clock.advance(Duration.ofMinutes(1));
+    node.restart();
+    Instant recovered = clock.instant();
+    change.set(recovered.plusSeconds(30));
+    clock.advance(SETTINGS.heartbeatDeadline());
+    var result = node.runCommand(new TimerFired(Timer.HEARTBEAT_DEADLINE));
+    assertThat(result.eventOfType(NodeQuarantined.class).reason())
+        .as("the deadline restarted from the recovery already; a later change adds nothing").isEqualTo(QuarantineReason.HEARTBEAT_MISSED);
+  }
+
+  @Test
   void aControllerClusterThatKeepsChanging_neverKeepsASilentNodeBeyondTwiceItsDeadline() {
     java.util.concurrent.atomic.AtomicReference<Instant> change = new java.util.concurrent.atomic.AtomicReference<>();
     node = withClusterChanges(change);
