@@ -63,6 +63,7 @@ public final class ApiWatch implements AutoCloseable {
       return;
     }
     String failure;
+    java.time.LocalTime asked = java.time.LocalTime.now();
     try {
       var reply = cluster.api().get(cluster.controller(name).ports().api(), "/v1/cluster");
       if (reply.status() == 200) {
@@ -75,7 +76,8 @@ public final class ApiWatch implements AutoCloseable {
     }
     if (cluster.serving().contains(name)) {
       errors.get(name).incrementAndGet();
-      lastError.put(name, failure);
+      // When it was asked and failed, to find it in the controllers' logs (their lines carry the time of day).
+      lastError.put(name, "asked " + asked + ", failed " + java.time.LocalTime.now() + ": " + failure);
     } else {
       leaving.get(name).incrementAndGet();
     }
