@@ -41,7 +41,8 @@ import org.opencluster.protocol.session.SecureFileBox;
  * knows every edge and moves as the real agent's link does: after {@link #MISSED_ACKS} heartbeats
  * without an acknowledgement, a {@code Refused UNAVAILABLE} or an unanswered Hello, to the next
  * edge after a jittered backoff that doubles per failure (reset by an acknowledgement), the session
- * carried on there; on {@code Refused MOVED} at once (a small jitter) to the first edge of
+ * carried on there; on {@code Refused MOVED} after a random pause (up to 2 s and half a heartbeat,
+ * as the real link) to the first edge of
  * {@code move_to} it knows, not counted as a failure. The backoff is bounded by twice the
  * heartbeat interval (the real agent: 10 s at a 5 s heartbeat), so an agent never sleeps through
  * the deadline the controllers give it.
@@ -74,7 +75,8 @@ final class SimulatedAgent extends AbstractActorWithTimers {
   static final int MISSED_ACKS = 2;
   private static final Duration BACKOFF_MIN = Duration.ofMillis(200);
   private static final Duration BACKOFF_MAX = Duration.ofSeconds(10);
-  private static final long MOVE_JITTER_MILLIS = 100;
+  /** As the real agent's link: a redirect waits a random pause up to this, and up to half a heartbeat. */
+  private static final Duration MOVE_JITTER_MAX = Duration.ofSeconds(2);
 
   private record Resume() {}
 
@@ -380,7 +382,10 @@ final class SimulatedAgent extends AbstractActorWithTimers {
         .orElse((edgeIndex + 1) % edges.size());
     edgeIndex = next;
     stats.redirects.increment();
-    Duration jitter = Duration.ofMillis(ThreadLocalRandom.current().nextLong(1, MOVE_JITTER_MILLIS + 1));
+    // As node-agent's Link: so that the agents of a leaving edge do not all arrive at once elsewhere.
+    long bound = Math.min(MOVE_JITTER_MAX.toMillis(),
+        session == null ? MOVE_JITTER_MAX.toMillis() : session.terms().heartbeatInterval().toMillis() / 2);
+    Duration jitter = Duration.ofMillis(ThreadLocalRandom.current().nextLong(1, Math.max(2, bound + 1)));
     if (session != null) {
       getTimers().cancel("beat");
       getTimers().startSingleTimer("failover", new Resume(), jitter);
