@@ -146,36 +146,35 @@ public final class Netns {
   }
 
   private static void run(String... command) throws Exception {
-    String output = runQuietly(command);
-    if (output != null) {
-      throw new IllegalStateException(String.join(" ", command) + " failed: " + output.strip());
-    }
+    output(command);
   }
 
   /** What {@code command} printed; throws unless it succeeded. */
   private static String output(String... command) throws Exception {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    process.getOutputStream().close();
-    if (!process.waitFor(COMMAND_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
-      process.destroyForcibly();
-      throw new IllegalStateException(String.join(" ", command) + ": no exit within " + COMMAND_LIMIT);
+    Result result = exec(command);
+    if (result.exit() != 0) {
+      throw new IllegalStateException(String.join(" ", command) + " failed: " + result.output().strip()
+          + " (exit " + result.exit() + ")");
     }
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (process.exitValue() != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " failed: " + output.strip());
-    }
-    return output;
+    return result.output();
   }
 
   /** Runs {@code command}; null when it succeeded, else its output and exit code. */
   private static String runQuietly(String... command) throws Exception {
+    Result result = exec(command);
+    return result.exit() == 0 ? null : result.output() + " (exit " + result.exit() + ")";
+  }
+
+  /** What a command printed (standard output and error) and its exit code; -1 if it did not exit in time. */
+  private record Result(int exit, String output) {}
+
+  private static Result exec(String... command) throws Exception {
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     process.getOutputStream().close();
     if (!process.waitFor(COMMAND_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
-      return "no exit within " + COMMAND_LIMIT;
+      return new Result(-1, "no exit within " + COMMAND_LIMIT);
     }
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    return process.exitValue() == 0 ? null : output + " (exit " + process.exitValue() + ")";
+    return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 }
