@@ -36,6 +36,7 @@ import org.opencluster.controller.audit.AuditLog;
 import org.opencluster.controller.cluster.AgentBalancer;
 import org.opencluster.controller.cluster.CompatibilityCheck;
 import org.opencluster.controller.cluster.ControllerDirectory;
+import org.opencluster.controller.cluster.EarlyHandOff;
 import org.opencluster.controller.audit.AuditSettings;
 import org.opencluster.controller.audit.SecurityEvents;
 import org.opencluster.controller.api.NodeRoutes;
@@ -106,6 +107,12 @@ public final class Controller implements AutoCloseable {
   private static final Duration ROTATION_CHECK_EVERY = Duration.ofHours(1);
   private static final Duration EDGE_ASK_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration DESCRIBE_TIMEOUT = Duration.ofSeconds(3);
+  /**
+   * How long a leaving controller waits for the file catalog's and shared secrets' shards to hand
+   * off before it redirects its agents ({@link EarlyHandOff}); within a second when the cluster is
+   * healthy. Part of the first phase's timeout ({@link ControllerSettings#pekkoConfig}).
+   */
+  public static final Duration EARLY_HAND_OFF_LIMIT = Duration.ofSeconds(5);
   /** How long requests already running may take once the operator API stops taking new ones. */
   private static final Duration API_DRAIN_DEADLINE = Duration.ofSeconds(4);
 
@@ -226,12 +233,13 @@ public final class Controller implements AutoCloseable {
       NodeView nodeView = new NodeView(storage.dataSource(), system);
       SecretSettings secretSettings = SecretSettings.create(config);
       AtomicBoolean unsealed = new AtomicBoolean();
+      AtomicBoolean shardingInitialized = new AtomicBoolean();
       seal.onChange(status -> {
         boolean nowUnsealed = status.state() == Seal.State.UNSEALED;
         if (nowUnsealed && !unsealed.getAndSet(true)) {
           audit.record("seal.unsealed", "controller/" + settings.name(), "unsealed", "data key " + status.activeKeyId());
         }
-        if (status.state() == Seal.State.UNSEALED && readiness.markShardingStarted()) {
+        if (status.state() == Seal.State.UNSEALED && shardingInitialized.compareAndSet(false, true)) {
           NodeEntity.init(started, nodeEnvironment);
           NodeViewProjection.init(started, storage.dataSource());
           FileCatalog.init(started, clock);
@@ -239,6 +247,9 @@ public final class Controller implements AutoCloseable {
           SecretEntity.init(started, secretEnvironment(started, secretSettings, clock, cipher, localCatalog, nodeView,
               rotators, metrics));
           keepLoaded(started, serviceCa, seal::isUnsealed, blocking);
+          // Serving (and ready) only once every entity type's region exists: a request before then
+          // would find no region to ask.
+          readiness.markShardingStarted();
           LOG.info("Unsealed: node entities are starting on {}", settings.name());
           blocking.execute(() -> {
             try {
@@ -361,8 +372,12 @@ public final class Controller implements AutoCloseable {
         }).whenComplete((done, failure) -> balancing.set(false));
       }, blocking);
     }
-    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "redirect-agents", () ->
-        ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT)
+    // First the shards operators write to, while the other controllers are not yet busy with this
+    // one's agents; then the agents.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-off-operator-shards-then-redirect-agents", () ->
+        EarlyHandOff.run(system, java.util.List.of(FileCatalog.ENTITY_KEY.name(), SecretEntity.ENTITY_KEY.name()),
+                EARLY_HAND_OFF_LIMIT)
+            .thenCompose(first -> ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT))
             .exceptionally(failure -> java.util.List.of())
             .thenCompose(described -> edge.drain(AgentBalancer.drainTargets(settings.name(), described), window,
                 settings.edgeRouting().drainTimeout(), system.scheduler(), blocking))

@@ -189,10 +189,11 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
   public Config pekkoConfig(Config config) {
     List<String> seedAddresses = seedNodes.stream().map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
     return ConfigFactory.parseMap(Map.of(
-            // The leaving edge's redirect runs in this phase: room for asking the peers (twice 3 s at
-            // most) and its drain.
+            // A leaving controller's first hand-off (Controller.EARLY_HAND_OFF_LIMIT) and its edge's
+            // redirect run in this phase: room for them, for asking the peers (twice 3 s at most)
+            // and for the drain.
             "pekko.coordinated-shutdown.phases.before-service-unbind.timeout",
-            edgeRouting.drainTimeout().plusSeconds(8).toMillis() + "ms",
+            edgeRouting.drainTimeout().plus(Controller.EARLY_HAND_OFF_LIMIT).plusSeconds(8).toMillis() + "ms",
             "pekko.remote.artery.canonical.hostname", cluster.host(),
             "pekko.remote.artery.canonical.port", cluster.port(),
             "pekko.cluster.seed-nodes", seedAddresses,

@@ -18,12 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -80,7 +75,7 @@ class ClusterFailoverIT {
         assertThat(admin.put(first.apiPort(), "/v1/sys/controllers/ctl-" + i).status()).isEqualTo(200);
       }
       await().atMost(TIMEOUT).until(() -> running.stream().allMatch(c -> c.seal().isUnsealed()));
-      await().atMost(TIMEOUT).until(() -> upMembers(running.get(0)) == controllers);
+      await().atMost(TIMEOUT).until(() -> TestCluster.upMembers(running.get(0)) == controllers);
       await().atMost(TIMEOUT).until(() -> running.stream().allMatch(c -> c.readiness().shardingStarted()));
 
       Controller client = running.get(0);
@@ -99,8 +94,8 @@ class ClusterFailoverIT {
       }
 
       Controller leaving = running.stream().skip(1)
-          .max(Comparator.comparingInt(c -> localEntities(c).size())).orElseThrow();
-      Set<String> moving = localEntities(leaving);
+          .max(Comparator.comparingInt(c -> TestCluster.localEntities(c, NodeEntity.ENTITY_KEY).size())).orElseThrow();
+      Set<String> moving = TestCluster.localEntities(leaving, NodeEntity.ENTITY_KEY);
       assertThat(moving).as("the leaving controller hosts some nodes").isNotEmpty();
       running.remove(leaving);
       Instant leftAt = Instant.now();
@@ -108,7 +103,7 @@ class ClusterFailoverIT {
 
       await().atMost(TIMEOUT).untilAsserted(() -> {
         Set<String> hosted = new HashSet<>();
-        running.forEach(c -> hosted.addAll(localEntities(c)));
+        running.forEach(c -> hosted.addAll(TestCluster.localEntities(c, NodeEntity.ENTITY_KEY)));
         assertThat(hosted).as("remembered entities restarted without being asked").containsAll(moving);
       });
       for (String id : moving) {
@@ -130,32 +125,6 @@ class ClusterFailoverIT {
       StorageSettings storage) throws Exception {
     return com.typesafe.config.ConfigFactory.parseString("opencluster.controller.node.snapshot-every = 1")
         .withFallback(cluster.controllerConfig(name, port, List.of(seedPort), storage));
-  }
-
-  private static int upMembers(Controller controller) {
-    int up = 0;
-    for (org.apache.pekko.cluster.Member member : Cluster.get(controller.system()).state().getMembers()) {
-      if (member.status().equals(MemberStatus.up())) {
-        up++;
-      }
-    }
-    return up;
-  }
-
-  /** Node ids whose entities run on {@code controller}. */
-  private static Set<String> localEntities(Controller controller) {
-    try {
-      ShardRegion.CurrentShardRegionState state = AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery, ShardRegion.CurrentShardRegionState>ask(
-              ClusterSharding.get(controller.system()).shardState(),
-              replyTo -> new GetShardRegionState(NodeEntity.ENTITY_KEY, replyTo), Duration.ofSeconds(10),
-              controller.system().scheduler())
-          .toCompletableFuture().get();
-      Set<String> ids = new HashSet<>();
-      state.getShards().forEach(shard -> ids.addAll(shard.getEntityIds()));
-      return ids;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   /**

@@ -86,7 +86,7 @@ public final class FailoverBench {
         Double.NaN, "GET /v1/cluster every 500 ms through each; " + outcome.api());
     report.add(label + "operator writes refused by controllers up", "writes", outcome.writes().errorsThroughServing(),
         Double.NaN, outcome.writes().acknowledged() + " of " + outcome.writes().attempted() + " acknowledged; "
-            + outcome.writes().lastError());
+            + String.join("; ", outcome.writes().errors()));
     report.add(label + "acknowledged operator writes lost", "writes", outcome.lostWrites().size(), Double.NaN,
         "must be 0");
     report.add(label + "false quarantines", "nodes", outcome.nodes().quarantined(), Double.NaN,

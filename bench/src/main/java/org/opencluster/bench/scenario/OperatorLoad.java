@@ -14,7 +14,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An operator at work during an event: writes secure files ({@code PUT /v1/files/harness/op-N},
@@ -36,10 +35,19 @@ public final class OperatorLoad implements AutoCloseable {
    * @param acknowledged writes answered 2xx
    * @param errorsThroughServing failures (any non-2xx or no answer) through a controller still serving
    * @param errorsThroughLeaving failures through a controller that stopped serving meanwhile
-   * @param lastError the last failure through a serving controller, or empty
+   * @param errors the failures through a serving controller (the first {@value #KEPT_ERRORS}), each
+   *     with its time, write and controller
    */
   public record Counts(int attempted, int acknowledged, int errorsThroughServing, int errorsThroughLeaving,
-      String lastError) {}
+      List<String> errors) {
+
+    /** The last failure kept, or empty. */
+    public String lastError() {
+      return errors.isEmpty() ? "" : errors.get(errors.size() - 1);
+    }
+  }
+
+  private static final int KEPT_ERRORS = 20;
 
   private final ScenarioCluster cluster;
   private final int maxWrites;
@@ -53,7 +61,7 @@ public final class OperatorLoad implements AutoCloseable {
   private final AtomicInteger attempted = new AtomicInteger();
   private final AtomicInteger errorsServing = new AtomicInteger();
   private final AtomicInteger errorsLeaving = new AtomicInteger();
-  private final AtomicReference<String> lastError = new AtomicReference<>("");
+  private final List<String> errors = java.util.Collections.synchronizedList(new ArrayList<>());
   private final AtomicLong turn = new AtomicLong();
 
   private OperatorLoad(ScenarioCluster cluster, int maxWrites, Duration maxDuration) {
@@ -98,8 +106,9 @@ public final class OperatorLoad implements AutoCloseable {
       failure = e.getClass().getSimpleName() + ": " + e.getMessage();
     }
     if (cluster.serving().contains(through)) {
-      errorsServing.incrementAndGet();
-      lastError.set(name + " through " + through + ": " + failure);
+      if (errorsServing.incrementAndGet() <= KEPT_ERRORS) {
+        errors.add(java.time.Instant.now() + " " + name + " through " + through + ": " + failure);
+      }
     } else {
       errorsLeaving.incrementAndGet();
     }
@@ -113,7 +122,7 @@ public final class OperatorLoad implements AutoCloseable {
   }
 
   public Counts counts() {
-    return new Counts(attempted.get(), acknowledged.size(), errorsServing.get(), errorsLeaving.get(), lastError.get());
+    return new Counts(attempted.get(), acknowledged.size(), errorsServing.get(), errorsLeaving.get(), List.copyOf(errors));
   }
 
   /**

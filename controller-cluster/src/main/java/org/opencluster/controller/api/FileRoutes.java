@@ -72,7 +72,10 @@ public final class FileRoutes extends AllDirectives {
   private static final Set<Role> WRITERS = Set.of(Role.ADMIN, Role.OPERATOR);
   /** Each ask of a catalog command; see {@link #ask}. */
   private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
-  private static final int ATTEMPTS = 3;
+  /** How long a request waits for the catalog in all: below the server's request timeout (20 s). */
+  private static final Duration PATIENCE = Duration.ofSeconds(15);
+  /** Before asking again after an ask that failed at once (no region to ask yet). */
+  private static final Duration PAUSE = Duration.ofMillis(250);
 
   /**
    * What the routes need from the controller.
@@ -474,25 +477,44 @@ public final class FileRoutes extends AllDirectives {
   private record Answer<R>(R reply, int attempts) {}
 
   /**
-   * Asks the catalog, again if it does not answer within {@link #ATTEMPT_TIMEOUT} (up to {@link
-   * #ATTEMPTS} times): while the catalog's shard hands off (its controller leaving), the region
-   * drops what it buffered for it, and the command never reached the entity.
+   * Asks the catalog, again while it does not answer, for up to {@link #PATIENCE} in all (each ask
+   * waits up to {@link #ATTEMPT_TIMEOUT}; one that fails at once is asked again after {@link
+   * #PAUSE}). While the catalog's shard hands off (its controller leaving), the region drops what it
+   * buffered for it and the command never reached the entity; after a controller failed, the shard
+   * starts elsewhere once the failed one is downed.
    */
   private <R> Answer<R> askCatalog(Function<ActorRef<R>, FileCatalog.Command> command) {
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
     for (int attempt = 1; ; attempt++) {
+      Duration timeout = Duration.ofNanos(Math.min(ATTEMPT_TIMEOUT.toNanos(), deadline - System.nanoTime()));
+      long askedAt = System.nanoTime();
+      String failure;
       try {
-        R reply = services.catalog().get().<R>ask(command::apply, ATTEMPT_TIMEOUT).toCompletableFuture()
-            .get(ATTEMPT_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
+        R reply = services.catalog().get().<R>ask(command::apply, timeout).toCompletableFuture()
+            .get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
         return new Answer<>(reply, attempt);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new UnavailableException("interrupted");
       } catch (Exception e) {
-        if (attempt >= ATTEMPTS) {
-          throw new UnavailableException("the file catalog did not answer in time; retry");
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        failure = cause instanceof java.util.concurrent.TimeoutException ? "no answer within " + timeout
+            : cause.getClass().getSimpleName();
+      }
+      boolean atOnce = System.nanoTime() - askedAt < PAUSE.toNanos();
+      if (deadline - System.nanoTime() <= (atOnce ? 2 : 1) * PAUSE.toNanos()) { // too little left for another ask
+        LOG.warn("The file catalog did not answer within {} ({} asks, the last: {}); answering 503", PATIENCE, attempt,
+            failure);
+        throw new UnavailableException("the file catalog did not answer in time; retry");
+      }
+      LOG.info("The file catalog did not answer (ask {}: {}); asking again", attempt, failure);
+      if (atOnce) {
+        try {
+          Thread.sleep(PAUSE.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new UnavailableException("interrupted");
         }
-        LOG.info("The file catalog did not answer within {} (attempt {} of {}); asking again", ATTEMPT_TIMEOUT,
-            attempt, ATTEMPTS);
       }
     }
   }

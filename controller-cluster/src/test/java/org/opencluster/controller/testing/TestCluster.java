@@ -13,8 +13,19 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.opencluster.controller.Controller;
 import org.opencluster.controller.ControllerConfig;
 import org.opencluster.controller.ControllerSettings;
@@ -224,6 +235,32 @@ public final class TestCluster implements AutoCloseable {
     }
     if (!controller.seal().isUnsealed()) {
       throw new IllegalStateException("still sealed after three shares");
+    }
+  }
+
+  /** How many members {@code controller} sees up. */
+  public static int upMembers(Controller controller) {
+    int up = 0;
+    for (Member member : Cluster.get(controller.system()).state().getMembers()) {
+      if (member.status().equals(MemberStatus.up())) {
+        up++;
+      }
+    }
+    return up;
+  }
+
+  /** The ids of the entities of type {@code key} that run on {@code controller}. */
+  public static Set<String> localEntities(Controller controller, EntityTypeKey<?> key) {
+    try {
+      ShardRegion.CurrentShardRegionState state = AskPattern.<ClusterShardingQuery, ShardRegion.CurrentShardRegionState>ask(
+              ClusterSharding.get(controller.system()).shardState(),
+              replyTo -> new GetShardRegionState(key, replyTo), Duration.ofSeconds(10), controller.system().scheduler())
+          .toCompletableFuture().get();
+      Set<String> ids = new HashSet<>();
+      state.getShards().forEach(shard -> ids.addAll(shard.getEntityIds()));
+      return ids;
+    } catch (Exception e) {
+      throw new IllegalStateException("the shard region of " + key.name() + " did not answer", e);
     }
   }
 

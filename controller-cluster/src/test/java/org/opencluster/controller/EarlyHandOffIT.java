@@ -1,0 +1,91 @@
+package org.opencluster.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.controller.files.FileCatalog;
+import org.opencluster.controller.testing.ApiTestClient;
+import org.opencluster.controller.testing.TestCluster;
+import org.opencluster.persistence.testing.TestDatabases;
+import org.opencluster.protocol.pki.Role;
+
+/**
+ * A leaving controller hands the file catalog's shard to another controller in the first phase of
+ * its graceful leave, before it redirects its agents and long before the node shards move; writes
+ * through the other controller are answered meanwhile. Two controllers in one JVM on 127.0.0.1,
+ * real TLS, a shared real PostgreSQL.
+ */
+class EarlyHandOffIT {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static final String FILE = "{\"path\": \"/run/app/%s\", \"selector\": {\"all\": true}, "
+      + "\"source\": {\"kind\": \"static\", \"content\": \"aGVsbG8=\"}}";
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void theCatalogMovesInTheLeavesFirstPhase_andWritesThroughTheOtherControllerAreAnswered() throws Exception {
+    try (TestCluster cluster = new TestCluster(tmp)) {
+      var storage = TestDatabases.freshPostgres();
+      ApiTestClient admin = new ApiTestClient(cluster.issueOperator("alice", Role.ADMIN));
+      int seedPort = TestCluster.freePort();
+      Controller first = cluster.start(cluster.controllerConfig("ctl-1", seedPort, List.of(seedPort), storage));
+      TestCluster.unsealByOperators(admin, first);
+      Controller second = cluster.start(cluster.controllerConfig("ctl-2", TestCluster.freePort(), List.of(seedPort),
+          storage));
+      await().atMost(TIMEOUT).until(() -> admin.put(first.apiPort(), "/v1/sys/controllers/ctl-2").status() == 200);
+      await().atMost(TIMEOUT).until(() -> first.readiness().shardingStarted() && second.readiness().shardingStarted()
+          && TestCluster.upMembers(first) == 2 && TestCluster.upMembers(second) == 2);
+      assertThat(admin.put(first.apiPort(), "/v1/files/app/before.conf", FILE.formatted("before")).status())
+          .isBetween(200, 201);
+      await().atMost(TIMEOUT).until(() -> hostsCatalog(first) || hostsCatalog(second));
+      Controller leaving = hostsCatalog(first) ? first : second;
+      Controller staying = leaving == first ? second : first;
+
+      // The leaving controller is held in the first phase (before-service-unbind) until released;
+      // whether it reached the next one is recorded.
+      CompletableFuture<Done> release = new CompletableFuture<>();
+      CompletableFuture<Done> reachedServiceUnbind = new CompletableFuture<>();
+      CoordinatedShutdown shutdown = CoordinatedShutdown.get(leaving.system());
+      shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "test-hold", () -> release);
+      shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "test-reached", () -> {
+        reachedServiceUnbind.complete(Done.getInstance());
+        return CompletableFuture.completedFuture(Done.getInstance());
+      });
+      CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
+        try {
+          cluster.stop(leaving);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      try {
+        await().atMost(TIMEOUT).until(() -> hostsCatalog(staying));
+        assertThat(reachedServiceUnbind).as("the leaving controller is still in its first phase").isNotDone();
+        ApiTestClient.Reply during = admin.put(staying.apiPort(), "/v1/files/app/during.conf", FILE.formatted("during"));
+        assertThat(during.status()).as("a write through the staying controller while the other leaves: " + during.body())
+            .isBetween(200, 201);
+        assertThat(reachedServiceUnbind).as("still in its first phase after the write").isNotDone();
+      } finally {
+        release.complete(Done.getInstance());
+        stopped.get(2, TimeUnit.MINUTES);
+      }
+      ApiTestClient.Reply listed = admin.get(staying.apiPort(), "/v1/files");
+      assertThat(listed.body().path("files").findValuesAsText("name")).contains("app/before.conf", "app/during.conf");
+    }
+  }
+
+  private static boolean hostsCatalog(Controller controller) {
+    return TestCluster.localEntities(controller, FileCatalog.ENTITY_KEY).contains(FileCatalog.ENTITY_ID);
+  }
+}
