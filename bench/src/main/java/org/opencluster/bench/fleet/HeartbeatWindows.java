@@ -11,12 +11,18 @@ import java.util.concurrent.atomic.LongAdder;
  * What the fleet's heartbeats did, second by second (wall clock), so that a scenario can read the
  * figures of the seconds an event lasted: heartbeats sent, acknowledgements received, their round
  * trip (histogram and exact maximum) and the longest time an agent went without an
- * acknowledgement, recorded at the acknowledgement that ended it. Seconds older than
+ * acknowledgement, recorded at the acknowledgement that ended it, with how many such gaps were
+ * longer than the agents' lease. Seconds older than
  * {@link #KEPT_SECONDS} are dropped.
  */
 final class HeartbeatWindows {
 
   static final long KEPT_SECONDS = 3_600;
+  /**
+   * The agents' config lease as the scenario controllers set it ({@code node.lease-duration}): a
+   * real agent that goes this long without an acknowledgement wipes its files and stops.
+   */
+  static final long LEASE_MILLIS = 60_000;
 
   private static final class Second {
     final LongAdder sent = new LongAdder();
@@ -24,6 +30,7 @@ final class HeartbeatWindows {
     final LatencyHistogram roundTrip = new LatencyHistogram();
     final AtomicLong maxRoundTripMicros = new AtomicLong();
     final AtomicLong maxAckGapMillis = new AtomicLong();
+    final LongAdder gapsOverLease = new LongAdder();
   }
 
   private final ConcurrentMap<Long, Second> seconds = new ConcurrentHashMap<>();
@@ -41,6 +48,9 @@ final class HeartbeatWindows {
       second.maxRoundTripMicros.accumulateAndGet(roundTripMicros, Math::max);
     }
     second.maxAckGapMillis.accumulateAndGet(gapMillis, Math::max);
+    if (gapMillis > LEASE_MILLIS) {
+      second.gapsOverLease.increment();
+    }
   }
 
   /** The figures of the whole seconds from {@code fromMillis} to {@code toMillis}, inclusive. */
@@ -50,6 +60,7 @@ final class HeartbeatWindows {
     long acked = 0;
     long maxRoundTrip = 0;
     long maxGap = 0;
+    long overLease = 0;
     for (long s = fromMillis / 1000; s <= toMillis / 1000; s++) {
       Second second = seconds.get(s);
       if (second != null) {
@@ -58,6 +69,7 @@ final class HeartbeatWindows {
         roundTrip.addAll(second.roundTrip);
         maxRoundTrip = Math.max(maxRoundTrip, second.maxRoundTripMicros.get());
         maxGap = Math.max(maxGap, second.maxAckGapMillis.get());
+        overLease += second.gapsOverLease.sum();
       }
     }
     Map<String, Object> figures = new LinkedHashMap<>();
@@ -70,6 +82,7 @@ final class HeartbeatWindows {
     figures.put("roundTripP99Micros", roundTrip.count() == 0 ? 0 : roundTrip.quantile(0.99));
     figures.put("roundTripMaxMicros", maxRoundTrip);
     figures.put("maxAckGapMillis", maxGap);
+    figures.put("ackGapsOverLease", overLease);
     return figures;
   }
 

@@ -13,18 +13,20 @@ package org.opencluster.bench.scenario;
  *     last agent acknowledged again, p99
  * @param heartbeatMaxMillis the same, the maximum
  * @param maxAckGapSeconds over the same time, the longest any agent went without an acknowledgement
+ * @param gapsOverLease over the same time, gaps between acknowledgements longer than the agents'
+ *     lease (60 s): a real agent would have wiped its files and stopped
  * @param heartbeatsSent heartbeats the fleet sent over the same time
  * @param acks acknowledgements it received
  */
 public record EventFigures(String event, String controller, double faultSeconds, int agentsAckedAgain,
     double ackedAgainSeconds, double heartbeatP99Millis, double heartbeatMaxMillis, double maxAckGapSeconds,
-    long heartbeatsSent, long acks) {
+    long gapsOverLease, long heartbeatsSent, long acks) {
 
   @Override
   public String toString() {
     return String.format(java.util.Locale.ROOT, "%s %s: fault %.1f s; %d agents acknowledged again %.1f s after it; "
-            + "heartbeat round trip p99 %.1f ms, max %.1f ms; longest gap between acknowledgements %.1f s; %d sent, %d acked",
+            + "heartbeat round trip p99 %.1f ms, max %.1f ms; longest gap between acknowledgements %.1f s (%d over the lease); %d sent, %d acked",
         event, controller, faultSeconds, agentsAckedAgain, ackedAgainSeconds, heartbeatP99Millis, heartbeatMaxMillis,
-        maxAckGapSeconds, heartbeatsSent, acks);
+        maxAckGapSeconds, gapsOverLease, heartbeatsSent, acks);
   }
 }

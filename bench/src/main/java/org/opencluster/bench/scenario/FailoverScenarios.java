@@ -265,7 +265,7 @@ public final class FailoverScenarios {
     EventFigures figures = new EventFigures(event, controller, faultSeconds, Integer.parseInt(acked[1]),
         toLast < 0 ? Double.NaN : toLast / 1000.0, stats.path("roundTripP99Micros").asDouble() / 1000,
         stats.path("roundTripMaxMicros").asDouble() / 1000, stats.path("maxAckGapMillis").asDouble() / 1000,
-        stats.path("heartbeatsSent").asLong(), stats.path("acks").asLong());
+        stats.path("ackGapsOverLease").asLong(), stats.path("heartbeatsSent").asLong(), stats.path("acks").asLong());
     say("%s", figures);
     return figures;
   }

@@ -34,6 +34,9 @@ class ControllerKillIT {
           .isEqualTo(outcome.shardsBefore());
       assertThat(outcome.events().get(0).agentsAckedAgain()).as("agents acknowledged again\n" + summary)
           .isEqualTo(AGENTS);
+      assertThat(outcome.events().get(0).gapsOverLease())
+          .as("agents that went longer than their lease without an acknowledgement (a real one wipes and stops)\n"
+              + summary).isZero();
       assertThat(outcome.nodes().notActive()).as("nodes not active at the end\n" + summary).isZero();
       assertThat(outcome.quarantinedSeen()).as("Quarantined frames the agents received\n" + summary).isZero();
       assertThat(outcome.lostWrites()).as("acknowledged operator writes missing at the end\n" + summary).isEmpty();

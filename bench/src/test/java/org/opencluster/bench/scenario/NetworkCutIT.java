@@ -37,6 +37,9 @@ class NetworkCutIT {
           .allSatisfy((check, held) -> assertThat(held).as(check + "\n" + summary).isTrue());
       assertThat(outcome.events()).allSatisfy(event ->
           assertThat(event.agentsAckedAgain()).as("agents acknowledged again after " + event).isEqualTo(AGENTS));
+      assertThat(outcome.events()).allSatisfy(event -> assertThat(event.gapsOverLease())
+          .as("agents that went longer than their lease without an acknowledgement (a real one wipes and stops) in "
+              + event).isZero());
       assertThat(outcome.nodes().notActive()).as("nodes not active at the end\n" + summary).isZero();
       assertThat(outcome.quarantinedSeen()).as("Quarantined frames the agents received\n" + summary).isZero();
       assertThat(outcome.lostWrites()).as("acknowledged operator writes missing at the end\n" + summary).isEmpty();

@@ -28,6 +28,9 @@ class RollingUpgradeIT {
       assertThat(outcome.quarantinedSeen()).as("Quarantined frames the agents received\n" + summary).isZero();
       assertThat(outcome.events()).allSatisfy(event ->
           assertThat(event.agentsAckedAgain()).as("agents acknowledged again after " + event).isEqualTo(AGENTS));
+      assertThat(outcome.events()).allSatisfy(event -> assertThat(event.gapsOverLease())
+          .as("agents that went longer than their lease without an acknowledgement (a real one wipes and stops) in "
+              + event).isZero());
       assertThat(outcome.writes().acknowledged()).as("acknowledged operator writes\n" + summary).isPositive();
       assertThat(outcome.lostWrites()).as("acknowledged operator writes missing at the end\n" + summary).isEmpty();
       assertThat(outcome.writes().errorsThroughServing()).as("operator writes refused by controllers that stayed up\n"
