@@ -108,9 +108,9 @@ public final class Controller implements AutoCloseable {
   private static final Duration EDGE_ASK_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration DESCRIBE_TIMEOUT = Duration.ofSeconds(3);
   /**
-   * How long a leaving controller waits for the file catalog's and shared secrets' shards to hand
-   * off before it redirects its agents ({@link EarlyHandOff}); within a second when the cluster is
-   * healthy. Part of the first phase's timeout ({@link ControllerSettings#pekkoConfig}).
+   * How long a leaving controller waits for the file catalog's shard to hand off before it
+   * redirects its agents ({@link EarlyHandOff}); within a second when the cluster is healthy. Part
+   * of the first phase's timeout ({@link ControllerSettings#pekkoConfig}).
    */
   public static final Duration EARLY_HAND_OFF_LIMIT = Duration.ofSeconds(5);
   /** How long requests already running may take once the operator API stops taking new ones. */
@@ -372,11 +372,10 @@ public final class Controller implements AutoCloseable {
         }).whenComplete((done, failure) -> balancing.set(false));
       }, blocking);
     }
-    // First the shards operators write to, while the other controllers are not yet busy with this
-    // one's agents; then the agents.
-    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-off-operator-shards-then-redirect-agents", () ->
-        EarlyHandOff.run(system, java.util.List.of(FileCatalog.ENTITY_KEY.name(), SecretEntity.ENTITY_KEY.name()),
-                EARLY_HAND_OFF_LIMIT)
+    // First the file catalog, while the other controllers are not yet busy with this one's agents;
+    // then the agents.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-off-catalog-then-redirect-agents", () ->
+        EarlyHandOff.run(system, java.util.List.of(FileCatalog.ENTITY_KEY.name()), EARLY_HAND_OFF_LIMIT)
             .thenCompose(first -> ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT))
             .exceptionally(failure -> java.util.List.of())
             .thenCompose(described -> edge.drain(AgentBalancer.drainTargets(settings.name(), described), window,

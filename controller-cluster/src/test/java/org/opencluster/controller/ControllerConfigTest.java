@@ -40,6 +40,7 @@ class ControllerConfigTest {
     assertThat(config.getString("pekko.persistence.journal.plugin")).isEqualTo("jdbc-journal");
     assertThat(config.getString("pekko-persistence-jdbc.database-provider-fqcn")).endsWith("SharedDatabaseProvider");
     assertThat(config.getBoolean("pekko.http.server.parsing.ssl-session-attribute")).isTrue();
+    assertThat(config.getDuration("pekko.http.server.request-timeout")).isEqualTo(Duration.ofSeconds(25));
     assertThat(config.getString("opencluster.persistence.sharding-journal.event-adapters.shard-id")).endsWith("ShardIdEventAdapter");
   }
 

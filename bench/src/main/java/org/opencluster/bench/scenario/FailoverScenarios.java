@@ -100,13 +100,7 @@ public final class FailoverScenarios {
     long shardsBefore = shardsHosted(cluster, cluster.serving()).total();
     cluster.fleet().send(FleetSimulator.MARK);
     cluster.fleet().await(FleetSimulator.MARKED, Duration.ofSeconds(30));
-    String through = cluster.names().get(0);
-    ApiTestClient.Reply rotate = cluster.api().post(cluster.controller(through).ports().api(),
-        "/v1/rotating-secrets/" + ScenarioCluster.SHARED_SECRET + "/rotate", "");
-    if (rotate.status() != 202) {
-      throw new IllegalStateException("the rotation was refused: HTTP " + rotate.status() + " " + rotate.body());
-    }
-    long version = rotate.body().path("rotation").path("version").asLong();
+    long version = startRotation(cluster, cluster.names().get(0));
     List<EventFigures> events = new ArrayList<>();
     try (OperatorLoad load = OperatorLoad.start(cluster, WRITE_EVERY, MAX_WRITES, LOAD_LIMIT);
         ApiWatch watch = ApiWatch.start(cluster, WATCH_EVERY, LOAD_LIMIT)) {
@@ -268,6 +262,43 @@ public final class FailoverScenarios {
         stats.path("ackGapsOverLease").asLong(), stats.path("heartbeatsSent").asLong(), stats.path("acks").asLong());
     say("%s", figures);
     return figures;
+  }
+
+  /**
+   * Starts a rotation of the shared secret through {@code through} and returns the version it
+   * rotates to. On a busy machine the answer can come too late (the set-up has just enrolled the
+   * whole fleet): after a time-out or a 503 the harness reads the secret and takes the rotation
+   * under way if there is one, else asks again, three times at most. A refusal fails at once.
+   */
+  private static long startRotation(ScenarioCluster cluster, String through) throws Exception {
+    int port = cluster.controller(through).ports().api();
+    String path = "/v1/rotating-secrets/" + ScenarioCluster.SHARED_SECRET;
+    String failure = "";
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      try {
+        ApiTestClient.Reply rotate = cluster.api().post(port, path + "/rotate", "");
+        if (rotate.status() == 202) {
+          return rotate.body().path("rotation").path("version").asLong();
+        }
+        if (rotate.status() != 503) {
+          throw new IllegalStateException("the rotation was refused: HTTP " + rotate.status() + " " + rotate.body());
+        }
+        failure = "HTTP 503 " + rotate.body().path("detail").asText();
+      } catch (java.net.http.HttpTimeoutException e) {
+        failure = "no answer within the client's 30 s";
+      }
+      try {
+        JsonNode rotation = cluster.api().get(port, path).body().path("rotation");
+        if (rotation.isObject()) {
+          say("the rotation's POST got %s, but the rotation to version %d is under way", failure,
+              rotation.path("version").asLong());
+          return rotation.path("version").asLong();
+        }
+      } catch (java.net.http.HttpTimeoutException e) {
+        failure += "; its status: no answer either";
+      }
+    }
+    throw new IllegalStateException("the rotation did not start: " + failure);
   }
 
   private static JsonNode stats(ScenarioCluster cluster, long fromMillis, long toMillis) throws Exception {

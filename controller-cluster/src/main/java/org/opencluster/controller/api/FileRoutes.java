@@ -72,7 +72,10 @@ public final class FileRoutes extends AllDirectives {
   private static final Set<Role> WRITERS = Set.of(Role.ADMIN, Role.OPERATOR);
   /** Each ask of a catalog command; see {@link #ask}. */
   private static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
-  /** How long a request waits for the catalog in all: below the server's request timeout (20 s). */
+  /**
+   * How long a request waits for the catalog in all: below the server's request timeout (25 s,
+   * opencluster-controller.conf), which also counts the request's wait for a thread.
+   */
   private static final Duration PATIENCE = Duration.ofSeconds(15);
   /** Before asking again after an ask that failed at once (no region to ask yet). */
   private static final Duration PAUSE = Duration.ofMillis(250);
@@ -473,8 +476,11 @@ public final class FileRoutes extends AllDirectives {
     return ask(command, onSuccess, refusedType, refusedTitle, null);
   }
 
-  /** A catalog answer, and how many asks it took. */
-  private record Answer<R>(R reply, int attempts) {}
+  /**
+   * A catalog answer, and whether an earlier ask may have reached the catalog (it got no answer in
+   * time, as opposed to failing at once).
+   */
+  private record Answer<R>(R reply, boolean askedBefore) {}
 
   /**
    * Asks the catalog, again while it does not answer, for up to {@link #PATIENCE} in all (each ask
@@ -485,36 +491,41 @@ public final class FileRoutes extends AllDirectives {
    */
   private <R> Answer<R> askCatalog(Function<ActorRef<R>, FileCatalog.Command> command) {
     long deadline = System.nanoTime() + PATIENCE.toNanos();
+    boolean askedBefore = false;
     for (int attempt = 1; ; attempt++) {
       Duration timeout = Duration.ofNanos(Math.min(ATTEMPT_TIMEOUT.toNanos(), deadline - System.nanoTime()));
       long askedAt = System.nanoTime();
       String failure;
+      boolean timedOut = false;
       try {
         R reply = services.catalog().get().<R>ask(command::apply, timeout).toCompletableFuture()
             .get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
-        return new Answer<>(reply, attempt);
+        return new Answer<>(reply, askedBefore);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new UnavailableException("interrupted");
       } catch (Exception e) {
         Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
-        failure = cause instanceof java.util.concurrent.TimeoutException ? "no answer within " + timeout
-            : cause.getClass().getSimpleName();
+        timedOut = cause instanceof java.util.concurrent.TimeoutException;
+        failure = timedOut ? "no answer within " + timeout : cause.getClass().getSimpleName();
       }
+      askedBefore |= timedOut;
       boolean atOnce = System.nanoTime() - askedAt < PAUSE.toNanos();
       if (deadline - System.nanoTime() <= (atOnce ? 2 : 1) * PAUSE.toNanos()) { // too little left for another ask
         LOG.warn("The file catalog did not answer within {} ({} asks, the last: {}); answering 503", PATIENCE, attempt,
             failure);
         throw new UnavailableException("the file catalog did not answer in time; retry");
       }
-      LOG.info("The file catalog did not answer (ask {}: {}); asking again", attempt, failure);
       if (atOnce) {
+        LOG.debug("The file catalog could not be asked (ask {}: {}); asking again", attempt, failure);
         try {
           Thread.sleep(PAUSE.toMillis());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new UnavailableException("interrupted");
         }
+      } else {
+        LOG.info("The file catalog did not answer (ask {}: {}); asking again", attempt, failure);
       }
     }
   }
@@ -528,7 +539,7 @@ public final class FileRoutes extends AllDirectives {
       Function<T, HttpResponse> onSuccess, String refusedType, String refusedTitle, T goneOnRetry) {
     Answer<StatusReply<T>> answer = askCatalog(command);
     StatusReply<T> reply = answer.reply();
-    if (reply.isError() && answer.attempts() > 1 && goneOnRetry != null
+    if (reply.isError() && answer.askedBefore() && goneOnRetry != null
         && reply.getError().getMessage().startsWith(FileCatalog.NOT_FOUND)) {
       return onSuccess.apply(goneOnRetry);
     }
