@@ -106,7 +106,13 @@ public final class ApiTestClient {
 
   private Reply send(HttpRequest.Builder request) throws Exception {
     HttpResponse<String> response = http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-    JsonNode body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    JsonNode body;
+    try {
+      body = response.body().isEmpty() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+      // Pekko HTTP's own answers (its request timeout's 503) are plain text: kept as the detail.
+      body = JSON.createObjectNode().put("detail", response.body());
+    }
     return new Reply(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), body);
   }
 }
