@@ -354,12 +354,13 @@ public final class Controller implements AutoCloseable {
         blocking);
     Duration every = settings.edgeRouting().balanceInterval();
     AtomicBoolean balancing = new AtomicBoolean();
+    ControllerDirectory.LastKnown lastKnown = new ControllerDirectory.LastKnown();
     if (!every.isZero()) {
       system.scheduler().scheduleWithFixedDelay(every, every, () -> {
         if (!seal.isUnsealed() || leaving.getAsBoolean() || !balancing.compareAndSet(false, true)) {
           return; // sealed, leaving, or the previous round still asking
         }
-        ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT).thenAccept(described -> {
+        ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT).thenApply(lastKnown::remember).thenAccept(described -> {
           java.util.Map<String, Integer> moves = AgentBalancer.moves(settings.name(), described,
               settings.edgeRouting().maxMovesPerRound());
           if (!moves.isEmpty() && !leaving.getAsBoolean()) {
@@ -372,15 +373,39 @@ public final class Controller implements AutoCloseable {
         }).whenComplete((done, failure) -> balancing.set(false));
       }, blocking);
     }
-    // First the file catalog, while the other controllers are not yet busy with this one's agents;
-    // then the agents.
-    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-off-catalog-then-redirect-agents", () ->
-        EarlyHandOff.run(system, java.util.List.of(FileCatalog.ENTITY_KEY.name()), EARLY_HAND_OFF_LIMIT)
-            .thenCompose(first -> ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT))
-            .exceptionally(failure -> java.util.List.of())
-            .thenCompose(described -> edge.drain(AgentBalancer.drainTargets(settings.name(), described), window,
-                settings.edgeRouting().drainTimeout(), system.scheduler(), blocking))
-            .thenApply(told -> Done.getInstance()));
+    // First the file catalog, while the other controllers are not yet busy with this one's agents,
+    // and meanwhile where the agents go (a controller that is up but too busy to answer now keeps
+    // the description it gave last); then the agents.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-off-catalog-then-redirect-agents", () -> {
+      CompletionStage<Done> catalogFirst =
+          EarlyHandOff.run(system, java.util.List.of(FileCatalog.ENTITY_KEY.name()), EARLY_HAND_OFF_LIMIT);
+      CompletionStage<java.util.List<ControllerDirectory.Description>> described =
+          ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT)
+              .exceptionally(failure -> java.util.List.of())
+              .thenApply(answered -> {
+                java.util.List<ControllerDirectory.Description> all = lastKnown.fillIn(answered, upMembers(cluster));
+                if (all.size() > answered.size()) {
+                  LOG.info("Leaving: {} of the other controllers did not describe themselves within {}; using what "
+                      + "they said last", all.size() - answered.size(), DESCRIBE_TIMEOUT);
+                }
+                return all;
+              });
+      return catalogFirst.thenCombine(described, (done, all) -> all)
+          .thenCompose(all -> edge.drain(AgentBalancer.drainTargets(settings.name(), all), window,
+              settings.edgeRouting().drainTimeout(), system.scheduler(), blocking))
+          .thenApply(told -> Done.getInstance());
+    });
+  }
+
+  /** The addresses of the members {@code cluster} sees Up. */
+  private static java.util.Set<String> upMembers(org.apache.pekko.cluster.typed.Cluster cluster) {
+    java.util.Set<String> up = new java.util.HashSet<>();
+    cluster.state().getMembers().forEach(m -> {
+      if (m.status() == org.apache.pekko.cluster.MemberStatus.up()) {
+        up.add(m.address().toString());
+      }
+    });
+    return up;
   }
 
   /** An agent counts as this edge's while it heartbeat through it within three heartbeat intervals. */

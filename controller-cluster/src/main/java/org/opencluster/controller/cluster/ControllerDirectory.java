@@ -4,8 +4,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -19,7 +23,7 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * Each controller's description of itself (name, version, seal, agents on its edge, where agents
  * reach it), asked for by its peers over the cluster link: the cluster status shows every member's,
  * and the edges use them to choose where to send agents. One actor per controller, registered with
- * the receptionist; nothing is stored.
+ * the receptionist; nothing is stored (the last answers are kept in memory: {@link LastKnown}).
  */
 public final class ControllerDirectory {
 
@@ -44,6 +48,44 @@ public final class ControllerDirectory {
       String edge, boolean leaving) {}
 
   private ControllerDirectory() {}
+
+  /**
+   * The latest description each controller gave this one, by address, in memory: a leaving
+   * controller whose peers are too busy to answer at once (a rotation under way, a herd of agents)
+   * still knows where to send its agents. Fed by every balancing round.
+   */
+  public static final class LastKnown {
+
+    private final Map<String, Description> byAddress = new ConcurrentHashMap<>();
+
+    /** Keeps {@code described} as the latest, and returns it. */
+    public List<Description> remember(List<Description> described) {
+      described.forEach(d -> byAddress.put(d.address(), d));
+      return described;
+    }
+
+    /** {@link #fillIn} with what this one remembers. */
+    public List<Description> fillIn(List<Description> answered, Set<String> upAddresses) {
+      return ControllerDirectory.fillIn(answered, Map.copyOf(byAddress), upAddresses);
+    }
+  }
+
+  /**
+   * {@code answered}, plus the last known description of each member in {@code upAddresses} that
+   * did not answer (sorted by address): a member that is Up but was slow still takes agents. A
+   * controller no longer Up is left out, whatever it said before.
+   */
+  static List<Description> fillIn(List<Description> answered, Map<String, Description> lastKnown,
+      Set<String> upAddresses) {
+    Map<String, Description> merged = new TreeMap<>();
+    lastKnown.forEach((address, d) -> {
+      if (upAddresses.contains(address)) {
+        merged.put(address, d);
+      }
+    });
+    answered.forEach(d -> merged.put(d.address(), d));
+    return List.copyOf(merged.values());
+  }
 
   /** This controller's directory actor: answers with {@code self}'s description at the time. */
   public static Behavior<Command> create(Supplier<Description> self) {

@@ -85,4 +85,32 @@ class AgentBalancerTest {
     assertThat(agents.values()).allSatisfy(count -> assertThat(count).isBetween(3333 - 667, 3333 + 334));
     assertThat(rounds).isLessThan(30);
   }
+
+  @Test
+  void aLeavingControllerWhosePeersAreTooBusyToAnswer_stillDrainsToThem_asTheyLastDescribedThemselves() {
+    ControllerDirectory.Description self = controller("a", 500, "unsealed", true);
+    ControllerDirectory.Description b = controller("b", 300);
+    ControllerDirectory.Description c = controller("c", 100);
+    ControllerDirectory.LastKnown lastKnown = new ControllerDirectory.LastKnown();
+    lastKnown.remember(List.of(self, b, c));
+
+    List<ControllerDirectory.Description> all = lastKnown.fillIn(List.of(self),
+        java.util.Set.of(self.address(), b.address(), c.address()));
+
+    assertThat(AgentBalancer.drainTargets("a", all)).containsExactly("c:25530", "b:25530");
+  }
+
+  @Test
+  void whatAPeerSaysNow_winsOverWhatItSaidLast_andAControllerNoLongerUp_isLeftOut() {
+    ControllerDirectory.Description self = controller("a", 500, "unsealed", true);
+    ControllerDirectory.LastKnown lastKnown = new ControllerDirectory.LastKnown();
+    lastKnown.remember(List.of(self, controller("b", 300), controller("c", 100)));
+    ControllerDirectory.Description bNowLeaving = controller("b", 300, "unsealed", true);
+
+    List<ControllerDirectory.Description> all = lastKnown.fillIn(List.of(self, bNowLeaving),
+        java.util.Set.of(self.address(), bNowLeaving.address()));
+
+    assertThat(all).containsExactly(self, bNowLeaving);
+    assertThat(AgentBalancer.drainTargets("a", all)).as("b leaves too; c is gone").isEmpty();
+  }
 }
