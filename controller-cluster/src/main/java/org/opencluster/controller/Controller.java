@@ -378,7 +378,7 @@ public final class Controller implements AutoCloseable {
     // the description it gave last); then the agents.
     shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-off-catalog-then-redirect-agents", () -> {
       CompletionStage<Done> catalogFirst =
-          EarlyHandOff.run(system, java.util.List.of(FileCatalog.ENTITY_KEY.name()), EARLY_HAND_OFF_LIMIT);
+          EarlyHandOff.run(system, FileCatalog.ENTITY_KEY.name(), EARLY_HAND_OFF_LIMIT);
       CompletionStage<java.util.List<ControllerDirectory.Description>> described =
           ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT)
               .exceptionally(failure -> java.util.List.of())

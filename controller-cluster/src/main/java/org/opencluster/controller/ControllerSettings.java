@@ -189,9 +189,9 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
   public Config pekkoConfig(Config config) {
     List<String> seedAddresses = seedNodes.stream().map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
     return ConfigFactory.parseMap(Map.of(
-            // A leaving controller's first hand-off (Controller.EARLY_HAND_OFF_LIMIT) and its edge's
-            // redirect run in this phase: room for them, for asking the peers (twice 3 s at most)
-            // and for the drain.
+            // A leaving controller's first hand-off (Controller.EARLY_HAND_OFF_LIMIT) and asking its
+            // peers (twice 3 s at most) run side by side in this phase, then its edge's drain: room
+            // for the longer of the two, and for the drain.
             "pekko.coordinated-shutdown.phases.before-service-unbind.timeout",
             edgeRouting.drainTimeout().plus(Controller.EARLY_HAND_OFF_LIMIT).plusSeconds(8).toMillis() + "ms",
             "pekko.remote.artery.canonical.hostname", cluster.host(),

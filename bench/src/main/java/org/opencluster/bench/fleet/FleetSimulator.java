@@ -57,6 +57,13 @@ import org.opencluster.protocol.tls.TlsPolicy;
  */
 public final class FleetSimulator {
 
+  /**
+   * The agents' config lease the scenario controllers set ({@code node.lease-duration}): a real
+   * agent that goes this long without an acknowledgement wipes its files and stops; the fleet
+   * counts such gaps.
+   */
+  public static final Duration LEASE = Duration.ofSeconds(60);
+
   public static final String MEASURING = "MEASURING";
   public static final String MEASURED = "MEASURED";
   /**

@@ -18,11 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class HeartbeatWindows {
 
   static final long KEPT_SECONDS = 3_600;
-  /**
-   * The agents' config lease as the scenario controllers set it ({@code node.lease-duration}): a
-   * real agent that goes this long without an acknowledgement wipes its files and stops.
-   */
-  static final long LEASE_MILLIS = 60_000;
+  private static final long LEASE_MILLIS = FleetSimulator.LEASE.toMillis();
 
   private static final class Second {
     final LongAdder sent = new LongAdder();

@@ -72,7 +72,8 @@ public final class FailoverBench {
       report.add(of + "longest gap between acknowledgements", "s", event.maxAckGapSeconds(), Double.NaN,
           "any agent, same window; " + event.heartbeatsSent() + " heartbeats sent, " + event.acks() + " acknowledged");
       report.add(of + "acknowledgement gaps longer than the agents' lease", "gaps", event.gapsOverLease(), Double.NaN,
-          "same window; 60 s: a real agent would have wiped its files and stopped (the simulator does not)");
+          "same window; lease " + org.opencluster.bench.fleet.FleetSimulator.LEASE.toSeconds()
+              + " s: a real agent would have wiped its files and stopped (the simulator does not)");
       report.add(of + "the fault itself", "s", event.faultSeconds(), Double.NaN, fault(event.event()));
     }
     if (outcome.victim() != null) {

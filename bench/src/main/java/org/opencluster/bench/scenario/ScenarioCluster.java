@@ -163,7 +163,7 @@ public final class ScenarioCluster implements AutoCloseable {
           health.port = %d
           edge { port = %d, addresses = [%s] }
           seal.give-key-to = any-controller
-          node { heartbeat-interval = %ds, allowed-misses = 3, deadline-grace = 5s, lease-duration = 60s }
+          node { heartbeat-interval = %ds, allowed-misses = 3, deadline-grace = 5s, lease-duration = %ds }
           secrets { distribute-timeout = 3m, grace-period = 10s, compromise-grace-period = 5s }
         }
         pekko.coordinated-shutdown.exit-jvm = on
@@ -171,7 +171,8 @@ public final class ScenarioCluster implements AutoCloseable {
         pekko.cluster.split-brain-resolver.stable-after = 5s
         pekko.cluster.jmx.multi-mbeans-in-same-jvm = off
         """.formatted(appVersion, ports.api(), ports.health(), ports.edge(),
-        edges.stream().map(e -> "\"" + e + "\"").collect(Collectors.joining(", ")), heartbeat));
+        edges.stream().map(e -> "\"" + e + "\"").collect(Collectors.joining(", ")), heartbeat,
+        FleetSimulator.LEASE.toSeconds()));
     String rendered = overrides.withFallback(base).root().render(ConfigRenderOptions.defaults().setOriginComments(false));
     Path file = settings.directory().resolve(name + ".conf");
     Files.writeString(file, rendered, StandardCharsets.UTF_8);

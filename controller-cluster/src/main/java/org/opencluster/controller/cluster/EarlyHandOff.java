@@ -1,8 +1,6 @@
 package org.opencluster.controller.cluster;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -29,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * controllers that stayed up were answered 503. Handed off first, the catalog runs on another
  * controller within about a second, and the other controllers' regions already know where.
  *
- * <p>Each region is asked to shut down gracefully (Pekko's {@code ShardRegion.GracefulShutdown}:
+ * <p>The region is asked to shut down gracefully (Pekko's {@code ShardRegion.GracefulShutdown}:
  * its coordinator moves its shards to the other regions, then the region stops). Pekko's own
  * region shutdown later in Coordinated Shutdown finds it stopped and has nothing left to do. If
  * the hand-off takes longer than the limit, the leave goes on; Pekko stops the region anyway when
@@ -53,54 +51,38 @@ public final class EarlyHandOff {
   private EarlyHandOff() {}
 
   /**
-   * Hands off every shard of the entity types {@code typeNames} that runs here, and completes when
-   * their regions have stopped, or after {@code limit} (logged). A type whose sharding never
-   * started here (a sealed controller) is skipped. Never fails: a leave goes on regardless.
+   * Hands off the shards of the entity type {@code typeName} that run here, and completes when its
+   * region has stopped, or after {@code limit} (logged). Skipped when that type's sharding never
+   * started here (a sealed controller). Never fails: a leave goes on regardless.
    */
-  public static CompletionStage<Done> run(ActorSystem<?> system, List<String> typeNames, Duration limit) {
+  public static CompletionStage<Done> run(ActorSystem<?> system, String typeName, Duration limit) {
     try {
-      return handOff(system, typeNames, limit);
+      return handOff(system, typeName, limit);
     } catch (RuntimeException e) {
-      LOG.warn("Leaving: could not hand off the {} shards first: {}", String.join(" and ", typeNames), e.toString());
+      LOG.warn("Leaving: could not hand off the {} shards first: {}", typeName, e.toString());
       return CompletableFuture.completedFuture(Done.getInstance());
     }
   }
 
-  private static CompletionStage<Done> handOff(ActorSystem<?> system, List<String> typeNames, Duration limit) {
+  private static CompletionStage<Done> handOff(ActorSystem<?> system, String typeName, Duration limit) {
     Cluster cluster = Cluster.get(Adapter.toClassic(system));
     MemberStatus self = cluster.selfMember().status();
     if (cluster.isTerminated() || self == MemberStatus.down() || self == MemberStatus.removed()) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
-    long started = System.nanoTime();
-    ClusterSharding sharding = ClusterSharding.get(Adapter.toClassic(system));
-    List<CompletableFuture<Boolean>> stopped = new ArrayList<>();
-    List<String> handingOff = new ArrayList<>();
-    for (String typeName : typeNames) {
-      ActorRef region;
-      try {
-        region = sharding.shardRegion(typeName);
-      } catch (IllegalStateException | IllegalArgumentException notStarted) {
-        continue;
-      }
-      handingOff.add(typeName);
-      stopped.add(Patterns.gracefulStop(region, limit, ShardRegion.gracefulShutdownInstance()).toCompletableFuture()
-          .handle((done, failure) -> {
-            if (failure != null) {
-              LOG.warn("Leaving: the {} shards did not hand off within {}; going on (Pekko stops the region 9 s after "
-                  + "the request, and they start elsewhere from their journals)", typeName, limit);
-              return false;
-            }
-            return true;
-          }));
-    }
-    if (handingOff.isEmpty()) {
+    ActorRef region;
+    try {
+      region = ClusterSharding.get(Adapter.toClassic(system)).shardRegion(typeName);
+    } catch (IllegalStateException | IllegalArgumentException notStarted) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
-    return CompletableFuture.allOf(stopped.toArray(CompletableFuture[]::new)).thenApply(all -> {
-      if (stopped.stream().allMatch(CompletableFuture::join)) {
-        LOG.info("Leaving: handed off the {} shards first, in {} ms", String.join(" and ", handingOff),
-            (System.nanoTime() - started) / 1_000_000);
+    long started = System.nanoTime();
+    return Patterns.gracefulStop(region, limit, ShardRegion.gracefulShutdownInstance()).handle((stopped, failure) -> {
+      if (failure != null) {
+        LOG.warn("Leaving: the {} shards did not hand off within {}; going on (Pekko stops the region 9 s after the "
+            + "request, and they start elsewhere from their journals)", typeName, limit);
+      } else {
+        LOG.info("Leaving: handed off the {} shards first, in {} ms", typeName, (System.nanoTime() - started) / 1_000_000);
       }
       return Done.getInstance();
     });
