@@ -4,7 +4,6 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -37,6 +36,7 @@ import org.opencluster.protocol.pki.Identity;
 import org.opencluster.protocol.pki.Pem;
 import org.opencluster.protocol.pki.Role;
 import org.opencluster.protocol.pki.SubjectAltNames;
+import org.opencluster.protocol.testing.FreePorts;
 
 /**
  * Real controllers for tests, in this JVM on 127.0.0.1: a cluster CA made at run time, certificate
@@ -264,9 +264,8 @@ public final class TestCluster implements AutoCloseable {
     }
   }
 
-  public static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
+  /** A loopback port nothing listens on; see {@link FreePorts}. */
+  public static int freePort() {
+    return FreePorts.loopback();
   }
 }

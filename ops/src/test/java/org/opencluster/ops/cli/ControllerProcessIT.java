@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.protocol.testing.FreePorts;
 import org.opencluster.protocol.tls.KeyMaterial;
 import org.opencluster.protocol.tls.TlsContexts;
 import org.opencluster.protocol.tls.TlsPolicy;
@@ -199,9 +198,9 @@ class ControllerProcessIT {
     assertThat(opencluster(ca, "ca", "issue", "controller", "ctl-1", "--dir", "ca", "--out", "ctl-1", "--san-ip", "127.0.0.1").code()).isZero();
     assertThat(opencluster(ca, "ca", "issue", "operator", "alice", "--role", "admin", "--dir", "ca", "--out", "alice").code()).isZero();
 
-    int api = freePort();
-    int health = freePort();
-    int edge = freePort();
+    int api = FreePorts.loopback();
+    int health = FreePorts.loopback();
+    int edge = FreePorts.loopback();
     Path config = Files.writeString(tmp.resolve("ctl-1.conf"), """
         opencluster.controller {
           name = "ctl-1"
@@ -213,7 +212,7 @@ class ControllerProcessIT {
           edge { host = "127.0.0.1", port = %d }
         }
         """.formatted(tmp.resolve("data"), tmp.resolve("ctl-1/cert.pem"), tmp.resolve("ctl-1/key.pem"),
-        tmp.resolve("ctl-1/ca.pem"), freePort(), health, api, edge));
+        tmp.resolve("ctl-1/ca.pem"), FreePorts.loopback(), health, api, edge));
 
     Process controller = new ProcessBuilder(LAUNCHER.toString(), "controller", "--config", config.toString())
         .directory(tmp.toFile())
@@ -280,10 +279,4 @@ class ControllerProcessIT {
   }
 
   private record Result(int code, String out, String err) {}
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

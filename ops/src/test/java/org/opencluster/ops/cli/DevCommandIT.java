@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.protocol.testing.FreePorts;
 
 /**
  * 'opencluster dev' as a user runs it: one command makes a CA, a controller and an admin, starts
@@ -34,10 +35,10 @@ class DevCommandIT {
 
   @Test
   void oneCommand_startsAReadyDevController_andTheNextRunResumesIt() throws Exception {
-    int edge = freePort();
+    int edge = FreePorts.loopback();
     List<String> command = List.of(LAUNCHER.toString(), "dev", "--dir", tmp.resolve("dev").toString(),
-        "--api-port", Integer.toString(freePort()), "--health-port", Integer.toString(freePort()),
-        "--cluster-port", Integer.toString(freePort()), "--edge-port", Integer.toString(edge));
+        "--api-port", Integer.toString(FreePorts.loopback()), "--health-port", Integer.toString(FreePorts.loopback()),
+        "--cluster-port", Integer.toString(FreePorts.loopback()), "--edge-port", Integer.toString(edge));
 
     Path firstOut = tmp.resolve("first.out");
     Process first = start(command, firstOut);
@@ -83,8 +84,8 @@ class DevCommandIT {
   void detach_returnsOnceTheDemoFileIsServed_writesTheEnvFile_andStopStopsEverything() throws Exception {
     Path dev = tmp.resolve("dev");
     Result detached = run(List.of(LAUNCHER.toString(), "dev", "--detach", "--dir", dev.toString(),
-        "--api-port", Integer.toString(freePort()), "--health-port", Integer.toString(freePort()),
-        "--cluster-port", Integer.toString(freePort()), "--edge-port", Integer.toString(freePort())));
+        "--api-port", Integer.toString(FreePorts.loopback()), "--health-port", Integer.toString(FreePorts.loopback()),
+        "--cluster-port", Integer.toString(FreePorts.loopback()), "--edge-port", Integer.toString(FreePorts.loopback())));
     assertThat(detached.code()).as(detached.err()).isZero();
     assertThat(detached.out()).contains("dev cluster is ready").contains("source " + dev.resolve("env"))
         .contains("dev stop");
@@ -152,8 +153,8 @@ class DevCommandIT {
   void aPortInUse_isReportedBeforeAnyControllerStarts() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       Result result = run(List.of(LAUNCHER.toString(), "dev", "--dir", tmp.resolve("dev").toString(),
-          "--api-port", Integer.toString(taken.getLocalPort()), "--health-port", Integer.toString(freePort()),
-          "--cluster-port", Integer.toString(freePort())));
+          "--api-port", Integer.toString(taken.getLocalPort()), "--health-port", Integer.toString(FreePorts.loopback()),
+          "--cluster-port", Integer.toString(FreePorts.loopback())));
       assertThat(result.code()).isEqualTo(1);
       assertThat(result.err()).contains("port " + taken.getLocalPort() + " on 127.0.0.1 is in use");
       assertThat(tmp.resolve("dev/controller.log")).doesNotExist();
@@ -220,10 +221,4 @@ class DevCommandIT {
   }
 
   private record Result(int code, String out, String err) {}
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
-  }
 }

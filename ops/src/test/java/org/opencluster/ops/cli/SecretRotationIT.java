@@ -3,9 +3,6 @@ package org.opencluster.ops.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.opencluster.protocol.testing.FreePorts;
 import org.opencluster.protocol.tls.KeyMaterial;
 import org.opencluster.protocol.tls.TlsContexts;
 import org.opencluster.protocol.tls.TlsPolicy;
@@ -53,8 +51,8 @@ class SecretRotationIT {
         tmp.resolve("ctl-1").toString(), "--san-ip", "127.0.0.1")).isZero();
     assertThat(OctlRun.withPassphrase().run("ca", "issue", "operator", "alice", "--role", "admin", "--dir", ca,
         "--out", tmp.resolve("alice").toString())).isZero();
-    api = freePort();
-    int health = freePort();
+    api = FreePorts.loopback();
+    int health = FreePorts.loopback();
     Path config = Files.writeString(tmp.resolve("ctl-1.conf"), """
         opencluster.controller {
           name = "ctl-1"
@@ -68,7 +66,7 @@ class SecretRotationIT {
           secrets { max-attempts = 1 }
         }
         """.formatted(tmp.resolve("data"), tmp.resolve("ctl-1/cert.pem"), tmp.resolve("ctl-1/key.pem"),
-        tmp.resolve("ctl-1/ca.pem"), freePort(), health, api, freePort()));
+        tmp.resolve("ctl-1/ca.pem"), FreePorts.loopback(), health, api, FreePorts.loopback()));
     byte[] key = new byte[32];
     new SecureRandom().nextBytes(key);
     Path keyFile = tmp.resolve("dev.key");
@@ -126,7 +124,7 @@ class SecretRotationIT {
         "password=@" + password)).as(admin.err()).isZero();
     OctlRun created = octl();
     assertThat(created.run("secret", "create", "db/app", "--rotator", "postgresql",
-        "--param", "jdbc-url=jdbc:postgresql://127.0.0.1:" + freePort() + "/app", "--param", "role-a=app_a",
+        "--param", "jdbc-url=jdbc:postgresql://127.0.0.1:" + FreePorts.loopback() + "/app", "--param", "role-a=app_a",
         "--param", "role-b=app_b", "--admin-secret", "db/admin", "--consumers", "role=db-client",
         "username=@" + Files.writeString(tmp.resolve("user"), "app_a"),
         "password=@" + Files.writeString(tmp.resolve("first-pg"), FIRST_PASSWORD))).as(created.err()).isZero();
@@ -172,12 +170,6 @@ class SecretRotationIT {
           HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (Exception e) {
       return -1;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
     }
   }
 }

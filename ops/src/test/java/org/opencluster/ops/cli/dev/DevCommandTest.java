@@ -3,8 +3,6 @@ package org.opencluster.ops.cli.dev;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.ops.cli.OctlRun;
 import org.opencluster.protocol.pki.Pem;
+import org.opencluster.protocol.testing.FreePorts;
 
 /**
  * What 'opencluster dev' does to its directory before any controller answers: here the
@@ -106,9 +105,7 @@ class DevCommandTest {
     assertThat(OctlRun.withoutPassphrase().run("ca", "show", "--dir", dev.resolve("ca").toString())).isZero();
   }
 
-  private static String freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return Integer.toString(socket.getLocalPort());
-    }
+  private static String freePort() {
+    return Integer.toString(FreePorts.loopback());
   }
 }

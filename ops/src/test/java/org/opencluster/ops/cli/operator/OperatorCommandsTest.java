@@ -2,14 +2,13 @@ package org.opencluster.ops.cli.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.ops.cli.OctlRun;
+import org.opencluster.protocol.testing.FreePorts;
 
 /**
  * The operator verbs' refusals that need no controller: each says what to set or do. (Against a
@@ -117,10 +116,8 @@ class OperatorCommandsTest {
   }
 
   /** A port nothing listens on (it was free a moment ago). */
-  private static int closedPort() throws Exception {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    }
+  private static int closedPort() {
+    return FreePorts.loopback();
   }
 
   private static void createServiceCa(Path ca) {
