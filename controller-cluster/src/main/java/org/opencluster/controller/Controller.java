@@ -29,6 +29,7 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opencluster.controller.api.ApiDispatcher;
 import org.opencluster.controller.api.ApiSettings;
 import org.opencluster.controller.api.ClusterRoutes;
 import org.opencluster.controller.api.FileRoutes;
@@ -290,10 +291,12 @@ public final class Controller implements AutoCloseable {
           .toCompletableFuture().get(30, TimeUnit.SECONDS).port();
 
       countFleet(system, nodeView, metrics, seal::isUnsealed, blocking);
+      ApiDispatcher apiDispatcher = new ApiDispatcher(system);
       ServerBinding api = Http.get(system).newServerAt(settings.api().host(), settings.api().port())
+          .withMaterializer(apiDispatcher.materializer())
           .enableHttps(ConnectionContext.httpsServer(() ->
               TlsContexts.serverEngine(operatorTls.current(), settings.api().host(), settings.api().port())))
-          .bind(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
+          .bindFlow(apiDispatcher.flow(new OperatorApi(seal, approvals, settings.name(), settings.devMode(), blocking,
               new NodeRoutes.Services(agentCa, serviceCa, registrar, sharding, serving, nodeView),
               new FileRoutes.Services(() -> FileCatalog.ref(started), localCatalog, cipher, serving),
               new RotatingSecretRoutes.Services(name -> SecretEntity.ref(started, name), () -> FileCatalog.ref(started),
@@ -301,7 +304,7 @@ public final class Controller implements AutoCloseable {
               new ClusterRoutes.Services(system, settings.name(), seal, readiness::shardingStarted), audit, clock,
               new OperatorApi.Options(apiSettings,
                   () -> CoordinatedShutdown.get(started).getShutdownReason().isPresent(), metrics::scrape,
-                  operatorPolicy.revoked())).routes())
+                  operatorPolicy.revoked())).routes()))
           .toCompletableFuture().get(30, TimeUnit.SECONDS);
       // From the first phase of Coordinated Shutdown, every request is answered 503 (retryable); here
       // the listener closes and requests already running finish (up to the deadline), not dropped.
