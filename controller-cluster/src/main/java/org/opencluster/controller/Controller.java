@@ -35,6 +35,7 @@ import org.opencluster.controller.api.ClusterRoutes;
 import org.opencluster.controller.api.FileRoutes;
 import org.opencluster.controller.audit.AuditLog;
 import org.opencluster.controller.cluster.AgentBalancer;
+import org.opencluster.controller.cluster.ClusterChangeWatch;
 import org.opencluster.controller.cluster.CompatibilityCheck;
 import org.opencluster.controller.cluster.ControllerDirectory;
 import org.opencluster.controller.cluster.EarlyHandOff;
@@ -225,12 +226,15 @@ public final class Controller implements AutoCloseable {
       ClusterRevocations revocations = new ClusterRevocations(denyList, denyListSync, sealedValues, blocking, audit);
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
+      ClusterChangeWatch clusterChanges = ClusterChangeWatch.start(started, clock);
+      SetBudget setBudget = new SetBudget(settings.files().maxSetsPerSecond(),
+          settings.files().maxSetsPerSecondAfterClusterChange(), settings.files().slowerAfterClusterChange(),
+          clusterChanges, clock);
       NodeEnvironment nodeEnvironment = new NodeEnvironment(settings.nodes(), clock, clusterTls::keyMaterial, revocations,
-          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter(),
-              new SetBudget(settings.files().maxSetsPerSecond())), audit, metrics,
-          heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking))
+          new FileSource(localCatalog, cipher, serviceCa::loaded, settings.files().resendAfter(), setBudget), audit,
+          metrics, heartbeatBuckets).withProvisioner(provisionerSettings.hook(blocking))
           .withSecrets(new ShardedSecretConsumers(started, EDGE_ASK_TIMEOUT))
-          .withClusterChanges(org.opencluster.controller.cluster.ClusterChangeWatch.start(started, clock));
+          .withClusterChanges(clusterChanges);
       NodeView nodeView = new NodeView(storage.dataSource(), system);
       SecretSettings secretSettings = SecretSettings.create(config);
       AtomicBoolean unsealed = new AtomicBoolean();

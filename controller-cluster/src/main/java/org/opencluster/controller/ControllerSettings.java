@@ -31,7 +31,24 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
       int maxTrackedAgents) {}
 
   /** {@code opencluster.controller.files}. */
-  public record FileSettings(Duration catalogRefreshInterval, Duration resendAfter, int maxSetsPerSecond) {}
+  public record FileSettings(Duration catalogRefreshInterval, Duration resendAfter, int maxSetsPerSecond,
+      int maxSetsPerSecondAfterClusterChange, Duration slowerAfterClusterChange) {
+    public FileSettings {
+      if (maxSetsPerSecond < 0) {
+        throw new IllegalArgumentException("opencluster.controller.files.max-sets-per-second must be 0 (no limit) or "
+            + "more; got " + maxSetsPerSecond);
+      }
+      if (maxSetsPerSecond > 0
+          && (maxSetsPerSecondAfterClusterChange < 1 || maxSetsPerSecondAfterClusterChange > maxSetsPerSecond)) {
+        throw new IllegalArgumentException("opencluster.controller.files.max-sets-per-second-after-cluster-change must "
+            + "be from 1 to max-sets-per-second (" + maxSetsPerSecond + "); got " + maxSetsPerSecondAfterClusterChange);
+      }
+      if (slowerAfterClusterChange.isNegative()) {
+        throw new IllegalArgumentException("opencluster.controller.files.slower-after-cluster-change must not be "
+            + "negative; got " + slowerAfterClusterChange);
+      }
+    }
+  }
 
   /** {@code opencluster.controller.seal}. */
   public record SealSettings(Duration dataKeyRotationInterval, Duration keyRingRefreshInterval,
@@ -99,7 +116,8 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
         new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after"),
-            c.getInt("files.max-sets-per-second")),
+            c.getInt("files.max-sets-per-second"), c.getInt("files.max-sets-per-second-after-cluster-change"),
+            c.getDuration("files.slower-after-cluster-change")),
         appVersion(c.getString("app-version")), advertisedAmong(edgeRouting(c), edge, edgeAddresses));
   }
 

@@ -106,6 +106,23 @@ class ControllerConfigTest {
   }
 
   @Test
+  void theSetBudgetAfterAClusterChange_mustLieBetweenOneAndTheBudget() {
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.files.max-sets-per-second-after-cluster-change = 500")))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("max-sets-per-second-after-cluster-change must be from 1 to max-sets-per-second (200)");
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.files.max-sets-per-second-after-cluster-change = 0")))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
+    ControllerSettings defaults = ControllerSettings.create(ControllerConfig.load(MINIMAL));
+    assertThat(defaults.files().maxSetsPerSecondAfterClusterChange()).isEqualTo(50);
+    assertThat(defaults.files().slowerAfterClusterChange()).isEqualTo(java.time.Duration.ofSeconds(60));
+    ControllerSettings unlimited = ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(
+        ConfigFactory.parseString("opencluster.controller.files.max-sets-per-second = 0"))));
+    assertThat(unlimited.files().maxSetsPerSecond()).as("no limit: the other setting does not count").isZero();
+  }
+
+  @Test
   void anEdgeKnownByAnAddressNotInTheBundlesList_isRefused_whileOneListedThere_isAccepted() {
     String listed = "opencluster.controller.edge { port = 25530, addresses = [\"10.0.0.1:25530\", \"10.0.0.2:25530\"] }";
     assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(
