@@ -136,10 +136,12 @@ public final class Controller implements AutoCloseable {
   private final ServerBinding api;
   private final int healthPort;
 
+  private final ClusterChangeWatch clusterChanges;
+
   private Controller(ControllerSettings settings, Storage storage, Seal seal, AuditLog audit, ControllerApprovals approvals,
       CustodyLog custody, Readiness readiness, DenyList denyList, TlsRefusals clusterRefusals, TlsRefusals apiRefusals,
       TlsRefusals edgeRefusals, OnlineCa agentCa, OnlineCa serviceCa, Edge edge, ActorSystem<Void> system,
-      ServerBinding api, int healthPort) {
+      ServerBinding api, int healthPort, ClusterChangeWatch clusterChanges) {
     this.settings = settings;
     this.storage = storage;
     this.seal = seal;
@@ -157,6 +159,7 @@ public final class Controller implements AutoCloseable {
     this.system = system;
     this.api = api;
     this.healthPort = healthPort;
+    this.clusterChanges = clusterChanges;
   }
 
   /**
@@ -283,7 +286,7 @@ public final class Controller implements AutoCloseable {
           settings.nodes().maxFramePayloadBytes(), audit, settings.edgeRouting().maxTrackedAgents());
       Edge startedEdge = edge;
       metrics.edge(edge.counters());
-      startDirectory(system, settings, seal, edge, blocking);
+      startDirectory(system, settings, seal, edge, clusterChanges, blocking);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
           () -> CompletableFuture.runAsync(startedEdge::close, blocking).thenApply(stopped -> Done.getInstance()));
       NodeRegistrar registrar = new NodeRegistrar(agentCa, sharding, clusterTls.keyMaterial().trustAnchors(),
@@ -320,7 +323,7 @@ public final class Controller implements AutoCloseable {
           edge.port(), settings.api().host(), api.localAddress().getPort(), settings.health().host(), healthPort);
       LOG.info("Controller {} schemas (checked at join): {}", settings.name(), CompatibilityCheck.describe(config));
       return new Controller(settings, storage, seal, audit, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
-          edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort);
+          edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort, clusterChanges);
     } catch (Exception e) {
       if (edge != null) {
         edge.close();
@@ -343,7 +346,7 @@ public final class Controller implements AutoCloseable {
    * other controllers, least loaded first, before it stops.
    */
   private static void startDirectory(ActorSystem<?> system, ControllerSettings settings, Seal seal, Edge edge,
-      ExecutionContextExecutor blocking) {
+      ClusterChangeWatch clusterChanges, ExecutionContextExecutor blocking) {
     Duration window = agentsWindow(settings);
     org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
     String address = cluster.selfMember().address().toString();
@@ -384,6 +387,8 @@ public final class Controller implements AutoCloseable {
     // and meanwhile where the agents go (a controller that is up but too busy to answer now keeps
     // the description it gave last); then the agents.
     shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "hand-off-catalog-then-redirect-agents", () -> {
+      // Agents move from now on; Pekko marks this member Leaving only after this phase.
+      clusterChanges.announceLeaving();
       CompletionStage<Done> catalogFirst =
           EarlyHandOff.run(system, FileCatalog.ENTITY_KEY.name(), EARLY_HAND_OFF_LIMIT);
       CompletionStage<java.util.List<ControllerDirectory.Description>> described =
@@ -602,6 +607,11 @@ public final class Controller implements AutoCloseable {
 
   public Readiness readiness() {
     return readiness;
+  }
+
+  /** When this controller last saw the controller cluster change (for tests). */
+  ClusterChangeWatch clusterChanges() {
+    return clusterChanges;
   }
 
   /** Peers refused at the cluster link's TLS handshake, by reason. */

@@ -7,11 +7,14 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opencluster.controller.files.FileCatalog;
@@ -37,7 +40,8 @@ class EarlyHandOffIT {
   Path tmp;
 
   @Test
-  void theCatalogMovesInTheLeavesFirstPhase_andWritesThroughTheOtherControllerAreAnswered() throws Exception {
+  void theLeavesFirstPhase_movesTheCatalog_answersWritesThroughTheOther_andCountsAsAClusterChangeThere()
+      throws Exception {
     try (TestCluster cluster = new TestCluster(tmp)) {
       StorageSettings storage = TestDatabases.freshPostgres();
       ApiTestClient admin = new ApiTestClient(cluster.issueOperator("alice", Role.ADMIN));
@@ -64,6 +68,7 @@ class EarlyHandOffIT {
         reachedServiceUnbind.complete(Done.getInstance());
         return CompletableFuture.completedFuture(Done.getInstance());
       });
+      Instant leaveBegan = Instant.now();
       CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> {
         try {
           cluster.stop(leaving);
@@ -74,6 +79,11 @@ class EarlyHandOffIT {
       try {
         await().atMost(TIMEOUT).ignoreExceptions().until(() -> hostsCatalog(staying));
         assertThat(reachedServiceUnbind).as("the leaving controller is still in its first phase").isNotDone();
+        // Its agents are being redirected now; Pekko marks it Leaving only after this phase, so the
+        // other controller learns of the change from the leaving one's notice.
+        await().atMost(TIMEOUT).until(() -> staying.clusterChanges().lastChange()
+            .filter(change -> !change.isBefore(leaveBegan)).isPresent());
+        assertThat(memberStatus(staying, leaving)).as("still Up in the other's view").isEqualTo(MemberStatus.up());
         ApiTestClient.Reply during = admin.put(staying.apiPort(), "/v1/files/app/during.conf", FILE.formatted("during"));
         assertThat(during.status()).as("a write through the staying controller while the other leaves: " + during.body())
             .isBetween(200, 201);
@@ -95,6 +105,16 @@ class EarlyHandOffIT {
       throws Exception {
     return ConfigFactory.parseString("opencluster.controller.edge.drain-timeout = 60s")
         .withFallback(cluster.controllerConfig(name, port, List.of(seedPort), storage));
+  }
+
+  private static MemberStatus memberStatus(Controller viewer, Controller member) {
+    org.apache.pekko.cluster.Member self = Cluster.get(member.system()).selfMember();
+    for (org.apache.pekko.cluster.Member seen : Cluster.get(viewer.system()).state().getMembers()) {
+      if (seen.uniqueAddress().equals(self.uniqueAddress())) {
+        return seen.status();
+      }
+    }
+    throw new IllegalStateException("not a member in " + viewer.settings().name() + "'s view");
   }
 
   private static boolean hostsCatalog(Controller controller) {
