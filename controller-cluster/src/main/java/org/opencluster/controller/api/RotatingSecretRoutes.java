@@ -73,8 +73,6 @@ public final class RotatingSecretRoutes extends AllDirectives {
   /** As a node quarantine. */
   private static final Set<Role> ROTATORS = EnumSet.of(Role.ADMIN, Role.OPERATOR);
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(15);
-  /** The most behind consumers an answer names (the count is always given). */
-  static final int BEHIND_SHOWN = 100;
   private static final String ROTATE = "/rotate";
   private static final Pattern SHORT_DURATION = Pattern.compile("([1-9][0-9]{0,6})([smhd])");
 
@@ -388,13 +386,12 @@ public final class RotatingSecretRoutes extends AllDirectives {
       return rotation;
     }).orElse(null));
     body.put("distribution", status.distribution().map(d -> {
-      List<String> behind = d.behind();
       Map<String, Object> distribution = new LinkedHashMap<>();
       distribution.put("version", d.version());
-      distribution.put("expected", d.expected().size());
-      distribution.put("acknowledged", (int) d.acknowledged().keySet().stream().filter(d.expected()::contains).count());
-      distribution.put("behind", behind.subList(0, Math.min(BEHIND_SHOWN, behind.size())));
-      distribution.put("behind_count", behind.size());
+      distribution.put("expected", d.expected());
+      distribution.put("acknowledged", d.acknowledged());
+      distribution.put("behind", d.behind());
+      distribution.put("behind_count", d.behindCount());
       distribution.put("switched", status.switched());
       return distribution;
     }).orElse(null));

@@ -41,6 +41,7 @@ import org.opencluster.controller.secrets.SecretEntity.RotationStarted;
 import org.opencluster.controller.secrets.SecretEntity.Saga;
 import org.opencluster.controller.secrets.SecretEntity.SecretCreated;
 import org.opencluster.controller.secrets.SecretEntity.SecretStatus;
+import org.opencluster.controller.secrets.SecretEntity.DistributionSummary;
 import org.opencluster.controller.secrets.SecretEntity.SetDone;
 import org.opencluster.controller.secrets.SecretEntity.State;
 import org.opencluster.controller.secrets.SecretEntity.Step;
@@ -361,7 +362,10 @@ public final class SecretCodec {
         .setVersion(r.version()).setStep(step(r.step())).setStartedAtUnixMillis(r.startedAt().toEpochMilli())
         .setTrigger(r.trigger()).setAttempts(r.attempts()).setRetryAtUnixMillis(millis(r.retryAt()))
         .setRetireAtUnixMillis(millis(r.retireAt())).setUrgent(r.urgent())));
-    s.distribution().ifPresent(d -> b.setDistribution(distribution(d)));
+    s.distribution().ifPresent(d -> b.setDistributionSummary(
+        org.opencluster.controller.proto.v1.SecretDistributionSummary.newBuilder().setVersion(d.version())
+            .setExpected(d.expected()).setAcknowledged(d.acknowledged()).addAllBehind(d.behind())
+            .setBehindTotal(d.behindCount())));
     s.lastFailure().ifPresent(f -> b.setLastFailure(failure(f)));
     return b.build();
   }
@@ -379,12 +383,22 @@ public final class SecretCodec {
           r.getUrgent()));
     }
     return new SecretStatus(p.getName(), p.hasDefinition() ? Optional.of(definition(p.getDefinition())) : Optional.empty(),
-        versions, rotation, p.hasDistribution() ? Optional.of(distribution(p.getDistribution())) : Optional.empty(),
+        versions, rotation, distributionSummary(p),
         p.hasLastFailure() ? Optional.of(failure(p.getLastFailure())) : Optional.empty(),
         instant(p.getNextRotationAtUnixMillis()), p.getCompromisedList(),
         p.getPublishedCurrent() == 0 ? Optional.empty()
             : Optional.of(new SecretEntity.Publication(p.getPublishedCurrent(), p.getPublishedPending())),
         p.getHost(), p.getSwitched());
+  }
+
+  /** The summary, or one made from the whole distribution an older controller sent. */
+  private static Optional<DistributionSummary> distributionSummary(org.opencluster.controller.proto.v1.SecretStatus p) {
+    if (p.hasDistributionSummary()) {
+      var d = p.getDistributionSummary();
+      return Optional.of(new DistributionSummary(d.getVersion(), d.getExpected(), d.getAcknowledged(), d.getBehindList(),
+          d.getBehindTotal()));
+    }
+    return p.hasDistribution() ? Optional.of(DistributionSummary.of(distribution(p.getDistribution()))) : Optional.empty();
   }
 
   private static org.opencluster.controller.proto.v1.SecretDefinition definition(Definition d) {

@@ -197,7 +197,7 @@ public final class SecretEntity
    *     their files, as far as this incarnation heard
    */
   public record SecretStatus(String name, Optional<Definition> definition, List<VersionInfo> versions,
-      Optional<Progress> rotation, Optional<Distribution> distribution, Optional<Failure> lastFailure,
+      Optional<Progress> rotation, Optional<DistributionSummary> distribution, Optional<Failure> lastFailure,
       Optional<Instant> nextRotationAt, List<String> compromised, Optional<Publication> published, String host,
       int switched) {
     public SecretStatus {
@@ -251,6 +251,31 @@ public final class SecretEntity
       Set<String> next = new TreeSet<>(expected);
       next.remove(nodeId);
       return new Distribution(version, next, acknowledged);
+    }
+  }
+
+  /**
+   * What a status says of a distribution: counts, and the first {@value #BEHIND_SHOWN} consumers
+   * behind (an answer of the API names no more; the count is always given). Not the whole lists: at 10,000 consumers they outgrow a cluster message (Artery's
+   * 256 KiB frame), and the status of a secret whose entity runs on another controller was then
+   * never answered.
+   *
+   * @param behind the first of the expected consumers that have not acknowledged, sorted
+   * @param behindCount how many have not
+   */
+  public record DistributionSummary(long version, int expected, int acknowledged, List<String> behind,
+      int behindCount) {
+    public static final int BEHIND_SHOWN = 100;
+
+    public DistributionSummary {
+      behind = List.copyOf(behind);
+    }
+
+    static DistributionSummary of(Distribution d) {
+      List<String> behind = d.behind();
+      int acknowledged = (int) d.acknowledged().keySet().stream().filter(d.expected()::contains).count();
+      return new DistributionSummary(d.version(), d.expected().size(), acknowledged,
+          behind.subList(0, Math.min(BEHIND_SHOWN, behind.size())), behind.size());
     }
   }
 
@@ -1255,7 +1280,8 @@ public final class SecretEntity
     if (state instanceof Idle idle) {
       return new SecretStatus(name, Optional.of(idle.definition()),
           List.of(new VersionInfo(idle.current().number(), Label.CURRENT, idle.current().createdAt())), Optional.empty(),
-          idle.distribution(), idle.lastFailure(), idle.nextRotationAt(), idle.compromises().waiting(), published,
+          idle.distribution().map(DistributionSummary::of), idle.lastFailure(), idle.nextRotationAt(),
+          idle.compromises().waiting(), published,
           host(), 0);
     } else if (state instanceof Rotating rotating) {
       Saga saga = rotating.saga();
@@ -1266,7 +1292,7 @@ public final class SecretEntity
       return new SecretStatus(name, Optional.of(rotating.definition()), versions,
           Optional.of(new Progress(saga.version(), saga.step(), saga.startedAt(), saga.trigger(), saga.attempts(),
               saga.retryAt(), saga.retireAt(), saga.urgent())),
-          Optional.of(rotating.distribution()), rotating.lastFailure(), Optional.empty(),
+          Optional.of(DistributionSummary.of(rotating.distribution())), rotating.lastFailure(), Optional.empty(),
           rotating.compromises().waiting(), published, host(), saga.step() != Step.RETIRE ? 0
               : (int) switched(saga.version()).stream().filter(rotating.distribution().expected()::contains).count());
     }
