@@ -67,7 +67,8 @@ public final class Bench {
                    bench/netns/bin/java as root) a network cut of the busiest from the others; per
                    fault the time until every node is acknowledged again, heartbeat p99 and max, the
                    longest gap; API errors, lost writes, false quarantines. --agents N (default 10000),
-                   --systems K TLS links (default 8), --heartbeat S (default 1)
+                   --systems K TLS links (default 8), --heartbeat S (default 1), --scenarios a
+                   comma-separated subset of upgrade,kill,cut (default all three)
 
       --out FILE   where to write the JSON (default: bench/results/SUITE.json)
       """;
@@ -84,7 +85,7 @@ public final class Bench {
       "api", Map.of("--nodes", true, "--seconds", true, "--clients", true, "--database", true, "--out", true),
       "rotation", Map.of("--agents", true, "--rotations", true, "--compromise-agents", true, "--secrets", true,
           "--systems", true, "--database", true, "--out", true),
-      "failover", Map.of("--agents", true, "--systems", true, "--heartbeat", true, "--out", true));
+      "failover", Map.of("--agents", true, "--systems", true, "--heartbeat", true, "--scenarios", true, "--out", true));
 
   public static void main(String[] args) throws Exception {
     List<String> arguments = Arrays.asList(args);
@@ -106,7 +107,7 @@ public final class Bench {
           number(options, "--rotations", 3), number(options, "--compromise-agents", 1_000),
           number(options, "--secrets", 100), database(options), number(options, "--systems", 8));
       case "failover" -> org.opencluster.bench.scenario.FailoverBench.run(number(options, "--agents", 10_000),
-          number(options, "--systems", 8), number(options, "--heartbeat", 1));
+          number(options, "--systems", 8), number(options, "--heartbeat", 1), failoverScenarios(options));
       default -> EntityRecovery.run(number(options, "--nodes", 10_000), database(options));
     };
     Path out = options.containsKey("--out")
@@ -116,6 +117,28 @@ public final class Bench {
     System.out.println();
     System.out.println("Wrote " + out.toAbsolutePath());
     System.exit(0);
+  }
+
+  /** The fail-over scenarios to run, by their names in the report; usage and exit 2 for an unknown one. */
+  private static List<String> failoverScenarios(Map<String, String> options) {
+    Map<String, String> byFlag = new java.util.LinkedHashMap<>();
+    byFlag.put("upgrade", "rolling upgrade");
+    byFlag.put("kill", "kill -9");
+    byFlag.put("cut", "network cut");
+    if (!options.containsKey("--scenarios")) {
+      return List.copyOf(byFlag.values());
+    }
+    List<String> chosen = new java.util.ArrayList<>();
+    for (String flag : options.get("--scenarios").split(",")) {
+      String scenario = byFlag.get(flag.trim());
+      if (scenario == null) {
+        usage("unknown fail-over scenario '" + flag.trim() + "' (upgrade, kill or cut)");
+      }
+      if (!chosen.contains(scenario)) {
+        chosen.add(scenario);
+      }
+    }
+    return chosen;
   }
 
   /** The suite's options, or usage and exit 2 for an unknown suite, flag or missing value. */
