@@ -314,7 +314,7 @@ public final class RotationBench {
               boolean beyond = current(status) > startVersions[i];
               status.rotation().filter(p -> p.version() > startVersions[i]).ifPresent(p -> {
                 urgent[i] |= p.urgent();
-                expected[i] = status.distribution().map(d -> d.expected().size()).orElse(0);
+                expected[i] = status.distribution().map(SecretEntity.DistributionSummary::expected).orElse(0);
               });
               if (beyond && finishedAt[i] < 0) {
                 finishedAt[i] = seen;
