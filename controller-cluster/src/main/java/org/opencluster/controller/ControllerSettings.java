@@ -38,10 +38,9 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         throw new IllegalArgumentException("opencluster.controller.files.max-sets-per-second must be 0 (no limit) or "
             + "more; got " + maxSetsPerSecond);
       }
-      if (maxSetsPerSecond > 0
-          && (maxSetsPerSecondAfterClusterChange < 1 || maxSetsPerSecondAfterClusterChange > maxSetsPerSecond)) {
+      if (maxSetsPerSecondAfterClusterChange < 1) {
         throw new IllegalArgumentException("opencluster.controller.files.max-sets-per-second-after-cluster-change must "
-            + "be from 1 to max-sets-per-second (" + maxSetsPerSecond + "); got " + maxSetsPerSecondAfterClusterChange);
+            + "be 1 or more; got " + maxSetsPerSecondAfterClusterChange);
       }
       if (slowerAfterClusterChange.isNegative()) {
         throw new IllegalArgumentException("opencluster.controller.files.slower-after-cluster-change must not be "
@@ -116,7 +115,10 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
         new FileSettings(positive(c, "files.catalog-refresh-interval"), positive(c, "files.resend-after"),
-            c.getInt("files.max-sets-per-second"), c.getInt("files.max-sets-per-second-after-cluster-change"),
+            c.getInt("files.max-sets-per-second"),
+            // Never above the budget itself: a deployment that lowered max-sets-per-second below 50 keeps it.
+            Math.min(c.getInt("files.max-sets-per-second-after-cluster-change"),
+                c.getInt("files.max-sets-per-second") == 0 ? Integer.MAX_VALUE : c.getInt("files.max-sets-per-second")),
             c.getDuration("files.slower-after-cluster-change")),
         appVersion(c.getString("app-version")), advertisedAmong(edgeRouting(c), edge, edgeAddresses));
   }

@@ -119,10 +119,10 @@ public final class FailoverScenarios {
   }
 
   /**
-   * The controllers from the one started last to the one started first (the seed, the oldest
-   * member), as docs/operations.md asks: the shard coordinators and the other cluster singletons
-   * live on the oldest member, so they move once, at the end, instead of at every step while the
-   * cluster is busiest.
+   * The controllers with the seed (started first: the oldest member) last, as docs/operations.md
+   * asks; the others (started together, so of no certain age order) before it, by name from the
+   * last. The shard coordinators and the other cluster singletons live on the oldest member, so
+   * they move once, at the end, instead of at every step while the cluster is busiest.
    */
   static List<String> oldestLast(ScenarioCluster cluster) {
     List<String> order = new ArrayList<>(cluster.names());

@@ -9,6 +9,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.ddata.GCounter;
@@ -44,6 +45,8 @@ public final class ClusterChangeWatch implements NodeEnvironment.ClusterChanges 
 
   private final Clock clock;
   private final AtomicReference<Instant> last = new AtomicReference<>();
+  /** The largest count of leave notices seen (kept across restarts of the watcher). */
+  private final java.util.concurrent.atomic.AtomicLong noticesSeen = new java.util.concurrent.atomic.AtomicLong();
   private ActorRef<Message> watcher;
 
   private sealed interface Message permits MemberChanged, NoticeSeen, Announce, Announced {}
@@ -68,7 +71,8 @@ public final class ClusterChangeWatch implements NodeEnvironment.ClusterChanges 
   public static ClusterChangeWatch start(ActorSystem<?> system, Clock clock) {
     ClusterChangeWatch watch = new ClusterChangeWatch(clock);
     SelfUniqueAddress self = DistributedData.get(system).selfUniqueAddress();
-    watch.watcher = system.systemActorOf(Behaviors.setup(context -> {
+    // Restarted on a failure (an update the replicator did not answer in time): setup subscribes again.
+    watch.watcher = system.systemActorOf(Behaviors.supervise(Behaviors.<Message>setup(context -> {
       ActorRef<ClusterEvent.ClusterDomainEvent> events = context.messageAdapter(ClusterEvent.ClusterDomainEvent.class,
           MemberChanged::new);
       Cluster cluster = Cluster.get(context.getSystem());
@@ -78,7 +82,7 @@ public final class ClusterChangeWatch implements NodeEnvironment.ClusterChanges 
         replicator.subscribe(LEAVING_NOTICES, NoticeSeen::new);
         return watch.behavior(replicator, self);
       });
-    }), "cluster-change-watch", Props.empty());
+    })).onFailure(SupervisorStrategy.restart()), "cluster-change-watch", Props.empty());
     return watch;
   }
 
@@ -91,7 +95,11 @@ public final class ClusterChangeWatch implements NodeEnvironment.ClusterChanges 
           return Behaviors.same();
         })
         .onMessage(NoticeSeen.class, seen -> {
-          if (seen.response() instanceof Replicator.Changed<GCounter>) {
+          // Only a grown count is a notice: the replicator also reports a change when it prunes the
+          // entries of a removed controller, minutes later, and that is not a change of the cluster.
+          if (seen.response() instanceof Replicator.Changed<GCounter> notice
+              && noticesSeen.getAndAccumulate(notice.get(LEAVING_NOTICES).getValue().longValue(), Math::max)
+                  < notice.get(LEAVING_NOTICES).getValue().longValue()) {
             changed();
           }
           return Behaviors.same();
