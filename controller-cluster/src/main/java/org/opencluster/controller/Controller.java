@@ -36,6 +36,7 @@ import org.opencluster.controller.api.FileRoutes;
 import org.opencluster.controller.audit.AuditLog;
 import org.opencluster.controller.cluster.AgentBalancer;
 import org.opencluster.controller.cluster.ClusterChangeWatch;
+import org.opencluster.controller.cluster.ClusterFormation;
 import org.opencluster.controller.cluster.CompatibilityCheck;
 import org.opencluster.controller.cluster.ControllerDirectory;
 import org.opencluster.controller.cluster.EarlyHandOff;
@@ -137,11 +138,12 @@ public final class Controller implements AutoCloseable {
   private final int healthPort;
 
   private final ClusterChangeWatch clusterChanges;
+  private final ClusterFormation formation;
 
   private Controller(ControllerSettings settings, Storage storage, Seal seal, AuditLog audit, ControllerApprovals approvals,
       CustodyLog custody, Readiness readiness, DenyList denyList, TlsRefusals clusterRefusals, TlsRefusals apiRefusals,
       TlsRefusals edgeRefusals, OnlineCa agentCa, OnlineCa serviceCa, Edge edge, ActorSystem<Void> system,
-      ServerBinding api, int healthPort, ClusterChangeWatch clusterChanges) {
+      ServerBinding api, int healthPort, ClusterChangeWatch clusterChanges, ClusterFormation formation) {
     this.settings = settings;
     this.storage = storage;
     this.seal = seal;
@@ -160,6 +162,7 @@ public final class Controller implements AutoCloseable {
     this.api = api;
     this.healthPort = healthPort;
     this.clusterChanges = clusterChanges;
+    this.formation = formation;
   }
 
   /**
@@ -230,6 +233,13 @@ public final class Controller implements AutoCloseable {
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       ClusterChangeWatch clusterChanges = ClusterChangeWatch.start(started, clock);
+      ClusterFormation formation = ClusterFormation.start(org.apache.pekko.cluster.typed.Cluster.get(system),
+          storage.dataSource(), settings.formation(), settings.name(), settings.appVersion(), settings.firstSeed(),
+          settings.onlySeed(), system.settings().config().getDuration("pekko.cluster.seed-node-timeout"));
+      system.getWhenTerminated().thenRun(formation::close);
+      // Its presence record goes when it has left the cluster, before the database closes.
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseClusterExitingDone(), "forget-presence",
+          () -> CompletableFuture.runAsync(formation::forget, blocking).thenApply(done -> Done.getInstance()));
       SetBudget setBudget = new SetBudget(settings.files().maxSetsPerSecond(),
           settings.files().maxSetsPerSecondAfterClusterChange(), settings.files().slowerAfterClusterChange(),
           clusterChanges, clock);
@@ -323,7 +333,7 @@ public final class Controller implements AutoCloseable {
           edge.port(), settings.api().host(), api.localAddress().getPort(), settings.health().host(), healthPort);
       LOG.info("Controller {} schemas (checked at join): {}", settings.name(), CompatibilityCheck.describe(config));
       return new Controller(settings, storage, seal, audit, approvals, custody, readiness, denyList, clusterRefusals, apiRefusals,
-          edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort, clusterChanges);
+          edgeRefusals, agentCa, serviceCa, edge, system, api, healthPort, clusterChanges, formation);
     } catch (Exception e) {
       if (edge != null) {
         edge.close();
@@ -610,6 +620,10 @@ public final class Controller implements AutoCloseable {
   }
 
   /** When this controller last saw the controller cluster change (for tests). */
+  ClusterFormation formation() {
+    return formation;
+  }
+
   ClusterChangeWatch clusterChanges() {
     return clusterChanges;
   }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.opencluster.controller.cluster.ClusterFormation;
 import org.opencluster.controller.node.NodeSettings;
 import org.opencluster.controller.seal.KeyCustodian;
 import org.opencluster.persistence.jdbc.StorageSettings;
@@ -17,7 +18,8 @@ import org.opencluster.protocol.pki.Identity;
  * docs/controller.example.conf), read once at start.
  */
 public record ControllerSettings(String name, boolean devMode, Path dataDirectory, Path certificateFile, Path keyFile,
-    Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes, Endpoint health, Endpoint api,
+    Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes,
+    ClusterFormation.Settings formation, Endpoint health, Endpoint api,
     Endpoint edge, List<Endpoint> edgeAddresses, SealSettings seal, NodeSettings nodes, StorageSettings storage,
     FileSettings files, String appVersion, EdgeRouting edgeRouting) {
 
@@ -111,6 +113,7 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
     return new ControllerSettings(name, c.getBoolean("dev-mode"), dataDirectory,
         path(c, "tls.certificate"), path(c, "tls.key"), path(c, "tls.ca"), positive(c, "tls.reload-interval"),
         self, List.copyOf(seeds),
+        new ClusterFormation.Settings(positive(c, "cluster.presence-interval"), positive(c, "cluster.presence-timeout")),
         new Endpoint(c.getString("health.host"), c.getInt("health.port")),
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
@@ -202,12 +205,25 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
     return List.of(edge.host() + ":" + boundPort);
   }
 
+  /** Whether this controller is the first seed node: the one that may form the cluster. */
+  public boolean firstSeed() {
+    return seedNodes.get(0).equals(cluster);
+  }
+
+  /** Whether this controller is the only seed node: it forms the cluster at once. */
+  public boolean onlySeed() {
+    return seedNodes.equals(List.of(cluster));
+  }
+
   /**
    * The Pekko settings this controller's addresses, version and database imply, over {@code
    * config}: the read model's projection speaks the database's SQL dialect.
    */
   public Config pekkoConfig(Config config) {
-    List<String> seedAddresses = seedNodes.stream().map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
+    // Never this controller itself: Pekko's first seed joins itself when the others are slow to
+    // answer; ClusterFormation decides instead.
+    List<String> seedAddresses = seedNodes.stream().filter(s -> !s.equals(cluster))
+        .map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
     return ConfigFactory.parseMap(Map.of(
             // A leaving controller's first hand-off (Controller.EARLY_HAND_OFF_LIMIT) and asking its
             // peers (twice 3 s at most) run side by side in this phase, then its edge's drain: room

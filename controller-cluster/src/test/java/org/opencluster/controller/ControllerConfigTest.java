@@ -137,12 +137,45 @@ class ControllerConfigTest {
   }
 
   @Test
-  void aControllerAlone_isItsOwnSeed() {
+  void aControllerAlone_isItsOwnSeed_andFormsTheClusterItself() {
     ControllerSettings settings = ControllerSettings.create(ControllerConfig.load(MINIMAL));
     assertThat(settings.seedNodes()).containsExactly(settings.cluster());
+    assertThat(settings.firstSeed()).isTrue();
+    assertThat(settings.onlySeed()).isTrue();
     assertThat(settings.pekkoConfig(ControllerConfig.load(MINIMAL)).getStringList("pekko.cluster.seed-nodes"))
-        .containsExactly("pekko://opencluster@127.0.0.1:25520");
+        .as("never itself: ClusterFormation joins it").isEmpty();
     assertThat(settings.pekkoConfig(ControllerConfig.load(MINIMAL)).getString("pekko.cluster.app-version"))
         .isEqualTo(BuildInfo.version());
+  }
+
+  @Test
+  void pekkosSeedNodes_neverListThisController_soPekkoNeverFormsAClusterOnItsOwn() {
+    String seeds = "opencluster.controller.cluster.seed-nodes = [\"127.0.0.1:25520\", \"127.0.0.1:25521\", "
+        + "\"127.0.0.1:25522\"]";
+    Config first = ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(seeds)));
+    ControllerSettings firstSettings = ControllerSettings.create(first);
+    assertThat(firstSettings.firstSeed()).isTrue();
+    assertThat(firstSettings.onlySeed()).isFalse();
+    assertThat(firstSettings.pekkoConfig(first).getStringList("pekko.cluster.seed-nodes"))
+        .containsExactly("pekko://opencluster@127.0.0.1:25521", "pekko://opencluster@127.0.0.1:25522");
+    Config second = ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+        seeds + "\nopencluster.controller.cluster.port = 25521")));
+    ControllerSettings secondSettings = ControllerSettings.create(second);
+    assertThat(secondSettings.firstSeed()).as("only the first seed may form the cluster").isFalse();
+    assertThat(secondSettings.pekkoConfig(second).getStringList("pekko.cluster.seed-nodes"))
+        .containsExactly("pekko://opencluster@127.0.0.1:25520", "pekko://opencluster@127.0.0.1:25522");
+    assertThat(firstSettings.formation().presenceInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(firstSettings.formation().presenceTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aPresenceTimeoutShorterThanThreeIntervals_isRefused() {
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.cluster { presence-interval = 5s, presence-timeout = 14s }")))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("presence-timeout must be at least three presence-intervals (PT15S); got PT14S");
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.cluster.presence-interval = 0s")))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("presence-interval must be positive");
   }
 }

@@ -29,7 +29,15 @@ public final class ControllerProcess {
   private final Ports ports;
   private final Path log;
   private final ConfigWriter config;
+  /**
+   * System property: more JVM options for every controller process, whitespace-separated; {@code
+   * {name}} becomes the controller's name and start count (ctl-1-2), e.g. {@code
+   * -XX:StartFlightRecording=filename=/tmp/{name}.jfr}.
+   */
+  static final String EXTRA_JVM_OPTIONS = "opencluster.bench.controller-jvm-options";
+
   private final String maxHeap;
+  private int starts;
   private final int namespace;
   private Process process;
   private String appVersion;
@@ -93,7 +101,15 @@ public final class ControllerProcess {
     logOffset = Files.size(log);
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + maxHeap, "-XX:+UseSerialGC", "-Dlogback.configurationFile=" + logbackFile,
-        "-cp", SimulatorProcess.classPath(), ControllerMain.class.getName(), "--config", file.toString()));
+        // Every pause, for reading a run afterwards (a file per start, next to the log).
+        "-Xlog:gc:file=" + log.resolveSibling(name + "-gc-" + (++starts) + ".log") + ":uptime,time"));
+    // More JVM options for a diagnostic run (a flight recording, say): whitespace-separated.
+    String extra = System.getProperty(EXTRA_JVM_OPTIONS, "").strip();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.replace("{name}", name + "-" + starts).split("\\s+")));
+    }
+    command.addAll(List.of("-cp", SimulatorProcess.classPath(), ControllerMain.class.getName(), "--config",
+        file.toString()));
     process = new ProcessBuilder(namespace == 0 ? command : Netns.wrap(command)).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
     if (namespace != 0) {

@@ -38,7 +38,7 @@ class StorageTest {
         Statement statement = connection.createStatement();
         ResultSet row = statement.executeQuery("SELECT COUNT(*) FROM oc_schema_history WHERE success AND version IS NOT NULL")) {
       row.next();
-      assertThat(row.getInt(1)).as("V1 to V5").isEqualTo(5);
+      assertThat(row.getInt(1)).as("V1 to V6").isEqualTo(6);
     }
   }
 
