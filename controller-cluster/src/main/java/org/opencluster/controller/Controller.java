@@ -233,6 +233,7 @@ public final class Controller implements AutoCloseable {
       LocalCatalog localCatalog = new LocalCatalog();
       ContentCipher cipher = ContentCipher.of(seal);
       ClusterChangeWatch clusterChanges = ClusterChangeWatch.start(started, clock);
+      clusterChanges.watchLag(started, settings.congestionLag());
       ClusterFormation formation = ClusterFormation.start(org.apache.pekko.cluster.typed.Cluster.get(system),
           storage.dataSource(), settings.formation(), settings.name(), settings.appVersion(), settings.firstSeed(),
           settings.onlySeed(), system.settings().config().getDuration("pekko.cluster.seed-node-timeout"));

@@ -19,7 +19,7 @@ import org.opencluster.protocol.pki.Identity;
  */
 public record ControllerSettings(String name, boolean devMode, Path dataDirectory, Path certificateFile, Path keyFile,
     Path caFile, Duration tlsReloadInterval, Endpoint cluster, List<Endpoint> seedNodes,
-    ClusterFormation.Settings formation, Endpoint health, Endpoint api,
+    ClusterFormation.Settings formation, Duration congestionLag, Endpoint health, Endpoint api,
     Endpoint edge, List<Endpoint> edgeAddresses, SealSettings seal, NodeSettings nodes, StorageSettings storage,
     FileSettings files, String appVersion, EdgeRouting edgeRouting) {
 
@@ -114,6 +114,7 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         path(c, "tls.certificate"), path(c, "tls.key"), path(c, "tls.ca"), positive(c, "tls.reload-interval"),
         self, List.copyOf(seeds),
         new ClusterFormation.Settings(positive(c, "cluster.presence-interval"), positive(c, "cluster.presence-timeout")),
+        notNegative(c, "cluster.congestion-lag"),
         new Endpoint(c.getString("health.host"), c.getInt("health.port")),
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
@@ -184,6 +185,14 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
       default -> throw new IllegalArgumentException("opencluster.controller.seal.give-key-to must be approved, "
           + "any-controller or none; got '" + value + "'");
     };
+  }
+
+  private static Duration notNegative(Config c, String key) {
+    Duration value = c.getDuration(key);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException("opencluster.controller." + key + " must be 0s (off) or more; got " + value);
+    }
+    return value;
   }
 
   private static Duration positive(Config c, String key) {

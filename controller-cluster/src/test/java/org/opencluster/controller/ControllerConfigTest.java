@@ -36,6 +36,7 @@ class ControllerConfigTest {
     assertThat(config.getBoolean("pekko.cluster.sharding.remember-entities")).isTrue();
     assertThat(config.getString("pekko.cluster.sharding.remember-entities-store")).isEqualTo("eventsourced");
     assertThat(config.getDuration("pekko.cluster.sharding.waiting-for-state-timeout")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.getDuration("pekko.cluster.sharding.updating-state-timeout")).isEqualTo(Duration.ofSeconds(15));
     assertThat(config.getString("pekko.cluster.sharding.journal-plugin-id")).isEqualTo("opencluster.persistence.sharding-journal");
     assertThat(config.getString("pekko.persistence.journal.plugin")).isEqualTo("jdbc-journal");
     assertThat(config.getString("pekko-persistence-jdbc.database-provider-fqcn")).endsWith("SharedDatabaseProvider");
@@ -177,5 +178,17 @@ class ControllerConfigTest {
     assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
             "opencluster.controller.cluster.presence-interval = 0s")))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("presence-interval must be positive");
+  }
+
+  @Test
+  void theCongestionLag_isThreeSecondsByDefault_zeroTurnsItOff_andANegativeOneIsRefused() {
+    assertThat(ControllerSettings.create(ControllerConfig.load(MINIMAL)).congestionLag())
+        .isEqualTo(java.time.Duration.ofSeconds(3));
+    assertThat(ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+        "opencluster.controller.cluster.congestion-lag = 0s")))).congestionLag()).isZero();
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.cluster.congestion-lag = -1s")))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cluster.congestion-lag must be 0s (off) or more; got PT-1S");
   }
 }
