@@ -235,14 +235,13 @@ public final class SecretEntity
       return acknowledged.keySet().containsAll(expected);
     }
 
+    /** Copies the whole map: for a batch, {@link #ackedAll} (one copy). */
     Distribution acked(String nodeId, Instant at) {
-      Map<String, Instant> next = new TreeMap<>(acknowledged);
-      next.put(nodeId, at);
-      return new Distribution(version, expected, next);
+      return ackedAll(List.of(nodeId), at);
     }
 
     Distribution ackedAll(List<String> nodeIds, Instant at) {
-      Map<String, Instant> next = new TreeMap<>(acknowledged);
+      Map<String, Instant> next = new java.util.HashMap<>(acknowledged);
       nodeIds.forEach(node -> next.put(node, at));
       return new Distribution(version, expected, next);
     }
@@ -898,10 +897,8 @@ public final class SecretEntity
     List<Event> events = new ArrayList<>();
     events.add(new ConsumersAcknowledged(version, nodes, now));
     if (state instanceof Rotating rotating && rotating.saga().step() == Step.DISTRIBUTE) {
-      Distribution after = rotating.distribution();
-      for (String node : nodes) {
-        after = after.acked(node, now);
-      }
+      // One copy for the batch: a copy per node cost a whole core at 10,000 consumers (flight recording).
+      Distribution after = rotating.distribution().ackedAll(nodes, now);
       if (after.complete()) {
         events.add(new DistributionEnded(now, Set.of()));
       }
