@@ -14,7 +14,7 @@ import javax.crypto.spec.SecretKeySpec;
  * An HPKE-style sealed box: anyone holding the recipient's public key can seal; only the holder
  * of the private key can open.
  *
- * <p>Construction (version 1): a fresh ephemeral P-256 key pair per box; {@code shared =
+ * <p>Construction (version 1): a fresh ephemeral P-256 key pair per box ({@link EphemeralEcdh}); {@code shared =
  * ECDH(ephemeral, recipient)}; {@code key || nonce = HKDF-SHA256(ikm = shared, salt =
  * "opencluster/sealed-box/v1", info = context || ephemeral point || recipient point, 44 bytes)};
  * AES-256-GCM with associated data = the box header and the caller's associated data parts
@@ -54,12 +54,11 @@ public final class SealedBox {
       ECPublicKey recipient, String context, SecretBytes plaintext, byte[]... associatedData)
       throws InvalidKeyException {
     byte[] label = Labels.encode(context);
-    EcKeys.requireValidPublicKey(recipient);
-    KeyPair ephemeral = EcKeys.generate();
-    byte[] ephemeralPoint = EcKeys.encodePoint((ECPublicKey) ephemeral.getPublic());
+    EphemeralEcdh.Agreement agreement = EphemeralEcdh.with(recipient);
+    byte[] ephemeralPoint = agreement.ephemeralPoint();
     byte[] header = header(ephemeralPoint);
     try (SecretBytes keyAndNonce =
-        derive(Ecdh.agree(ephemeral.getPrivate(), recipient), label, ephemeralPoint, EcKeys.encodePoint(recipient))) {
+        derive(agreement.shared(), label, ephemeralPoint, EcKeys.encodePoint(recipient))) {
       Cipher cipher = cipher(Cipher.ENCRYPT_MODE, keyAndNonce, header, associatedData);
       return plaintext.read(input -> {
         byte[] box = Arrays.copyOf(header, HEADER_LENGTH + cipher.getOutputSize(input.length));
