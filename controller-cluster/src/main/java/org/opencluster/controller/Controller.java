@@ -235,8 +235,9 @@ public final class Controller implements AutoCloseable {
       ClusterChangeWatch clusterChanges = ClusterChangeWatch.start(started, clock);
       clusterChanges.watchLag(started, settings.congestionLag());
       ClusterFormation formation = ClusterFormation.start(org.apache.pekko.cluster.typed.Cluster.get(system),
-          storage.dataSource(), settings.formation(), settings.name(), settings.appVersion(), settings.firstSeed(),
-          settings.onlySeed(), system.settings().config().getDuration("pekko.cluster.seed-node-timeout"));
+          storage.dataSource(), settings.formation(), settings.name(), settings.appVersion(),
+          settings.pekkoSeedAddresses(), settings.firstSeed(), settings.onlySeed(),
+          system.settings().config().getDuration("pekko.cluster.seed-node-timeout"));
       system.getWhenTerminated().thenRun(formation::close);
       // Its presence record goes when it has left the cluster, before the database closes.
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseClusterExitingDone(), "forget-presence",
@@ -620,11 +621,12 @@ public final class Controller implements AutoCloseable {
     return readiness;
   }
 
-  /** When this controller last saw the controller cluster change (for tests). */
+  /** How this controller joined or formed the cluster (for tests). */
   ClusterFormation formation() {
     return formation;
   }
 
+  /** When this controller last saw the controller cluster change (for tests). */
   ClusterChangeWatch clusterChanges() {
     return clusterChanges;
   }

@@ -114,7 +114,7 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
         path(c, "tls.certificate"), path(c, "tls.key"), path(c, "tls.ca"), positive(c, "tls.reload-interval"),
         self, List.copyOf(seeds),
         new ClusterFormation.Settings(positive(c, "cluster.presence-interval"), positive(c, "cluster.presence-timeout")),
-        notNegative(c, "cluster.congestion-lag"),
+        congestionLag(c.getDuration("cluster.congestion-lag")),
         new Endpoint(c.getString("health.host"), c.getInt("health.port")),
         new Endpoint(c.getString("api.host"), c.getInt("api.port")),
         edge, List.copyOf(edgeAddresses), seal, NodeSettings.create(config), StorageSettings.create(config, dataDirectory),
@@ -187,10 +187,11 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
     };
   }
 
-  private static Duration notNegative(Config c, String key) {
-    Duration value = c.getDuration(key);
-    if (value.isNegative()) {
-      throw new IllegalArgumentException("opencluster.controller." + key + " must be 0s (off) or more; got " + value);
+  /** 0 (off) or at least a second: shorter would count the timer's own jitter as congestion. */
+  private static Duration congestionLag(Duration value) {
+    if (!value.isZero() && value.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("opencluster.controller.cluster.congestion-lag must be 0s (off) or at "
+          + "least 1s; got " + value);
     }
     return value;
   }
@@ -214,6 +215,15 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
     return List.of(edge.host() + ":" + boundPort);
   }
 
+  /**
+   * The seed nodes Pekko is given, as addresses: never this controller itself (Pekko's first seed
+   * joins itself when the others are slow to answer; {@code ClusterFormation} decides instead).
+   */
+  public List<String> pekkoSeedAddresses() {
+    return seedNodes.stream().filter(s -> !s.equals(cluster))
+        .map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
+  }
+
   /** Whether this controller is the first seed node: the one that may form the cluster. */
   public boolean firstSeed() {
     return seedNodes.get(0).equals(cluster);
@@ -229,10 +239,7 @@ public record ControllerSettings(String name, boolean devMode, Path dataDirector
    * config}: the read model's projection speaks the database's SQL dialect.
    */
   public Config pekkoConfig(Config config) {
-    // Never this controller itself: Pekko's first seed joins itself when the others are slow to
-    // answer; ClusterFormation decides instead.
-    List<String> seedAddresses = seedNodes.stream().filter(s -> !s.equals(cluster))
-        .map(s -> "pekko://" + SYSTEM_NAME + "@" + s.host() + ":" + s.port()).toList();
+    List<String> seedAddresses = pekkoSeedAddresses();
     return ConfigFactory.parseMap(Map.of(
             // A leaving controller's first hand-off (Controller.EARLY_HAND_OFF_LIMIT) and asking its
             // peers (twice 3 s at most) run side by side in this phase, then its edge's drain: room

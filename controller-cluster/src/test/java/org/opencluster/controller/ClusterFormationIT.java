@@ -11,6 +11,9 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.junit.jupiter.api.Test;
@@ -22,9 +25,9 @@ import org.opencluster.persistence.testing.TestDatabases;
 
 /**
  * The first seed node forms a new cluster only when no seed node answers and no other controller
- * is present in the shared database: restarted while its peers do not answer, it waits for them and
- * never forms a cluster of its own beside theirs. Controllers in one JVM on 127.0.0.1, real TLS, a
- * shared real PostgreSQL; a seed that "does not answer" is a port nothing listens on.
+ * is present in the shared database; a controller that is not yet a member joins through the
+ * present controllers' addresses. Controllers in one JVM on 127.0.0.1, real TLS, a shared real
+ * PostgreSQL.
  */
 class ClusterFormationIT {
 
@@ -34,18 +37,17 @@ class ClusterFormationIT {
   Path tmp;
 
   @Test
-  void theFirstSeed_restartedWhileAnotherControllerIsPresentButDoesNotAnswer_waits_andFormsOnlyOnceThatOneHasLeft()
+  void theOnlySeed_restartedWhileAnotherControllerRuns_joinsItThroughItsPresence_andFormsNoClusterOfItsOwn()
       throws Exception {
     try (TestCluster cluster = new TestCluster(tmp)) {
       StorageSettings storage = TestDatabases.freshPostgres();
-      int firstPort = TestCluster.freePort();
-      int secondPort = TestCluster.freePort();
-      Controller first = cluster.start(config(cluster, "ctl-1", firstPort, List.of(firstPort, secondPort), storage,
-          "30s"));
-      Controller second = cluster.start(config(cluster, "ctl-2", secondPort, List.of(firstPort, secondPort), storage,
+      int seedPort = TestCluster.freePort();
+      // The common Pekko set-up: one seed, listed by every controller.
+      Controller first = cluster.start(config(cluster, "ctl-1", seedPort, List.of(seedPort), storage, "30s"));
+      Controller second = cluster.start(config(cluster, "ctl-2", TestCluster.freePort(), List.of(seedPort), storage,
           "30s"));
       await().atMost(TIMEOUT).until(() -> TestCluster.upMembers(first) == 2 && TestCluster.upMembers(second) == 2);
-      assertThat(first.formation().formed()).as("ctl-1, the first seed, formed the cluster").isTrue();
+      assertThat(first.formation().formed()).as("ctl-1, the seed, formed the cluster").isTrue();
       assertThat(second.formation().formed()).as("ctl-2 joined it").isFalse();
       await().atMost(TIMEOUT).ignoreExceptions()
           .until(() -> first.formation().others().stream().anyMatch(p -> p.name().equals("ctl-2")));
@@ -53,41 +55,54 @@ class ClusterFormationIT {
       cluster.stop(first);
       await().atMost(TIMEOUT).until(() -> TestCluster.upMembers(second) == 1);
 
-      // Restarted, ctl-1 finds no seed that answers (ctl-2's is listed at a dead port), as when
-      // its peers are too busy: Pekko alone would form a new cluster after seed-node-timeout.
-      int deadPort = TestCluster.freePort();
-      Controller restarted = cluster.start(config(cluster, "ctl-1", firstPort, List.of(firstPort, deadPort), storage,
-          "30s"));
-      await().atMost(TIMEOUT).until(() -> restarted.formation().waits() >= 3);
-      assertThat(restarted.formation().formed()).as("did not form a cluster of its own").isFalse();
-      assertThat(Cluster.get(restarted.system()).selfMember().status()).as("not a member of any cluster")
-          .isEqualTo(MemberStatus.removed());
-      assertThat(TestCluster.upMembers(second)).as("ctl-2 still alone in its cluster").isEqualTo(1);
-
-      // ctl-2 leaves (its record goes): now ctl-1 is alone, and forms the cluster.
-      cluster.stop(second);
-      await().atMost(TIMEOUT).until(() -> restarted.formation().formed() && TestCluster.upMembers(restarted) == 1);
+      // Restarted, ctl-1 has no seed to ask but itself (Pekko alone would form a new cluster at
+      // once); the database shows ctl-2, so it joins ctl-2's cluster instead.
+      Controller restarted = cluster.start(config(cluster, "ctl-1", seedPort, List.of(seedPort), storage, "30s"));
+      await().atMost(TIMEOUT).until(() -> TestCluster.upMembers(restarted) == 2 && TestCluster.upMembers(second) == 2);
+      assertThat(restarted.formation().formed()).as("formed no cluster of its own").isFalse();
+      assertThat(restarted.formation().waits()).as("it found ctl-2 present").isPositive();
     }
   }
 
   @Test
-  void aKilledControllersRecordAgesOut_thenTheFirstSeedFormsTheCluster() throws Exception {
+  void aControllerPresentButUnreachable_keepsTheFirstSeedWaiting_untilItsRecordAgesOut() throws Exception {
     try (TestCluster cluster = new TestCluster(tmp)) {
       StorageSettings storage = TestDatabases.freshPostgres();
-      int port = TestCluster.freePort();
       Storage.open(storage).close(); // the schema, so that the record can be written before ctl-1 starts
-      // A controller killed a moment ago: its record stays until it is presence-timeout old.
-      try (Connection connection = DriverManager.getConnection(storage.jdbcUrl(), storage.user(), storage.password());
-          PreparedStatement insert = connection.prepareStatement("INSERT INTO oc_controller_presence "
-              + "(name, address, app_version, seen_at) VALUES ('ctl-9', 'pekko://opencluster@127.0.0.1:1', '1', "
-              + "CURRENT_TIMESTAMP)")) {
-        insert.executeUpdate();
+      // ctl-9 stands for a controller that runs (its record is kept fresh) but does not answer: its
+      // address is a port nothing listens on, and so is ctl-1's other configured seed.
+      int deadPort = TestCluster.freePort();
+      execute(storage, "INSERT INTO oc_controller_presence (name, address, app_version, seen_at) VALUES ('ctl-9', "
+          + "'pekko://opencluster@127.0.0.1:" + deadPort + "', '1', CURRENT_TIMESTAMP)");
+      ScheduledExecutorService ctl9 = Executors.newSingleThreadScheduledExecutor();
+      try {
+        ctl9.scheduleWithFixedDelay(() -> execute(storage,
+            "UPDATE oc_controller_presence SET seen_at = CURRENT_TIMESTAMP WHERE name = 'ctl-9'"), 1, 1, TimeUnit.SECONDS);
+        int port = TestCluster.freePort();
+        Controller first = cluster.start(config(cluster, "ctl-1", port, List.of(port, TestCluster.freePort()), storage,
+            "10s"));
+        await().atMost(TIMEOUT).until(() -> first.formation().waits() >= 3);
+        assertThat(first.formation().formed()).as("did not form a cluster while ctl-9 was present").isFalse();
+        assertThat(Cluster.get(first.system()).selfMember().status()).as("not a member of any cluster")
+            .isEqualTo(MemberStatus.removed());
+
+        // ctl-9 is killed: its record is no longer written, ages past presence-timeout, and then
+        // ctl-1 forms the cluster.
+        ctl9.shutdownNow();
+        assertThat(ctl9.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        await().atMost(TIMEOUT).until(() -> first.formation().formed() && TestCluster.upMembers(first) == 1);
+      } finally {
+        ctl9.shutdownNow();
       }
-      Controller first = cluster.start(config(cluster, "ctl-1", port, List.of(port, TestCluster.freePort()), storage,
-          "15s"));
-      await().atMost(TIMEOUT).until(() -> first.formation().waits() >= 1 || first.formation().formed());
-      assertThat(first.formation().waits()).as("waited for ctl-9's record to age out").isPositive();
-      await().atMost(TIMEOUT).until(() -> first.formation().formed() && TestCluster.upMembers(first) == 1);
+    }
+  }
+
+  private static void execute(StorageSettings storage, String sql) {
+    try (Connection connection = DriverManager.getConnection(storage.jdbcUrl(), storage.user(), storage.password());
+        PreparedStatement statement = connection.prepareStatement(sql)) {
+      statement.executeUpdate();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -41,8 +41,9 @@ class CongestionIT {
     try (TestCluster cluster = new TestCluster(tmp)) {
       StorageSettings storage = TestDatabases.freshPostgres();
       int seed = TestCluster.freePort();
-      Controller stalled = cluster.start(config(cluster, "ctl-1", seed, seed, storage));
-      Controller peer = cluster.start(config(cluster, "ctl-2", TestCluster.freePort(), seed, storage));
+      Controller stalled = cluster.start(config(cluster, "ctl-1", seed, seed, storage, "1s"));
+      // The peer watches nothing itself: only the stalled one's notice can count a change there.
+      Controller peer = cluster.start(config(cluster, "ctl-2", TestCluster.freePort(), seed, storage, "0s"));
       await().atMost(TIMEOUT).until(() -> TestCluster.upMembers(stalled) == 2 && TestCluster.upMembers(peer) == 2);
       Instant before = Instant.now();
       assertThat(peer.clusterChanges().lastChange()).as("the peer's last change was the join").get()
@@ -75,20 +76,20 @@ class CongestionIT {
   }
 
   /**
-   * Few default-dispatcher threads (the test holds them all), a congestion lag of 1 s, and a
+   * Few default-dispatcher threads (the test holds them all), the given congestion lag, and a
    * failure detector patient enough that the stall makes no member unreachable (which would be a
    * change of its own).
    */
-  private static Config config(TestCluster cluster, String name, int port, int seedPort, StorageSettings storage)
-      throws Exception {
+  private static Config config(TestCluster cluster, String name, int port, int seedPort, StorageSettings storage,
+      String congestionLag) throws Exception {
     return ConfigFactory.parseString("""
-            opencluster.controller.cluster.congestion-lag = 1s
+            opencluster.controller.cluster.congestion-lag = %s
             pekko.cluster.failure-detector.acceptable-heartbeat-pause = 30s
             pekko.actor.default-dispatcher.fork-join-executor {
               parallelism-min = %d
               parallelism-max = %d
             }
-            """.formatted(DEFAULT_THREADS, DEFAULT_THREADS))
+            """.formatted(congestionLag, DEFAULT_THREADS, DEFAULT_THREADS))
         .withFallback(cluster.controllerConfig(name, port, List.of(seedPort), storage));
   }
 }

@@ -166,7 +166,7 @@ class ControllerConfigTest {
     assertThat(secondSettings.pekkoConfig(second).getStringList("pekko.cluster.seed-nodes"))
         .containsExactly("pekko://opencluster@127.0.0.1:25520", "pekko://opencluster@127.0.0.1:25522");
     assertThat(firstSettings.formation().presenceInterval()).isEqualTo(java.time.Duration.ofSeconds(5));
-    assertThat(firstSettings.formation().presenceTimeout()).isEqualTo(java.time.Duration.ofSeconds(30));
+    assertThat(firstSettings.formation().presenceTimeout()).isEqualTo(java.time.Duration.ofSeconds(60));
   }
 
   @Test
@@ -181,7 +181,7 @@ class ControllerConfigTest {
   }
 
   @Test
-  void theCongestionLag_isThreeSecondsByDefault_zeroTurnsItOff_andANegativeOneIsRefused() {
+  void theCongestionLag_isThreeSecondsByDefault_zeroTurnsItOff_andBelowASecondIsRefused() {
     assertThat(ControllerSettings.create(ControllerConfig.load(MINIMAL)).congestionLag())
         .isEqualTo(java.time.Duration.ofSeconds(3));
     assertThat(ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
@@ -189,6 +189,9 @@ class ControllerConfigTest {
     assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
             "opencluster.controller.cluster.congestion-lag = -1s")))))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("cluster.congestion-lag must be 0s (off) or more; got PT-1S");
+        .hasMessageContaining("cluster.congestion-lag must be 0s (off) or at least 1s; got PT-1S");
+    assertThatThrownBy(() -> ControllerSettings.create(ControllerConfig.load(MINIMAL.withFallback(ConfigFactory.parseString(
+            "opencluster.controller.cluster.congestion-lag = 50ms")))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got PT0.05S");
   }
 }

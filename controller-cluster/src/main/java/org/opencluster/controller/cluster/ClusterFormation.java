@@ -15,9 +15,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,11 +41,19 @@ import org.slf4j.LoggerFactory;
  *       the database's clock, that it is a member of a cluster.
  * </ul>
  *
- * <p>Every controller that is Up records its presence every {@code presence-interval} and deletes
- * it when it leaves ({@link #forget()}); a killed controller's record ages out. So a cold start of
- * the whole cluster forms at once, a restart after a kill forms at most {@code presence-timeout}
- * later, and a restart while the others run waits for them, however long they take to answer. The
- * database unreachable: it waits (fails closed).
+ * <p>Every controller that is Up records its presence (name, cluster address) every {@code
+ * presence-interval} and deletes it when it leaves ({@link #forget()}); a killed controller's
+ * record ages out. So a cold start of the whole cluster forms at once, a restart after a kill forms
+ * at most {@code presence-timeout} later, and a restart while the others run waits for them,
+ * however long they take to answer. The database unreachable: it waits (fails closed). The only
+ * seed node skips the wait for the seeds, not the check.
+ *
+ * <p>The records also say where the cluster is: any controller that is not yet a member once
+ * {@code seed-node-timeout} has passed asks Pekko to join through the configured seeds and every
+ * present controller's address (again when that list grows). So the only seed node restarted
+ * while the others run joins them, and so does a controller whose configured seeds are gone. A
+ * record names an address only; joining it still takes a controller certificate at the TLS
+ * handshake, both ways.
  *
  * <p>Checks and writes run on a thread of their own, not on a dispatcher the entities may hold.
  */
@@ -77,6 +87,8 @@ public final class ClusterFormation implements AutoCloseable {
   private final String name;
   private final String appVersion;
   private final boolean firstSeed;
+  private final boolean alone;
+  private final List<String> configuredSeeds;
   private final Duration seedNodeTimeout;
   private final long startedNanos = System.nanoTime();
   private final ScheduledExecutorService timer;
@@ -86,15 +98,19 @@ public final class ClusterFormation implements AutoCloseable {
   private volatile boolean member;
   private long lastWriteNanos;
   private long lastWaitLogNanos;
+  /** The addresses last given to Pekko to join through (timer thread only). */
+  private java.util.Set<String> joiningThrough = java.util.Set.of();
 
   private ClusterFormation(Cluster cluster, DataSource dataSource, Settings settings, String name, String appVersion,
-      boolean firstSeed, Duration seedNodeTimeout) {
+      List<String> configuredSeeds, boolean firstSeed, boolean alone, Duration seedNodeTimeout) {
     this.cluster = cluster;
     this.presence = new Presence(dataSource);
     this.settings = settings;
     this.name = name;
     this.appVersion = appVersion;
+    this.configuredSeeds = List.copyOf(configuredSeeds);
     this.firstSeed = firstSeed;
+    this.alone = alone;
     this.seedNodeTimeout = seedNodeTimeout;
     this.timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "opencluster-cluster-formation");
@@ -104,17 +120,15 @@ public final class ClusterFormation implements AutoCloseable {
   }
 
   /**
-   * Starts forming or joining: {@code firstSeed} says whether this controller is the first of the
-   * configured seed nodes; {@code alone} whether it is the only one (it then forms the cluster at
-   * once, as Pekko would).
+   * Starts forming or joining: {@code configuredSeeds} are the seed nodes Pekko was given (never
+   * this controller); {@code firstSeed} says whether this controller is the first of the configured
+   * seed nodes; {@code alone} whether it is the only one (it then checks at once, without waiting
+   * for seeds that do not exist).
    */
   public static ClusterFormation start(Cluster cluster, DataSource dataSource, Settings settings, String name,
-      String appVersion, boolean firstSeed, boolean alone, Duration seedNodeTimeout) {
-    ClusterFormation formation = new ClusterFormation(cluster, dataSource, settings, name, appVersion, firstSeed,
-        seedNodeTimeout);
-    if (alone) {
-      formation.form("this controller is the only seed node");
-    }
+      String appVersion, List<String> configuredSeeds, boolean firstSeed, boolean alone, Duration seedNodeTimeout) {
+    ClusterFormation formation = new ClusterFormation(cluster, dataSource, settings, name, appVersion,
+        configuredSeeds, firstSeed, alone, seedNodeTimeout);
     formation.timer.scheduleWithFixedDelay(formation::tick, 0, CHECK_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     return formation;
   }
@@ -146,10 +160,15 @@ public final class ClusterFormation implements AutoCloseable {
    */
   public void forget() {
     left.set(true);
+    timer.shutdown();
     try {
+      // A record being written now is written before the delete, not after it.
+      timer.awaitTermination(10, TimeUnit.SECONDS);
       presence.delete(name);
     } catch (SQLException e) {
       LOG.warn("Could not delete this controller's presence record (it ages out): {}", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -168,9 +187,9 @@ public final class ClusterFormation implements AutoCloseable {
         }
       } else if (member || left.get()) {
         timer.shutdown(); // leaving or gone: no more records, nothing to form
-      } else if (status == MemberStatus.removed() && firstSeed && !formed.get()
-          && elapsed().compareTo(seedNodeTimeout) >= 0) {
-        formIfAlone(); // not yet a member (Removed is Pekko's status before a join), and no seed answered
+      } else if (status == MemberStatus.removed() && !formed.get()
+          && (alone || elapsed().compareTo(seedNodeTimeout) >= 0)) {
+        notYetAMember(); // Removed is Pekko's status before a join; no seed answered in time
       }
     } catch (RuntimeException e) {
       LOG.warn("Cluster formation check failed (retrying): {}", e.toString());
@@ -190,7 +209,7 @@ public final class ClusterFormation implements AutoCloseable {
     }
   }
 
-  private void formIfAlone() {
+  private void notYetAMember() {
     List<Present> others;
     try {
       others = presence.others(name, settings.presenceTimeout());
@@ -200,13 +219,40 @@ public final class ClusterFormation implements AutoCloseable {
       return;
     }
     if (!others.isEmpty()) {
-      waits.incrementAndGet();
-      logWaiting("the database shows " + others.size() + " other controller(s) in a cluster within "
-          + settings.presenceTimeout() + " (" + others + "); still joining them through the seed nodes");
+      joinThrough(others);
+      if (firstSeed) {
+        waits.incrementAndGet();
+        logWaiting("the database shows " + others.size() + " other controller(s) in a cluster within "
+            + settings.presenceTimeout() + " (" + others + "); joining them");
+      }
       return;
     }
-    form("no seed node answered within " + seedNodeTimeout + " and no other controller was present in the "
-        + "database within " + settings.presenceTimeout());
+    if (firstSeed) {
+      form(alone ? "this controller is the only seed node and no other controller was present in the database "
+          + "within " + settings.presenceTimeout()
+          : "no seed node answered within " + seedNodeTimeout + " and no other controller was present in the "
+              + "database within " + settings.presenceTimeout());
+    }
+  }
+
+  /** Asks Pekko to join through the configured seeds and the present controllers, when that list grew. */
+  private void joinThrough(List<Present> others) {
+    java.util.Set<String> through = new java.util.LinkedHashSet<>(configuredSeeds);
+    others.forEach(present -> through.add(present.address()));
+    if (joiningThrough.containsAll(through)) {
+      return;
+    }
+    List<Address> addresses = new ArrayList<>();
+    for (String address : through) {
+      try {
+        addresses.add(AddressFromURIString.parse(address));
+      } catch (RuntimeException e) {
+        LOG.warn("Ignoring a presence record whose address is not a Pekko address: {}", address);
+      }
+    }
+    joiningThrough = through;
+    LOG.info("Not yet a member after {}: joining through {}", elapsed().withNanos(0), through);
+    cluster.manager().tell(new JoinSeedNodes(addresses));
   }
 
   private void form(String why) {

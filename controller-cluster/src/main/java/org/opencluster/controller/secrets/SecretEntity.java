@@ -897,7 +897,7 @@ public final class SecretEntity
     List<Event> events = new ArrayList<>();
     events.add(new ConsumersAcknowledged(version, nodes, now));
     if (state instanceof Rotating rotating && rotating.saga().step() == Step.DISTRIBUTE) {
-      // One copy for the batch: a copy per node cost a whole core at 10,000 consumers (flight recording).
+      // The batch at once: a copy of the map per node cost a whole core at 10,000 consumers (flight recording).
       Distribution after = rotating.distribution().ackedAll(nodes, now);
       if (after.complete()) {
         events.add(new DistributionEnded(now, Set.of()));

@@ -184,6 +184,10 @@ public final class TestCluster implements AutoCloseable {
           edge { host = "%s", port = 0 }
           # Real timers far out: tests move time through the entities' timer commands.
           node { heartbeat-interval = 5m, deadline-grace = 1m, lease-duration = 20m }
+          # A stall of a loaded test machine would count as a change of the controller cluster,
+          # and a test that expects one from something else could pass for that reason. On in
+          # CongestionIT.
+          cluster.congestion-lag = 0s
         }
         %s
         pekko.coordinated-shutdown.exit-jvm = off

@@ -24,9 +24,11 @@ import org.bouncycastle.util.BigIntegers;
  * key generation is a fixed-base comb multiplication (Bouncy Castle's precomputed table for the
  * generator, a regular pattern of additions whatever the scalar), and the agreement Bouncy
  * Castle's windowed multiplication on its dedicated P-256 field. That multiplication's timing may
- * depend on the scalar; each scalar here multiplies exactly one point, once, and is then dropped,
- * so no one observes it twice. Opening a box (the agent, with its long-lived key of the boot) stays
- * on the JDK's constant-time code ({@link Ecdh}).
+ * depend on the scalar. Each scalar serves one box and is then dropped: someone who could time
+ * that one multiplication on the controller's host (a co-located cache attack, say) would learn at
+ * most about that one box, whose content the controller holds in clear while sealing anyway.
+ * Opening a box (the agent, with its key of the boot, used for many boxes) stays on the JDK's
+ * constant-time code ({@link Ecdh}).
  */
 final class EphemeralEcdh {
 
