@@ -298,7 +298,7 @@ public final class Controller implements AutoCloseable {
           settings.nodes().maxFramePayloadBytes(), audit, settings.edgeRouting().maxTrackedAgents());
       Edge startedEdge = edge;
       metrics.edge(edge.counters());
-      startDirectory(system, settings, seal, edge, clusterChanges, blocking);
+      startDirectory(system, settings, seal, edge, clusterChanges, blocking, clock);
       CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "stop-edge",
           () -> CompletableFuture.runAsync(startedEdge::close, blocking).thenApply(stopped -> Done.getInstance()));
       NodeRegistrar registrar = new NodeRegistrar(agentCa, sharding, clusterTls.keyMaterial().trustAnchors(),
@@ -358,7 +358,7 @@ public final class Controller implements AutoCloseable {
    * other controllers, least loaded first, before it stops.
    */
   private static void startDirectory(ActorSystem<?> system, ControllerSettings settings, Seal seal, Edge edge,
-      ClusterChangeWatch clusterChanges, ExecutionContextExecutor blocking) {
+      ClusterChangeWatch clusterChanges, ExecutionContextExecutor blocking, Clock clock) {
     Duration window = agentsWindow(settings);
     org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
     String address = cluster.selfMember().address().toString();
@@ -381,6 +381,12 @@ public final class Controller implements AutoCloseable {
       system.scheduler().scheduleWithFixedDelay(every, every, () -> {
         if (!seal.isUnsealed() || leaving.getAsBoolean() || !balancing.compareAndSet(false, true)) {
           return; // sealed, leaving, or the previous round still asking
+        }
+        if (clusterChanges.lastChange().filter(change -> change.isAfter(clock.instant().minus(every))).isPresent()) {
+          // The controller cluster changed within a round (a controller joined, left, was lost or congested):
+          // agents and entities are still moving; balancing waits for the next round.
+          balancing.set(false);
+          return;
         }
         ControllerDirectory.describeAll(system, DESCRIBE_TIMEOUT).thenApply(lastKnown::remember).thenAccept(described -> {
           java.util.Map<String, Integer> moves = AgentBalancer.moves(settings.name(), described,

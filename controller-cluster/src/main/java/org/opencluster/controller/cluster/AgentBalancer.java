@@ -28,9 +28,15 @@ public final class AgentBalancer {
    * The moves this controller should make: edge host:port to how many agents, empty to stay.
    *
    * @param self this controller's name
-   * @param described every controller's description; only unsealed, not leaving ones with an edge count
+   * @param described every controller's description; only unsealed, not leaving ones with an edge count.
+   *     While any controller is leaving, nothing moves: its agents are arriving on the others, so
+   *     the counts say nothing yet, and a move then only adds to the work of taking its nodes over
+   *     (seen at 10,000 nodes: 900 agents balanced away in the minute of the oldest's leave)
    */
   public static Map<String, Integer> moves(String self, List<ControllerDirectory.Description> described, int maxMoves) {
+    if (described.stream().anyMatch(ControllerDirectory.Description::leaving)) {
+      return Map.of();
+    }
     List<ControllerDirectory.Description> serving = described.stream()
         .filter(d -> "unsealed".equals(d.sealState()) && !d.leaving() && !d.edge().isEmpty()).toList();
     ControllerDirectory.Description me = serving.stream().filter(d -> d.controller().equals(self)).findFirst()

@@ -39,11 +39,20 @@ class AgentBalancerTest {
   @Test
   void leavingOrSealedControllers_neitherReceiveNorCount() {
     Map<String, Integer> moves = AgentBalancer.moves("a", List.of(controller("a", 100), controller("b", 0, "sealed", false),
-        controller("c", 0, "unsealed", true), controller("d", 100)), 1000);
+        controller("d", 100)), 1000);
     assertThat(moves).isEmpty();
     assertThat(AgentBalancer.drainTargets("a", List.of(controller("a", 10), controller("b", 7), controller("c", 0,
         "unsealed", true), controller("d", 3), controller("e", 0, "sealed", false))))
         .containsExactly("d:25530", "b:25530");
+  }
+
+  @Test
+  void whileAnyControllerIsLeaving_nothingMoves_evenFromAControllerFarAboveItsShare() {
+    List<ControllerDirectory.Description> duringALeave = List.of(controller("a", 900), controller("b", 100),
+        controller("c", 500, "unsealed", true));
+    assertThat(AgentBalancer.moves("a", duringALeave, 1000)).isEmpty();
+    assertThat(AgentBalancer.moves("a", List.of(controller("a", 900), controller("b", 100)), 1000))
+        .as("once it is gone").isNotEmpty();
   }
 
   @Test
