@@ -458,6 +458,15 @@ public final class Controller implements AutoCloseable {
       return thread;
     });
     system.getWhenTerminated().thenRun(rotatorCalls::shutdownNow);
+    // Also once the controller has left, before its actor system terminates: a termination that
+    // stalls (apache/pekko#3247, where close() goes on without it) must not leave a rotator call
+    // running here beside the saga resumed on a survivor (seen in RotationCrashIT: a test call
+    // held at its gate here completed after the survivor's).
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+        "stop-rotator-calls", () -> {
+          rotatorCalls.shutdownNow();
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
     SecretEnvironment.CatalogPublisher publisher = secret -> FileCatalog.ref(system)
         .<StatusReply<Done>>ask(replyTo -> new FileCatalog.PublishRotating(secret, replyTo), EDGE_ASK_TIMEOUT)
         .thenApply(reply -> {
